@@ -1,0 +1,79 @@
+/**
+ * vitest globalSetup: one real PostgreSQL server for the whole test run.
+ *
+ * `DROPTUNE_TEST_DATABASE_URL` wins when set (CI may point at a server it started);
+ * otherwise a throw-away cluster is created with the machine's `initdb`/`pg_ctl` on
+ * 127.0.0.1 and a free port, as the unprivileged `postgres` user when we are root (the server
+ * refuses to run as root), and removed afterwards. No server binaries → a clear failure,
+ * never a silent skip: the store's contract suite must run on a real server.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgUrl: string;
+  }
+}
+
+function findPgBin(tool: string): string {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir && existsSync(join(dir, tool))) return join(dir, tool);
+  }
+  const root = '/usr/lib/postgresql';
+  if (existsSync(root)) {
+    for (const v of readdirSync(root).sort().reverse()) {
+      const p = join(root, v, 'bin', tool);
+      if (existsSync(p)) return p;
+    }
+  }
+  throw new Error(
+    `PostgreSQL server binaries not found (${tool}). Install them (Debian: apt-get install -y postgresql) ` +
+      'or set DROPTUNE_TEST_DATABASE_URL to a server the tests may create databases on.',
+  );
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+export default async function setup(project: TestProject): Promise<() => void> {
+  const given = process.env.DROPTUNE_TEST_DATABASE_URL;
+  if (given) {
+    project.provide('pgUrl', given);
+    return () => {};
+  }
+  const initdb = findPgBin('initdb');
+  const pgCtl = findPgBin('pg_ctl');
+  const asRoot = process.getuid?.() === 0;
+  const dir = mkdtempSync(join(tmpdir(), 'droptune-pg-'));
+  chmodSync(dir, 0o777);
+  const data = join(dir, 'data');
+  const run = (cmd: string, args: string[]) =>
+    asRoot
+      ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe' })
+      : execFileSync(cmd, args, { stdio: 'pipe' });
+  run(initdb, ['-D', data, '-U', 'droptune', '--auth=trust', '--encoding=UTF8', '--no-sync']);
+  const port = await freePort();
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`;
+  run(pgCtl, ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  project.provide('pgUrl', `postgres://droptune@127.0.0.1:${port}/postgres`);
+  return () => {
+    try {
+      run(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
