@@ -1,0 +1,390 @@
+import { isAscii } from 'node:buffer';
+import type { ValidationLimits } from './limits.ts';
+import { reject, where } from './rejection.ts';
+
+/**
+ * A byte-level RFC 4180 scanner that checks and profiles records as chunks stream through it.
+ *
+ * Why not csv-parse's stream here: it materialises every field as a string and every record as an
+ * array, which tops out near 25-30 MB/s on our machines (see bench/validate.bench.ts, which runs
+ * it as the baseline). Validation needs none of that: we count fields, count the text's
+ * characters, and decode only the label. The scanner keeps no more than one header or one label
+ * in memory, so memory is bounded whatever the file size. Its parse agrees with csv-parse's
+ * (checked by a differential property test in `validate-csv.property.test.ts`).
+ *
+ * Dialect: `,` delimiter, `"` quotes with `""` escapes, records end at LF, CRLF or a lone CR,
+ * quoted fields may hold newlines, blank lines are skipped, a `"` inside an unquoted field is
+ * literal (as csv-parse's `relax_quotes`), a quoted field followed by anything but a delimiter
+ * is rejected.
+ */
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+
+const FIELD_START = 0;
+const UNQUOTED = 1;
+const IN_QUOTES = 2;
+const AFTER_QUOTE = 3;
+
+const ROLE_OTHER = 0;
+const ROLE_TEXT = 1;
+const ROLE_LABEL = 2;
+const ROLE_HEADER = 3;
+
+/** What the scanner reports: the header once, then every data row that passed the row checks. */
+export interface ScannerSink {
+  /** Returns the indexes of the text and label columns (the sink checks required columns). */
+  onHeader(names: string[], line: number): { textIndex: number; labelIndex: number };
+  onRow(textChars: number, label: string, row: number, line: number): void;
+}
+
+export class CsvScanner {
+  private state = FIELD_START;
+  private role = ROLE_HEADER;
+  private fieldIndex = 0;
+  private fieldQuoted = false;
+  private crPending = false;
+  private asciiBuffer = false;
+  /** 1-based physical line of the next byte. */
+  line = 1;
+  /** Line on which the current record began. */
+  private recordLine = 1;
+  /** Line on which the open quote of the current field was opened. */
+  private quoteLine = 1;
+  /** Data rows seen (the header is row 0). */
+  row = 0;
+  private headerDone = false;
+  private columns: string[] = [];
+  private textIndex = -1;
+  private labelIndex = -1;
+  private textChars = 0;
+  private textNonBlank = false;
+  private readonly labelBuf: Buffer;
+  private labelLen = 0;
+  /** FNV-1a of the label bytes so far (seeded per record). */
+  private labelHash = FNV_SEED;
+  private readonly labels: LabelCache;
+  private headerBuf: Buffer;
+  private headerLen = 0;
+  private headerFields: string[] = [];
+  /** File offset where the current record began. */
+  private recordStart = 0;
+
+  constructor(
+    private readonly limits: ValidationLimits,
+    private readonly sink: ScannerSink,
+  ) {
+    this.labelBuf = Buffer.alloc(limits.maxLabelBytes);
+    this.labels = new LabelCache(limits.maxClasses * 4);
+    this.headerBuf = Buffer.alloc(4096);
+  }
+
+  /** True while no record has started (used to tell an empty file from a header-only one). */
+  get sawHeader(): boolean {
+    return this.headerDone;
+  }
+
+  /**
+   * Scans `buf`, whose first byte sits at file offset `base`. Runs of field content are skipped
+   * with `indexOf` (memchr) rather than byte by byte; each delimiter position is looked up once
+   * per buffer (cached in `next`), so a buffer costs O(length) whatever its shape.
+   */
+  push(buf: Buffer, base: number): void {
+    const end = buf.length;
+    // One vectorised check per buffer: all-ASCII buffers (most English text) count characters as bytes.
+    this.asciiBuffer = isAscii(buf);
+    const next = [-1, -1, -1, -1]; // next comma, LF, CR, quote at or after the last lookup
+    const find = (slot: number, byte: number, from: number): number => {
+      let at = next[slot]!;
+      if (at < from) {
+        at = buf.indexOf(byte, from);
+        if (at < 0) at = end;
+        next[slot] = at;
+      }
+      return at;
+    };
+    let i = 0;
+    while (i < end) {
+      if (this.state === IN_QUOTES) {
+        const stop = find(3, QUOTE, i);
+        this.countLines(find, i, stop);
+        if (stop > i) this.content(buf, i, stop, base);
+        if (stop >= end) break;
+        this.state = AFTER_QUOTE;
+        i = stop + 1;
+        continue;
+      }
+      const b = buf[i]!;
+      if (b === LF && this.crPending) {
+        this.crPending = false;
+        this.recordStart = base + i + 1;
+        i++;
+        continue;
+      }
+      this.crPending = false;
+      if (b === COMMA) {
+        this.endField();
+        this.state = FIELD_START;
+        i++;
+        continue;
+      }
+      if (b === LF || b === CR) {
+        this.endRecord(base + i);
+        this.line++;
+        this.recordLine = this.line;
+        this.recordStart = base + i + 1;
+        this.state = FIELD_START;
+        this.crPending = b === CR;
+        i++;
+        continue;
+      }
+      if (this.state === AFTER_QUOTE) {
+        if (b !== QUOTE) {
+          const loc = { row: this.row + 1, line: this.line, column: this.columnName() };
+          reject(
+            'invalid_quote',
+            `${where(loc)}: a quoted field is closed and then followed by ${JSON.stringify(String.fromCharCode(b))}. ` +
+              'Inside a quoted field write a quote as two quotes (""), and put nothing between the closing quote and the next comma.',
+            { ...loc, byteOffset: base + i },
+          );
+        }
+        // `""` inside a quoted field is one literal quote.
+        this.content(buf, i, i + 1, base);
+        this.state = IN_QUOTES;
+        i++;
+        continue;
+      }
+      if (this.state === FIELD_START && b === QUOTE) {
+        this.state = IN_QUOTES;
+        this.fieldQuoted = true;
+        this.quoteLine = this.line;
+        i++;
+        continue;
+      }
+      // An unquoted run: up to the next comma or line end (a quote in it is literal).
+      this.state = UNQUOTED;
+      const stop = Math.min(find(0, COMMA, i), find(1, LF, i), find(2, CR, i));
+      this.content(buf, i, stop, base);
+      i = stop;
+    }
+    if (this.textChars > this.limits.maxTextChars) this.rejectLongText();
+    this.checkRecordSize(base + end);
+  }
+
+  /** Counts the line feeds inside a quoted run `[from, stop)`. */
+  private countLines(find: (slot: number, byte: number, from: number) => number, from: number, stop: number): void {
+    for (let at = find(1, LF, from); at < stop; at = find(1, LF, at + 1)) this.line++;
+  }
+
+  /** Field content `buf[from, stop)`: what we keep depends on the column's role. */
+  private content(buf: Buffer, from: number, stop: number, base: number): void {
+    const role = this.role;
+    if (role === ROLE_TEXT) {
+      this.textChars += this.asciiBuffer ? stop - from : countCodePoints(buf, from, stop);
+      if (!this.textNonBlank) {
+        for (let k = from; k < stop; k++) {
+          if (buf[k]! > 0x20) {
+            this.textNonBlank = true;
+            break;
+          }
+        }
+      }
+    } else if (role === ROLE_LABEL) {
+      // Labels are short: a byte loop beats Buffer#copy, and hashes the label on the way.
+      if (this.labelLen + (stop - from) > this.labelBuf.length) this.rejectLongLabel(base + from);
+      const labelBuf = this.labelBuf;
+      let len = this.labelLen;
+      let hash = this.labelHash;
+      for (let k = from; k < stop; k++) {
+        const b = buf[k]!;
+        labelBuf[len++] = b;
+        hash = Math.imul(hash ^ b, 16777619);
+      }
+      this.labelLen = len;
+      this.labelHash = hash;
+    } else if (role === ROLE_HEADER) {
+      for (let k = from; k < stop; k++) this.headerByte(buf[k]!);
+    }
+  }
+
+  /** At the end of input: closes the last record (no trailing newline needed) or rejects an open quote. */
+  finish(fileSize: number): void {
+    if (this.state === IN_QUOTES) {
+      const column = this.columnName();
+      reject(
+        'unclosed_quote',
+        `${where({ row: this.headerDone ? this.row + 1 : 0, line: this.quoteLine, column })}: a quoted field opens on line ${this.quoteLine} and is never closed before the end of the file. ` +
+          'Close the quote, or write quotes inside a quoted field as two quotes ("").',
+        { row: this.headerDone ? this.row + 1 : 0, line: this.quoteLine, column },
+      );
+    }
+    this.endRecord(fileSize);
+  }
+
+  private columnName(): string | undefined {
+    return this.headerDone ? (this.columns[this.fieldIndex] ?? `#${this.fieldIndex + 1}`) : undefined;
+  }
+
+  private headerByte(b: number): void {
+    if (this.headerLen === this.headerBuf.length) {
+      const bigger = Buffer.alloc(this.headerBuf.length * 2);
+      this.headerBuf.copy(bigger);
+      this.headerBuf = bigger;
+    }
+    this.headerBuf[this.headerLen++] = b;
+  }
+
+  private endField(): void {
+    if (!this.headerDone) {
+      this.headerFields.push(this.headerBuf.toString('utf8', 0, this.headerLen));
+      this.headerLen = 0;
+    }
+    this.fieldIndex++;
+    this.fieldQuoted = false;
+    this.role = this.roleOf(this.fieldIndex);
+  }
+
+  private roleOf(index: number): number {
+    if (!this.headerDone) return ROLE_HEADER;
+    if (index === this.textIndex) return ROLE_TEXT;
+    if (index === this.labelIndex) return ROLE_LABEL;
+    return ROLE_OTHER;
+  }
+
+  private endRecord(offset: number): void {
+    const blank = this.fieldIndex === 0 && this.state === FIELD_START && !this.fieldQuoted;
+    if (!blank) {
+      this.checkRecordSize(offset);
+      if (!this.headerDone) this.finishHeader();
+      else this.finishRow();
+    }
+    this.fieldIndex = 0;
+    this.fieldQuoted = false;
+    this.textChars = 0;
+    this.textNonBlank = false;
+    this.labelLen = 0;
+    this.labelHash = FNV_SEED;
+    this.role = this.roleOf(0);
+  }
+
+  private finishHeader(): void {
+    this.headerFields.push(this.headerBuf.toString('utf8', 0, this.headerLen));
+    this.columns = this.headerFields.map((name) => name.trim());
+    this.headerFields = [];
+    this.headerBuf = Buffer.alloc(0);
+    this.headerLen = 0;
+    const { textIndex, labelIndex } = this.sink.onHeader(this.columns, this.recordLine);
+    this.textIndex = textIndex;
+    this.labelIndex = labelIndex;
+    this.headerDone = true;
+  }
+
+  private finishRow(): void {
+    this.row++;
+    const row = this.row;
+    const line = this.recordLine;
+    const fields = this.fieldIndex + 1;
+    if (fields !== this.columns.length) {
+      reject(
+        'ragged_row',
+        `${where({ row, line })}: has ${fields} field${fields === 1 ? '' : 's'} but the header has ${this.columns.length} (${this.columns.join(', ')}). ` +
+          'Quote any field that contains a comma, and give every row the same number of columns.',
+        { row, line, fields, expected: this.columns.length },
+      );
+    }
+    const textColumn = this.columns[this.textIndex]!;
+    const labelColumn = this.columns[this.labelIndex]!;
+    if (!this.textNonBlank) {
+      reject(
+        'empty_text',
+        `${where({ row, line, column: textColumn })}: the text is empty. Every row needs a text to learn from: fill it in or delete the row.`,
+        { row, line, column: textColumn },
+      );
+    }
+    if (this.textChars > this.limits.maxTextChars) this.rejectLongText();
+    const label = this.labels.decode(this.labelBuf, this.labelLen, this.labelHash);
+    if (label === '') {
+      reject(
+        'empty_label',
+        `${where({ row, line, column: labelColumn })}: the label is empty. Every row needs a label: fill it in or delete the row.`,
+        { row, line, column: labelColumn },
+      );
+    }
+    this.sink.onRow(this.textChars, label, row, line);
+  }
+
+  private checkRecordSize(offset: number): void {
+    const size = offset - this.recordStart;
+    if (size <= this.limits.maxRecordBytes) return;
+    const row = this.headerDone ? this.row + 1 : 0;
+    reject(
+      'record_too_large',
+      `${where({ row, line: this.recordLine })}: the ${row === 0 ? 'header' : 'record'} is larger than ${this.limits.maxRecordBytes} bytes (the most one record may hold). ` +
+        'Check for a quote that is never closed, or shorten the row.',
+      { row, line: this.recordLine, limit: this.limits.maxRecordBytes },
+    );
+  }
+
+  private rejectLongText(): never {
+    const row = this.row + (this.headerDone ? 1 : 0);
+    const column = this.columns[this.textIndex];
+    return reject(
+      'text_too_long',
+      `${where({ row, line: this.recordLine, column })}: the text is longer than ${this.limits.maxTextChars} characters (the limit). ` +
+        'Shorten it: models only read the first few hundred words anyway.',
+      { row, line: this.recordLine, column, limit: this.limits.maxTextChars },
+    );
+  }
+
+  private rejectLongLabel(offset: number): never {
+    const row = this.row + 1;
+    const column = this.columns[this.labelIndex];
+    return reject(
+      'label_too_long',
+      `${where({ row, line: this.recordLine, column })}: the label is longer than ${this.limits.maxLabelBytes} bytes. ` +
+        'Labels are class names; check that the label column is the right one.',
+      { row, line: this.recordLine, column, byteOffset: offset, limit: this.limits.maxLabelBytes },
+    );
+  }
+}
+
+/** Unicode code points in UTF-8 bytes: every byte that is not a continuation byte starts one. */
+function countCodePoints(bytes: Uint8Array, from: number, stop: number): number {
+  let n = 0;
+  for (let k = from; k < stop; k++) if ((bytes[k]! & 0xc0) !== 0x80) n++;
+  return n;
+}
+
+const FNV_SEED = 0x811c9dc5;
+
+/**
+ * Raw label bytes → trimmed label string, without decoding the same few labels millions of times.
+ * Bounded: past `capacity` distinct byte strings it just decodes.
+ */
+class LabelCache {
+  private readonly byHash = new Map<number, { bytes: Buffer; value: string }[]>();
+  private size = 0;
+  constructor(private readonly capacity: number) {}
+
+  decode(buf: Buffer, len: number, hash: number): string {
+    const bucket = this.byHash.get(hash);
+    if (bucket) {
+      for (const entry of bucket) if (entry.bytes.length === len && sameBytes(entry.bytes, buf, len)) return entry.value;
+    }
+    const value = buf.toString('utf8', 0, len).trim();
+    if (this.size < this.capacity) {
+      const entry = { bytes: Buffer.from(buf.subarray(0, len)), value };
+      if (bucket) bucket.push(entry);
+      else this.byHash.set(hash, [entry]);
+      this.size++;
+    }
+    return value;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, len: number): boolean {
+  for (let k = 0; k < len; k++) if (a[k] !== b[k]) return false;
+  return true;
+}

@@ -1,0 +1,302 @@
+import { createHash } from 'node:crypto';
+import { CsvScanner } from './csv-scanner.ts';
+import { LengthHistogram } from './length-histogram.ts';
+import { DEFAULT_LIMITS, type ValidationLimits } from './limits.ts';
+import { type DatasetRejection, RejectionSignal, reject, where } from './rejection.ts';
+import { Utf8Checker } from './utf8-check.ts';
+
+/**
+ * Streaming validation and profile of a dataset CSV: one pass, bounded memory, before anything
+ * that costs money. A bad file gives a `DatasetRejection` value (never a throw); only a failing
+ * source stream (I/O, network) throws, so the caller can tell transient from permanent.
+ */
+
+/** Stored with the dataset and on the run; what the web page and `droptune run` show. */
+export interface DatasetProfile {
+  rows: number;
+  bytes: number;
+  /** Hex sha256 of the file's bytes exactly as stored (BOM included). */
+  sha256: string;
+  columns: string[];
+  textColumn: string;
+  labelColumn: string;
+  /** Rows per label, labels sorted by name. */
+  labelCounts: Record<string, number>;
+  /** Text length in characters (Unicode code points). */
+  textLength: { min: number; median: number; max: number };
+  hasBom: boolean;
+}
+
+export type ValidationResult =
+  | { ok: true; profile: DatasetProfile }
+  | { ok: false; rejection: DatasetRejection; bytesRead: number };
+
+export interface ValidateOptions {
+  textColumn?: string;
+  labelColumn?: string;
+  limits?: Partial<ValidationLimits>;
+}
+
+type Chunk = Buffer | Uint8Array | string;
+
+/** Validates and profiles a CSV read from `source` (a Readable or any async iterable of bytes). */
+export async function validateCsv(source: AsyncIterable<Chunk>, options: ValidateOptions = {}): Promise<ValidationResult> {
+  const run = new Validation(options);
+  try {
+    for await (const raw of source) run.push(toBuffer(raw));
+    return { ok: true, profile: run.finish() };
+  } catch (err) {
+    if (err instanceof RejectionSignal) return { ok: false, rejection: err.rejection, bytesRead: run.bytes };
+    throw err;
+  }
+}
+
+/** Convenience for tests and small inputs: validates bytes already in memory. */
+export function validateCsvBytes(bytes: Chunk, options: ValidateOptions = {}): Promise<ValidationResult> {
+  return validateCsv(oneChunk(toBuffer(bytes)), options);
+}
+
+function toBuffer(raw: Chunk): Buffer {
+  if (typeof raw === 'string') return Buffer.from(raw, 'utf8');
+  return Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+}
+
+const BOM = [0xef, 0xbb, 0xbf];
+
+class Validation {
+  readonly limits: ValidationLimits;
+  readonly textColumn: string;
+  readonly labelColumn: string;
+  bytes = 0;
+  private readonly hash = createHash('sha256');
+  private readonly utf8 = new Utf8Checker();
+  private readonly scanner: CsvScanner;
+  private readonly lengths: LengthHistogram;
+  private readonly labelCounts = new Map<string, number>();
+  private columns: string[] = [];
+  /** The first bytes, held until we can sniff the BOM / UTF-16 (4 bytes or the end). */
+  private head: Buffer[] | undefined = [];
+  private headLength = 0;
+  private hasBom = false;
+
+  constructor(options: ValidateOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.textColumn = options.textColumn ?? 'text';
+    this.labelColumn = options.labelColumn ?? 'label';
+    this.lengths = new LengthHistogram(this.limits.maxTextChars);
+    this.scanner = new CsvScanner(this.limits, {
+      onHeader: (names, line) => this.onHeader(names, line),
+      onRow: (textChars, label, row, line) => this.onRow(textChars, label, row, line),
+    });
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.head) {
+      this.head.push(chunk);
+      this.headLength += chunk.length;
+      if (this.headLength < 4) return;
+      chunk = Buffer.concat(this.head);
+      this.head = undefined;
+      this.sniff(chunk);
+    }
+    this.consume(chunk);
+  }
+
+  finish(): DatasetProfile {
+    if (this.head) {
+      const chunk = Buffer.concat(this.head);
+      this.head = undefined;
+      this.sniff(chunk);
+      this.consume(chunk);
+    }
+    const bad = this.utf8.finish();
+    if (bad >= 0) this.rejectEncoding(bad, Buffer.alloc(0), this.bytes, true);
+    this.scanner.finish(this.bytes);
+    return this.profile();
+  }
+
+  /** BOM handling and UTF-16 detection on the first bytes. */
+  private sniff(first: Buffer): void {
+    if (first[0] === BOM[0] && first[1] === BOM[1] && first[2] === BOM[2]) this.hasBom = true;
+    const le = first[0] === 0xff && first[1] === 0xfe;
+    const be = first[0] === 0xfe && first[1] === 0xff;
+    if (le || be) {
+      reject(
+        'not_utf8',
+        `byte offset 0: the file starts with a UTF-16 ${le ? 'little' : 'big'}-endian byte-order mark (0x${first[0]!.toString(16)} 0x${first[1]!.toString(16)}), so it is UTF-16, not UTF-8. ` +
+          'Save it as "CSV UTF-8" (Excel: File > Save As > CSV UTF-8) or convert it: iconv -f UTF-16 -t UTF-8 in.csv > out.csv.',
+        { byteOffset: 0, encoding: le ? 'utf-16le' : 'utf-16be' },
+      );
+    }
+  }
+
+  private consume(chunk: Buffer): void {
+    const base = this.bytes;
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    if (this.bytes > this.limits.maxFileBytes) {
+      reject(
+        'file_too_large',
+        `the file is larger than ${formatBytes(this.limits.maxFileBytes)} (the limit). Split it, or sample it down to fewer rows.`,
+        { byteOffset: this.limits.maxFileBytes, limit: this.limits.maxFileBytes },
+      );
+    }
+    const badUtf8 = this.utf8.check(chunk);
+    const nul = chunk.indexOf(0);
+    const nulOffset = nul >= 0 ? base + nul : -1;
+    const problem = firstOf(badUtf8, nulOffset);
+    const skip = base === 0 && this.hasBom ? 3 : 0;
+    const end = problem >= 0 ? Math.max(0, problem - base) : chunk.length;
+    if (end > skip) this.scanner.push(chunk.subarray(skip, end), base + skip);
+    if (problem < 0) return;
+    if (problem === nulOffset) this.rejectBinary(nulOffset, chunk, base);
+    this.rejectEncoding(problem, chunk, base);
+  }
+
+  private onHeader(names: string[], line: number): { textIndex: number; labelIndex: number } {
+    this.columns = names;
+    const seen = new Map<string, number>();
+    names.forEach((name, i) => {
+      if (name === '') return;
+      const first = seen.get(name);
+      if (first !== undefined) {
+        reject(
+          'duplicate_column',
+          `${where({ row: 0, line })}: column "${name}" appears twice (columns ${first + 1} and ${i + 1}). Give every column a different name.`,
+          { row: 0, line, column: name },
+        );
+      }
+      seen.set(name, i);
+    });
+    return { textIndex: this.requireColumn(names, this.textColumn, 'textColumn', line), labelIndex: this.requireColumn(names, this.labelColumn, 'labelColumn', line) };
+  }
+
+  private requireColumn(names: string[], column: string, setting: string, line: number): number {
+    const index = names.indexOf(column);
+    if (index >= 0) return index;
+    const nearly = names.find((n) => n.toLowerCase() === column.toLowerCase());
+    const found = names.length === 1 && names[0] === '' ? 'no column names' : `columns: ${names.map((n) => JSON.stringify(n)).join(', ')}`;
+    reject(
+      'missing_column',
+      `${where({ row: 0, line })}: there is no "${column}" column (found ${found}). ` +
+        (nearly !== undefined
+          ? `Column names are case-sensitive: rename "${nearly}" to "${column}", or set "${setting}": "${nearly}" in droptune.json.`
+          : `The first line must name the columns; add a "${column}" column, or set "${setting}" in droptune.json to the column that holds it.`),
+      { row: 0, line, column, found: names },
+    );
+  }
+
+  private onRow(textChars: number, label: string, row: number, line: number): void {
+    this.lengths.add(textChars);
+    const count = this.labelCounts.get(label);
+    if (count !== undefined) {
+      this.labelCounts.set(label, count + 1);
+      return;
+    }
+    if (this.labelCounts.size >= this.limits.maxClasses) {
+      reject(
+        'too_many_classes',
+        `${where({ row, line, column: this.labelColumn })}: label ${JSON.stringify(label)} is distinct label number ${this.limits.maxClasses + 1}; at most ${this.limits.maxClasses} classes are supported. ` +
+          'Check that the label column holds class names, not free text or ids.',
+        { row, line, column: this.labelColumn, limit: this.limits.maxClasses },
+      );
+    }
+    this.labelCounts.set(label, 1);
+  }
+
+  private profile(): DatasetProfile {
+    const rows = this.scanner.row;
+    if (!this.scanner.sawHeader) {
+      reject('empty_file', 'the file is empty: it has no header and no rows. Upload a CSV whose first line names the columns (text,label).', {});
+    }
+    if (rows < this.limits.minRows) {
+      reject(
+        'too_few_rows',
+        `the file has ${rows === 0 ? 'a header but no data rows' : `only ${rows} data row${rows === 1 ? '' : 's'}`}; at least ${this.limits.minRows} are needed to train and validate. Add more labelled rows.`,
+        { rows, limit: this.limits.minRows },
+      );
+    }
+    const counts = [...this.labelCounts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (counts.length < 2) {
+      reject(
+        'too_few_classes',
+        `column "${this.labelColumn}": every row has the label ${JSON.stringify(counts[0]?.[0] ?? '')}; a classifier needs at least 2 different labels. Add rows of other classes.`,
+        { column: this.labelColumn, classes: counts.length },
+      );
+    }
+    const small = counts.filter(([, n]) => n < this.limits.minExamplesPerClass);
+    if (small.length > 0) {
+      const listed = small.slice(0, 10).map(([label, n]) => `${JSON.stringify(label)} (${n})`).join(', ');
+      reject(
+        'class_too_small',
+        `column "${this.labelColumn}": ${small.length} label${small.length === 1 ? ' has' : 's have'} fewer than ${this.limits.minExamplesPerClass} rows: ${listed}${small.length > 10 ? ', …' : ''}. ` +
+          'Add examples of those classes, or remove their rows (a typo in a label makes a class of its own).',
+        { column: this.labelColumn, classes: Object.fromEntries(small.slice(0, 100)), limit: this.limits.minExamplesPerClass },
+      );
+    }
+    return {
+      rows,
+      bytes: this.bytes,
+      sha256: this.hash.digest('hex'),
+      columns: this.columns,
+      textColumn: this.textColumn,
+      labelColumn: this.labelColumn,
+      labelCounts: Object.fromEntries(counts),
+      textLength: this.lengths.summary(),
+      hasBom: this.hasBom,
+    };
+  }
+
+  private rejectBinary(offset: number, chunk: Buffer, base: number): never {
+    const sample = chunk.subarray(Math.max(0, offset - base - 8), offset - base + 8);
+    const utf16 = looksLikeUtf16(chunk.subarray(0, 64));
+    return reject(
+      'binary_content',
+      `byte offset ${offset} (line ${this.scanner.line}): the file contains a NUL byte, so it is ${utf16 ? 'UTF-16 text without a byte-order mark' : 'binary data'}, not a UTF-8 CSV. ` +
+        (utf16 ? 'Save it as "CSV UTF-8" or convert it: iconv -f UTF-16 -t UTF-8 in.csv > out.csv.' : 'Upload the CSV itself (not a spreadsheet, archive or compressed file), saved as UTF-8.'),
+      { byteOffset: offset, line: this.scanner.line, bytes: hex(sample) },
+    );
+  }
+
+  private rejectEncoding(offset: number, chunk: Buffer, base: number, atEnd = false): never {
+    const at = offset - base;
+    const sample = at >= 0 ? chunk.subarray(at, at + 4) : Buffer.alloc(0);
+    const row = this.scanner.sawHeader ? this.scanner.row + 1 : 0;
+    return reject(
+      'not_utf8',
+      `byte offset ${offset} (${where({ row, line: this.scanner.line })}): ${atEnd ? 'the file ends inside a multi-byte character, which is' : sample.length ? `the bytes ${hex(sample)} are` : 'the multi-byte character starting there is'} not valid UTF-8. ` +
+        'The file is probably Latin-1 or Windows-1252 (common in Excel exports); save it as "CSV UTF-8" or convert it: iconv -f WINDOWS-1252 -t UTF-8 in.csv > out.csv.',
+      { byteOffset: offset, row, line: this.scanner.line, bytes: hex(sample) },
+    );
+  }
+}
+
+function firstOf(a: number, b: number): number {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return Math.min(a, b);
+}
+
+function hex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ');
+}
+
+/** Many NULs at odd or even positions: ASCII text encoded as UTF-16. */
+function looksLikeUtf16(head: Buffer): boolean {
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < head.length; i++) if (head[i] === 0) i % 2 === 0 ? even++ : odd++;
+  return head.length >= 8 && Math.max(even, odd) >= head.length / 4 && Math.min(even, odd) === 0;
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${+(n / 1024 ** 3).toFixed(2)} GiB`;
+  if (n >= 1024 ** 2) return `${+(n / 1024 ** 2).toFixed(2)} MiB`;
+  if (n >= 1024) return `${+(n / 1024).toFixed(2)} KiB`;
+  return `${n} bytes`;
+}
+
+async function* oneChunk(chunk: Buffer): AsyncGenerator<Buffer> {
+  yield chunk;
+}
