@@ -1,0 +1,84 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { AppError, toAppError } from '../shared/errors.ts';
+import type { ServedModel } from './model/load-model.ts';
+import { Predictor, type PredictorOptions } from './predictor.ts';
+
+export type HostState = 'loading' | 'ready' | 'failed' | 'stopping';
+
+/**
+ * Holds the served model through its life: `loading` (503) → `ready` → `stopping` (SIGTERM),
+ * or `failed` (a bad artifact: the server stays up, alive but never ready, and says why on
+ * /readyz and in the log). The HTTP layer asks it for the predictor and gets a 503 otherwise.
+ */
+export class ModelHost {
+  state: HostState = 'loading';
+  predictor: Predictor | undefined;
+  /** Why loading failed (names the file at fault); shown on /readyz. */
+  failure: string | undefined;
+  /** Seconds from `load` to ready. */
+  loadSeconds: number | undefined;
+  /** Set by the server for metrics. */
+  onBatch: ((size: number, seconds: number) => void) | undefined;
+
+  constructor(private readonly options: Omit<PredictorOptions, 'onBatch'>) {}
+
+  /**
+   * Loads, warms up and marks ready. Never throws: a failure is logged at ERROR with the
+   * message naming the file, and the host stays `failed`. Resolves true when ready.
+   */
+  async load(load: () => Promise<ServedModel>, log: FastifyBaseLogger): Promise<boolean> {
+    const started = performance.now();
+    try {
+      const model = await load();
+      const predictor = new Predictor(model, { ...this.options, onBatch: (n, s) => this.onBatch?.(n, s) });
+      await warmUp(predictor, this.options.maxBatch);
+      if (this.state !== 'loading') return false; // shutdown began meanwhile
+      this.predictor = predictor;
+      this.loadSeconds = (performance.now() - started) / 1000;
+      this.state = 'ready';
+      log.info(
+        { modelName: model.modelName, version: model.version, modelUri: model.modelUri, modelFile: model.modelFile, loadSeconds: this.loadSeconds },
+        `model ready: ${model.modelName} v${model.version ?? '?'} (${model.modelFile})`,
+      );
+      return true;
+    } catch (err) {
+      const e = toAppError(err);
+      this.failure = err instanceof Error ? err.message : String(err);
+      this.state = 'failed';
+      log.error({ err: { message: this.failure, code: e.code } }, `model not loaded, the server will not become ready: ${this.failure}`);
+      return false;
+    }
+  }
+
+  /** The predictor, or the 503 that explains why there is none. */
+  requireReady(): Predictor {
+    if (this.state === 'ready' && this.predictor) return this.predictor;
+    const why =
+      this.state === 'loading' ? 'the model is still loading' : this.state === 'stopping' ? 'the server is shutting down' : `the model failed to load: ${this.failure}`;
+    throw new AppError('unavailable', why, { details: { retryAfterSeconds: this.state === 'loading' ? 1 : 5 } });
+  }
+
+  /** Stop taking work; resolves when every queued and running batch has finished. */
+  async stop(): Promise<void> {
+    this.state = 'stopping';
+    if (this.predictor) await this.predictor.batcher.whenIdle();
+  }
+
+  /** Releases the onnxruntime session (after `stop`). */
+  async dispose(): Promise<void> {
+    await this.predictor?.model.session.dispose();
+  }
+}
+
+/**
+ * Runs a single text and a full batch before ready, so the first real request pays no
+ * allocation or kernel-selection cost, and checks the model's output fits labels.json.
+ */
+async function warmUp(predictor: Predictor, maxBatch: number): Promise<void> {
+  const one = predictor.tokenize(['warm up'], true);
+  const [probs] = await predictor.runBatch(one);
+  if (!probs || probs.some((p) => !Number.isFinite(p))) {
+    throw new AppError('failed_precondition', 'the model produced non-finite probabilities on the warm-up text');
+  }
+  await predictor.runBatch(Array.from({ length: maxBatch }, () => one[0]!));
+}

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { Manifest, type ManifestFile } from '../../shared/contracts/manifest.ts';
+import { AppError, isAppError } from '../../shared/errors.ts';
+import type { ObjectStore } from '../../shared/storage/object-store.ts';
+
+/** Where a model version lives: a prefix ending in `/` inside one bucket. */
+export interface VersionLocation {
+  store: ObjectStore;
+  bucket: string;
+  /** `models/<model>/v<N>/` (trailing slash added when missing). */
+  prefix: string;
+  /** For messages: the `MODEL_URI` as given. */
+  uri: string;
+}
+
+export interface FetchedVersion {
+  manifest: Manifest;
+  /** Verified bytes of the files the server needs, by manifest path. */
+  files: Map<string, Buffer>;
+}
+
+/**
+ * Reads `manifest.json`, then downloads every file it lists and checks its size and sha256.
+ * Files in `keep` are returned in memory; the rest are streamed through the hash and dropped
+ * (they are verified because a version is served only when it is whole, exactly as registered).
+ * Any missing manifest, missing file or mismatch fails with an `AppError` whose message names
+ * the file, and the caller never becomes ready.
+ */
+export async function fetchVersion(loc: VersionLocation, keep: (path: string) => boolean): Promise<FetchedVersion> {
+  const prefix = loc.prefix === '' || loc.prefix.endsWith('/') ? loc.prefix : `${loc.prefix}/`;
+  const manifest = await readManifest(loc, prefix);
+  const files = new Map<string, Buffer>();
+  await Promise.all(
+    manifest.files.map(async (file) => {
+      const bytes = await fetchVerified(loc, prefix, file, keep(file.path));
+      if (bytes) files.set(file.path, bytes);
+    }),
+  );
+  return { manifest, files };
+}
+
+async function readManifest(loc: VersionLocation, prefix: string): Promise<Manifest> {
+  let raw: Buffer;
+  try {
+    raw = await loc.store.read(loc.bucket, `${prefix}manifest.json`);
+  } catch (err) {
+    if (isAppError(err, 'not_found')) {
+      throw new AppError('failed_precondition', `manifest.json is missing in ${loc.uri}: the version is incomplete and is never served`, { cause: err });
+    }
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new AppError('failed_precondition', `manifest.json in ${loc.uri} is not valid JSON`, { cause: err });
+  }
+  const parsed = Manifest.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new AppError('failed_precondition', `manifest.json in ${loc.uri}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  for (const f of parsed.data.files) {
+    if (f.path.startsWith('/') || f.path.split('/').some((seg) => seg === '..' || seg === '' || seg === '.')) {
+      throw new AppError('failed_precondition', `manifest.json in ${loc.uri} lists an unsafe path ${JSON.stringify(f.path)}`);
+    }
+  }
+  return parsed.data;
+}
+
+async function fetchVerified(loc: VersionLocation, prefix: string, file: ManifestFile, keep: boolean): Promise<Buffer | undefined> {
+  const hash = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    const stream = await loc.store.createReadStream(loc.bucket, prefix + file.path);
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > file.size) break; // larger than promised: no need to read the rest
+      hash.update(chunk);
+      if (keep) chunks.push(chunk);
+    }
+  } catch (err) {
+    if (isAppError(err, 'not_found')) {
+      throw new AppError('failed_precondition', `${file.path} is listed in manifest.json but missing from ${loc.uri}`, { cause: err });
+    }
+    throw err;
+  }
+  if (size !== file.size) {
+    throw new AppError('failed_precondition', `${file.path}: size mismatch in ${loc.uri} (manifest says ${file.size} bytes, got ${size > file.size ? `more than ${file.size}` : size})`);
+  }
+  const sha256 = hash.digest('hex');
+  if (sha256 !== file.sha256) {
+    throw new AppError('failed_precondition', `${file.path}: sha256 mismatch in ${loc.uri} (manifest ${file.sha256}, got ${sha256})`);
+  }
+  return keep ? Buffer.concat(chunks, size) : undefined;
+}

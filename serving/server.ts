@@ -1,0 +1,146 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { AppError, isAppError } from '../shared/errors.ts';
+import { predictBodyParser } from './api/predict-body.ts';
+import type { ServingConfig } from './config.ts';
+import { loggerOptions } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import type { ModelHost } from './model-host.ts';
+
+export interface ServerDeps {
+  config: ServingConfig;
+  /** Holds the model; the server answers 503 until it is ready. */
+  host: ModelHost;
+  /** Where JSON log lines go (stdout when absent); tests pass a stream to read them. */
+  logStream?: DestinationStream;
+}
+
+/**
+ * Builds the prediction service without listening (tests use `inject()` or listen on
+ * loopback; only main.ts listens on PORT). Routes: `POST /v1/models/<model>:predict`,
+ * `GET /v1/models/<model>`, `/healthz`, `/readyz`, `/metrics`. Every error is
+ * `{"error": {"code", "message"}}` and never carries a stack trace.
+ */
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const { config, host } = deps;
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel, deps.logStream),
+    bodyLimit: config.maxBodyBytes,
+    // Cloud Run logs every request itself; per-request lines here would cost CPU at thousands of req/s.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const metrics = createMetrics(() => host.predictor?.batcher.depth ?? 0);
+  host.onBatch = (size, seconds) => {
+    metrics.batchSize.observe(size);
+    metrics.batchSeconds.observe(seconds);
+  };
+  const parseBody = predictBodyParser(config);
+
+  // Clients often forget Content-Type (curl -d sends form encoding): every body is read as JSON.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    metrics.latency.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`).toBody());
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    metrics.ready.set(host.state === 'ready' ? 1 : 0);
+    const predictor = host.requireReady();
+    void reply.header('cache-control', 'no-store');
+    return { status: 'ready', model: { name: predictor.model.modelName, version: predictor.model.version } };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    metrics.ready.set(host.state === 'ready' ? 1 : 0);
+    void reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  app.get<{ Params: { name: string } }>('/v1/models/:name', async (request) => {
+    const predictor = servedPredictor(host, request.params.name);
+    const m = predictor.model;
+    return {
+      name: m.modelName,
+      version: m.version,
+      modelUri: m.modelUri,
+      labels: m.labels,
+      maxLength: m.config.maxLength,
+      baseModel: m.config.baseModel,
+      modelFile: m.modelFile,
+      runId: m.manifest.runId,
+      createdAt: m.manifest.createdAt,
+      metrics: m.metrics,
+    };
+  });
+
+  app.post<{ Params: { name: string } }>('/v1/models/:name', async (request) => {
+    const [name, verb] = splitVerb(request.params.name);
+    if (verb !== 'predict') {
+      throw new AppError('not_found', `unknown method ${JSON.stringify(verb ?? '')}: use POST /v1/models/${name}:predict`);
+    }
+    const predictor = servedPredictor(host, name);
+    const body = parseBody(request.body);
+    const predictions = await predictor.predict(body.texts, { truncate: body.truncate, topK: body.topK });
+    metrics.instances.inc(body.texts.length);
+    return { predictions, model: { name: predictor.model.modelName, version: predictor.model.version } };
+  });
+
+  return app;
+}
+
+/** `tiny:predict` → [`tiny`, `predict`]; `tiny` → [`tiny`, undefined]. */
+function splitVerb(param: string): [string, string | undefined] {
+  const i = param.lastIndexOf(':');
+  return i < 0 ? [param, undefined] : [param.slice(0, i), param.slice(i + 1)];
+}
+
+function servedPredictor(host: ModelHost, name: string) {
+  const predictor = host.requireReady();
+  if (name !== predictor.model.modelName) {
+    throw new AppError('not_found', `model ${JSON.stringify(name)} is not served here; this server serves "${predictor.model.modelName}"`);
+  }
+  return predictor;
+}
+
+/** Maps anything thrown to the JSON error body; 5xx details go to the log only. */
+function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  let e: AppError;
+  if (isAppError(err)) e = err;
+  else {
+    const fe = err as { code?: string; statusCode?: number; message?: string };
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      e = new AppError('too_large', `request body is larger than the limit of ${request.server.initialConfig.bodyLimit} bytes`, {
+        details: { limit: request.server.initialConfig.bodyLimit },
+      });
+    } else if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+      const message =
+        fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+          ? 'body: empty; expected a JSON object {"instances": [...]}'
+          : err instanceof SyntaxError || fe.message?.includes('JSON')
+            ? `body: not valid JSON (${fe.message})`
+            : fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' || fe.code === 'FST_ERR_BAD_URL'
+              ? String(fe.message)
+              : `body: ${fe.message ?? 'bad request'}`;
+      e = new AppError(fe.statusCode === 404 ? 'not_found' : 'invalid_argument', message);
+    } else {
+      request.log.error({ err }, 'unhandled error');
+      e = new AppError('internal', 'internal error');
+    }
+  }
+  const retryAfter = e.details?.retryAfterSeconds;
+  if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
+  if (e.status >= 500 && e.code !== 'unavailable') request.log.error({ err: { message: e.message, code: e.code } }, 'request failed');
+  void reply.code(e.status).send(e.toBody());
+}
