@@ -1,0 +1,178 @@
+"""Object storage by URI scheme: `file://` and `gs://` (the only module that imports
+google-cloud-storage).
+
+`file://` URIs come in two shapes, both accepted:
+- `file:///abs/path` (empty netloc): an absolute local path;
+- `file://<bucket>/<object>` (non-empty netloc): the local stack's bucket layout, resolved to
+  `$DROPTUNE_HOME/buckets/<bucket>/<object>` (DROPTUNE_HOME defaults to `.droptune`), the same
+  rule as the TypeScript file store.
+
+Writes are create-only (the artifacts are immutable): writing an existing object raises
+`already_exists`, on local disk via a hard link of a finished temp file, on GCS via
+`if_generation_match=0`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from .errors import TrainerError
+
+KNOWN_SCHEMES = ("file://", "gs://")
+
+
+def join(prefix: str, name: str) -> str:
+    """Joins an object name onto a prefix URI with exactly one slash."""
+    return prefix.rstrip("/") + "/" + name.lstrip("/")
+
+
+class FileStore:
+    """Local directories standing in for buckets."""
+
+    scheme = "file"
+
+    def path(self, uri: str) -> Path:
+        parsed = urlparse(uri)
+        rel = unquote(parsed.path)
+        if parsed.netloc:
+            home = Path(os.environ.get("DROPTUNE_HOME", ".droptune")).resolve()
+            return home / "buckets" / parsed.netloc / rel.lstrip("/")
+        return Path(rel)
+
+    def read_bytes(self, uri: str) -> bytes:
+        p = self.path(uri)
+        try:
+            return p.read_bytes()
+        except FileNotFoundError:
+            raise TrainerError("not_found", f"{uri} does not exist (looked at {p})") from None
+        except IsADirectoryError:
+            raise TrainerError("invalid_argument", f"{uri} is a directory, not a file") from None
+        except PermissionError:
+            raise TrainerError("invalid_argument", f"{uri} is not readable") from None
+
+    def exists(self, uri: str) -> bool:
+        return self.path(uri).is_file()
+
+    def generation(self, uri: str) -> str | None:
+        p = self.path(uri)
+        return str(p.stat().st_mtime_ns) if p.exists() else None
+
+    def upload_file(self, local: Path, uri: str) -> None:
+        dest = self.path(uri)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(local, "rb") as src:
+                while chunk := src.read(1 << 20):
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; artifacts are read by other processes
+            try:
+                os.link(tmp, dest)
+            except FileExistsError:
+                raise TrainerError("already_exists", f"{uri} already exists (artifacts are create-only)") from None
+        finally:
+            os.unlink(tmp)
+
+    def write_bytes(self, uri: str, data: bytes) -> None:
+        with tempfile.NamedTemporaryFile(delete=False) as f:
+            f.write(data)
+        try:
+            self.upload_file(Path(f.name), uri)
+        finally:
+            os.unlink(f.name)
+
+    def list_names(self, prefix: str) -> list[str]:
+        root = self.path(prefix)
+        if not root.is_dir():
+            return []
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and not p.name.startswith(".tmp-"))
+
+    def download_file(self, uri: str, local: Path) -> None:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(self.read_bytes(uri))
+
+
+@dataclass
+class GcsStore:
+    """Google Cloud Storage; `client` is injectable (tests, emulators)."""
+
+    client: object | None = None
+    scheme = "gs"
+
+    def _client(self):
+        if self.client is None:
+            from google.cloud import storage  # only adapter that imports the GCS SDK
+
+            self.client = storage.Client()
+        return self.client
+
+    def _blob(self, uri: str):
+        parsed = urlparse(uri)
+        return self._client().bucket(parsed.netloc).blob(parsed.path.lstrip("/"))
+
+    def _translate(self, uri: str, err: Exception) -> TrainerError:
+        from google.api_core import exceptions as gexc
+
+        if isinstance(err, gexc.NotFound):
+            return TrainerError("not_found", f"{uri} does not exist")
+        if isinstance(err, gexc.PreconditionFailed):
+            return TrainerError("already_exists", f"{uri} already exists (artifacts are create-only)")
+        if isinstance(err, gexc.Forbidden):
+            return TrainerError("invalid_argument", f"no permission to access {uri}")
+        return TrainerError("unavailable", f"storage error on {uri}: {err}")
+
+    def read_bytes(self, uri: str) -> bytes:
+        try:
+            return self._blob(uri).download_as_bytes()
+        except Exception as err:  # noqa: BLE001 - translated to a stable code
+            raise self._translate(uri, err) from err
+
+    def exists(self, uri: str) -> bool:
+        return self._blob(uri).exists()
+
+    def generation(self, uri: str) -> str | None:
+        blob = self._blob(uri)
+        blob.reload()
+        return str(blob.generation) if blob.generation is not None else None
+
+    def upload_file(self, local: Path, uri: str) -> None:
+        try:
+            self._blob(uri).upload_from_filename(str(local), if_generation_match=0)
+        except Exception as err:  # noqa: BLE001
+            raise self._translate(uri, err) from err
+
+    def write_bytes(self, uri: str, data: bytes) -> None:
+        try:
+            self._blob(uri).upload_from_string(data, if_generation_match=0)
+        except Exception as err:  # noqa: BLE001
+            raise self._translate(uri, err) from err
+
+    def list_names(self, prefix: str) -> list[str]:
+        parsed = urlparse(prefix)
+        key = parsed.path.lstrip("/").rstrip("/") + "/"
+        blobs = self._client().list_blobs(parsed.netloc, prefix=key)
+        return sorted(b.name[len(key):] for b in blobs)
+
+    def download_file(self, uri: str, local: Path) -> None:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._blob(uri).download_to_filename(str(local))
+        except Exception as err:  # noqa: BLE001
+            raise self._translate(uri, err) from err
+
+
+_STORES: dict[str, object] = {"file": FileStore(), "gs": GcsStore()}
+
+
+def store_for(uri: str):
+    """The adapter for a URI's scheme; an unknown scheme lists the known ones."""
+    scheme = urlparse(uri).scheme
+    if scheme not in _STORES:
+        raise TrainerError("invalid_argument", f"unsupported URI {uri!r}: expected one of {', '.join(KNOWN_SCHEMES)}")
+    return _STORES[scheme]
