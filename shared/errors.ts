@@ -29,7 +29,11 @@ export class AppError extends Error {
   /** Structured detail safe to show a user (field name, row, column, limit…). */
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = ERROR_CODES[code].status;
@@ -39,7 +43,9 @@ export class AppError extends Error {
 
   /** The JSON error body every HTTP surface returns: `{"error": {"code", "message"}}`. */
   toBody(): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
-    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+    return {
+      error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) },
+    };
   }
 }
 
@@ -52,7 +58,19 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as { code?: unknown; message?: unknown } | undefined;
   const sys = typeof e?.code === 'string' ? e.code : '';
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', '57P01', '57P03', '08006', '08001'].includes(sys)) {
+  if (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EPIPE',
+      'EAI_AGAIN',
+      '57P01',
+      '57P03',
+      '08006',
+      '08001',
+    ].includes(sys)
+  ) {
     return new AppError('unavailable', `a backend is unavailable (${sys})`, { cause: err });
   }
   return new AppError('internal', 'internal error', { cause: err });

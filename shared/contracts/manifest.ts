@@ -50,4 +50,10 @@ export type ModelConfig = z.infer<typeof ModelConfig>;
 export const Labels = z.array(z.string().min(1)).min(2);
 
 /** Files every servable version holds (besides the manifest, which is always last). */
-export const REQUIRED_MODEL_FILES = ['model.onnx', 'tokenizer.json', 'labels.json', 'config.json', 'metrics.json'] as const;
+export const REQUIRED_MODEL_FILES = [
+  'model.onnx',
+  'tokenizer.json',
+  'labels.json',
+  'config.json',
+  'metrics.json',
+] as const;

@@ -47,7 +47,12 @@ export const ModelSettings = z
     /** Share of rows held out, stratified by label, for metrics and the gate (default 0.1; 0.05-0.5). */
     validationFraction: z.number().min(0.05).max(0.5).default(0.1),
     /** Seed for the split and training (default 42). */
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(42),
     /** Also export an int8 dynamically quantized ONNX model (default true). */
     quantize: z.boolean().default(true),
     gate: GateSettings.default(GateSettings.parse({})),

@@ -12,7 +12,9 @@ objectStoreContract('file://', () => ({ store, bucket: 'local-models' }));
 
 it('never leaves temporary files behind after a refused create-only write', async () => {
   await store.write('tmpcheck', 'a', 'x', { createOnly: true });
-  await expect(store.write('tmpcheck', 'a', 'y', { createOnly: true })).rejects.toMatchObject({ code: 'already_exists' });
+  await expect(store.write('tmpcheck', 'a', 'y', { createOnly: true })).rejects.toMatchObject({
+    code: 'already_exists',
+  });
   expect(readdirSync(join(root, '.tmp'))).toEqual([]);
 });
 

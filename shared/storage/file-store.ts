@@ -38,13 +38,19 @@ export class FileObjectStore implements ObjectStore {
     }
   }
 
-  async write(bucket: string, name: string, body: Readable | Buffer | string, options: WriteOptions = {}): Promise<ObjectStat> {
+  async write(
+    bucket: string,
+    name: string,
+    body: Readable | Buffer | string,
+    options: WriteOptions = {},
+  ): Promise<ObjectStat> {
     const target = this.pathOf(bucket, name);
     const tmpDir = join(this.root, '.tmp');
     await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, randomUUID());
     try {
-      const source = typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
+      const source =
+        typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
       await pipeline(source, createWriteStream(tmp, { flags: 'wx' }));
       await mkdir(dirname(target), { recursive: true });
       if (options.createOnly) {
@@ -71,7 +77,10 @@ export class FileObjectStore implements ObjectStore {
 
   async stat(bucket: string, name: string): Promise<ObjectStat> {
     const found = await this.statIfExists(bucket, name);
-    if (!found) throw new AppError('not_found', `file://${bucket}/${name} does not exist`, { details: { uri: `file://${bucket}/${name}` } });
+    if (!found)
+      throw new AppError('not_found', `file://${bucket}/${name} does not exist`, {
+        details: { uri: `file://${bucket}/${name}` },
+      });
     return found;
   }
 
@@ -88,7 +97,11 @@ export class FileObjectStore implements ObjectStore {
         updated: new Date(Number(s.mtimeMs)),
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      if (
+        (err as NodeJS.ErrnoException).code === 'ENOENT' ||
+        (err as NodeJS.ErrnoException).code === 'ENOTDIR'
+      )
+        return undefined;
       throw translate(err, `file://${bucket}/${name}`);
     }
   }
@@ -105,7 +118,11 @@ export class FileObjectStore implements ObjectStore {
         .filter((e) => e.isFile())
         .map((e) => relative(bucketDir, join(e.parentPath, e.name)).split(sep).join('/'));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+      if (
+        (err as NodeJS.ErrnoException).code === 'ENOENT' ||
+        (err as NodeJS.ErrnoException).code === 'ENOTDIR'
+      )
+        return [];
       throw translate(err, `file://${bucket}/${prefix}`);
     }
     const names = entries.filter((n) => n.startsWith(prefix)).sort();
@@ -113,7 +130,11 @@ export class FileObjectStore implements ObjectStore {
     return stats.filter((s): s is ObjectStat => s !== undefined);
   }
 
-  async copy(src: { bucket: string; name: string }, dst: { bucket: string; name: string }, options: WriteOptions = {}): Promise<ObjectStat> {
+  async copy(
+    src: { bucket: string; name: string },
+    dst: { bucket: string; name: string },
+    options: WriteOptions = {},
+  ): Promise<ObjectStat> {
     return this.write(dst.bucket, dst.name, await this.createReadStream(src.bucket, src.name), options);
   }
 
@@ -129,8 +150,11 @@ export class FileObjectStore implements ObjectStore {
 function translate(err: unknown, uri: string): unknown {
   if (err instanceof AppError) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new AppError('not_found', `${uri} does not exist`, { details: { uri }, cause: err });
-  if (code === 'EACCES' || code === 'EPERM') return new AppError('permission_denied', `no permission for ${uri}`, { cause: err });
-  if (code === 'ENOSPC') return new AppError('resource_exhausted', `disk full writing ${uri}`, { cause: err });
+  if (code === 'ENOENT')
+    return new AppError('not_found', `${uri} does not exist`, { details: { uri }, cause: err });
+  if (code === 'EACCES' || code === 'EPERM')
+    return new AppError('permission_denied', `no permission for ${uri}`, { cause: err });
+  if (code === 'ENOSPC')
+    return new AppError('resource_exhausted', `disk full writing ${uri}`, { cause: err });
   return err;
 }

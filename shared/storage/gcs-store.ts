@@ -1,6 +1,6 @@
-import type { File, Storage } from '@google-cloud/storage';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { File, Storage } from '@google-cloud/storage';
 import { AppError } from '../errors.ts';
 import { assertBucketName, assertObjectName, assertPrefix } from './object-name.ts';
 import type { ObjectStat, ObjectStore, WriteOptions } from './object-store.ts';
@@ -33,7 +33,12 @@ export class GcsObjectStore implements ObjectStore {
     }
   }
 
-  async write(bucket: string, name: string, body: Readable | Buffer | string, options: WriteOptions = {}): Promise<ObjectStat> {
+  async write(
+    bucket: string,
+    name: string,
+    body: Readable | Buffer | string,
+    options: WriteOptions = {},
+  ): Promise<ObjectStat> {
     const file = this.file(bucket, name);
     const opts = {
       resumable: false,
@@ -80,7 +85,9 @@ export class GcsObjectStore implements ObjectStore {
   async list(bucket: string, prefix: string): Promise<ObjectStat[]> {
     assertPrefix(prefix);
     try {
-      const [files] = await this.storage.bucket(assertBucketName(bucket)).getFiles({ prefix, autoPaginate: true });
+      const [files] = await this.storage
+        .bucket(assertBucketName(bucket))
+        .getFiles({ prefix, autoPaginate: true });
       return files
         .map((f) => ({
           uri: `gs://${bucket}/${f.name}`,
@@ -96,7 +103,11 @@ export class GcsObjectStore implements ObjectStore {
     }
   }
 
-  async copy(src: { bucket: string; name: string }, dst: { bucket: string; name: string }, options: WriteOptions = {}): Promise<ObjectStat> {
+  async copy(
+    src: { bucket: string; name: string },
+    dst: { bucket: string; name: string },
+    options: WriteOptions = {},
+  ): Promise<ObjectStat> {
     try {
       await this.file(src.bucket, src.name).copy(this.file(dst.bucket, dst.name), {
         ...(options.createOnly ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
@@ -120,11 +131,18 @@ export class GcsObjectStore implements ObjectStore {
 function translate(err: unknown, uri: string): unknown {
   if (err instanceof AppError) return err;
   const code = Number((err as { code?: unknown }).code);
-  if (code === 404) return new AppError('not_found', `${uri} does not exist`, { details: { uri }, cause: err });
-  if (code === 412) return new AppError('already_exists', `${uri} already exists and is immutable`, { details: { uri }, cause: err });
-  if (code === 403 || code === 401) return new AppError('permission_denied', `no permission for ${uri}`, { cause: err });
+  if (code === 404)
+    return new AppError('not_found', `${uri} does not exist`, { details: { uri }, cause: err });
+  if (code === 412)
+    return new AppError('already_exists', `${uri} already exists and is immutable`, {
+      details: { uri },
+      cause: err,
+    });
+  if (code === 403 || code === 401)
+    return new AppError('permission_denied', `no permission for ${uri}`, { cause: err });
   if (code === 429) return new AppError('resource_exhausted', `rate limited on ${uri}`, { cause: err });
-  if (code >= 500 && code < 600) return new AppError('unavailable', `storage unavailable for ${uri} (${code})`, { cause: err });
+  if (code >= 500 && code < 600)
+    return new AppError('unavailable', `storage unavailable for ${uri} (${code})`, { cause: err });
   const sys = (err as { code?: unknown }).code;
   if (typeof sys === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN'].includes(sys)) {
     return new AppError('unavailable', `storage unreachable for ${uri} (${sys})`, { cause: err });

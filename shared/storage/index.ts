@@ -1,15 +1,22 @@
-import { Storage } from '@google-cloud/storage';
 import { resolve } from 'node:path';
+import { Storage } from '@google-cloud/storage';
 import { FileObjectStore } from './file-store.ts';
 import { GcsObjectStore } from './gcs-store.ts';
 import type { ObjectStore } from './object-store.ts';
 import { type ObjectUri, parseObjectUri, type Scheme } from './uri.ts';
 
-export type { ObjectStat, ObjectStore, WriteOptions } from './object-store.ts';
 export { FileObjectStore } from './file-store.ts';
 export { GcsObjectStore } from './gcs-store.ts';
-export { assertObjectName, assertBucketName } from './object-name.ts';
-export { parseObjectUri, formatObjectUri, joinUri, KNOWN_SCHEMES, type ObjectUri, type Scheme } from './uri.ts';
+export { assertBucketName, assertObjectName } from './object-name.ts';
+export type { ObjectStat, ObjectStore, WriteOptions } from './object-store.ts';
+export {
+  formatObjectUri,
+  joinUri,
+  KNOWN_SCHEMES,
+  type ObjectUri,
+  parseObjectUri,
+  type Scheme,
+} from './uri.ts';
 
 export interface StoreOptions {
   /** `$DROPTUNE_HOME`; `file://` buckets live in `<home>/buckets/`. Defaults to env or `.droptune`. */
@@ -28,14 +35,14 @@ export function storeFor(scheme: Scheme, options: StoreOptions = {}): ObjectStor
   if (scheme === 'gs') {
     if (options.gcs) return new GcsObjectStore(options.gcs);
     const key = 'gs';
-    let s = cache.get(key);
-    if (!s) cache.set(key, (s = new GcsObjectStore(new Storage())));
+    const s = cache.get(key) ?? new GcsObjectStore(new Storage());
+    cache.set(key, s);
     return s;
   }
   const home = options.home ?? process.env.DROPTUNE_HOME ?? '.droptune';
   const key = `file:${home}`;
-  let s = cache.get(key);
-  if (!s) cache.set(key, (s = new FileObjectStore(resolve(home, 'buckets'))));
+  const s = cache.get(key) ?? new FileObjectStore(resolve(home, 'buckets'));
+  cache.set(key, s);
   return s;
 }
 

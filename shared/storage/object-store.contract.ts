@@ -16,7 +16,9 @@ export function objectStoreContract(name: string, open: () => { store: ObjectSto
       const written = await store.write(bucket, 'demo/data.csv', body);
       expect(written.size).toBe(26);
       expect(written.generation).not.toBe('');
-      expect(await text(await store.createReadStream(bucket, 'demo/data.csv'))).toBe('text,label\nhello,greeting\n');
+      expect(await text(await store.createReadStream(bucket, 'demo/data.csv'))).toBe(
+        'text,label\nhello,greeting\n',
+      );
       expect((await store.read(bucket, 'demo/data.csv')).toString()).toBe('text,label\nhello,greeting\n');
     });
 
@@ -40,7 +42,13 @@ export function objectStoreContract(name: string, open: () => { store: ObjectSto
 
     it('lists by prefix, recursively and sorted, without neighbours sharing the prefix text', async () => {
       const { store, bucket } = open();
-      for (const n of ['runs/r1/b.json', 'runs/r1/a.json', 'runs/r1/checkpoints/e1.pt', 'runs/r10/x.json', 'other/y']) {
+      for (const n of [
+        'runs/r1/b.json',
+        'runs/r1/a.json',
+        'runs/r1/checkpoints/e1.pt',
+        'runs/r10/x.json',
+        'other/y',
+      ]) {
         await store.write(bucket, n, n);
       }
       expect((await store.list(bucket, 'runs/r1/')).map((s) => s.name)).toEqual([
@@ -55,10 +63,18 @@ export function objectStoreContract(name: string, open: () => { store: ObjectSto
     it('copies server-side, create-only when asked', async () => {
       const { store, bucket } = open();
       await store.write(bucket, 'runs/r2/model.onnx', 'weights');
-      await store.copy({ bucket, name: 'runs/r2/model.onnx' }, { bucket, name: 'models/m/v2/model.onnx' }, { createOnly: true });
+      await store.copy(
+        { bucket, name: 'runs/r2/model.onnx' },
+        { bucket, name: 'models/m/v2/model.onnx' },
+        { createOnly: true },
+      );
       expect((await store.read(bucket, 'models/m/v2/model.onnx')).toString()).toBe('weights');
       await expect(
-        store.copy({ bucket, name: 'runs/r2/model.onnx' }, { bucket, name: 'models/m/v2/model.onnx' }, { createOnly: true }),
+        store.copy(
+          { bucket, name: 'runs/r2/model.onnx' },
+          { bucket, name: 'models/m/v2/model.onnx' },
+          { createOnly: true },
+        ),
       ).rejects.toMatchObject({ code: 'already_exists' });
     });
 

@@ -32,13 +32,22 @@ export interface ObjectStore {
   /** Whole object into memory: for small JSON files (manifest, labels, config) only. */
   read(bucket: string, name: string): Promise<Buffer>;
   /** Streams `body` into the object; atomic: readers never see a partial object. */
-  write(bucket: string, name: string, body: Readable | Buffer | string, options?: WriteOptions): Promise<ObjectStat>;
+  write(
+    bucket: string,
+    name: string,
+    body: Readable | Buffer | string,
+    options?: WriteOptions,
+  ): Promise<ObjectStat>;
   stat(bucket: string, name: string): Promise<ObjectStat>;
   /** Returns undefined instead of throwing `not_found`. */
   statIfExists(bucket: string, name: string): Promise<ObjectStat | undefined>;
   /** Object names under `prefix` (recursive), sorted. */
   list(bucket: string, prefix: string): Promise<ObjectStat[]>;
   /** Server-side copy within/between buckets of the same store. */
-  copy(src: { bucket: string; name: string }, dst: { bucket: string; name: string }, options?: WriteOptions): Promise<ObjectStat>;
+  copy(
+    src: { bucket: string; name: string },
+    dst: { bucket: string; name: string },
+    options?: WriteOptions,
+  ): Promise<ObjectStat>;
   delete(bucket: string, name: string): Promise<void>;
 }

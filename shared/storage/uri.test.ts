@@ -4,7 +4,11 @@ import { parseObjectUri } from './uri.ts';
 
 describe('parseObjectUri', () => {
   it('splits gs:// and file:// URIs into scheme, bucket and name', () => {
-    expect(parseObjectUri('gs://my-models/models/m/v3/')).toEqual({ scheme: 'gs', bucket: 'my-models', name: 'models/m/v3/' });
+    expect(parseObjectUri('gs://my-models/models/m/v3/')).toEqual({
+      scheme: 'gs',
+      bucket: 'my-models',
+      name: 'models/m/v3/',
+    });
     expect(parseObjectUri('file://datasets/tickets/train.csv')).toEqual({
       scheme: 'file',
       bucket: 'datasets',
@@ -14,7 +18,9 @@ describe('parseObjectUri', () => {
   });
 
   it('names the known schemes when the scheme is unknown', () => {
-    expect(() => parseObjectUri('s3://b/x')).toThrow('unknown storage scheme "s3://" in "s3://b/x"; known schemes: gs://, file://');
+    expect(() => parseObjectUri('s3://b/x')).toThrow(
+      'unknown storage scheme "s3://" in "s3://b/x"; known schemes: gs://, file://',
+    );
   });
 
   it('rejects traversal in the URI path', () => {

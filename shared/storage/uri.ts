@@ -19,7 +19,10 @@ export interface ObjectUri {
 export function parseObjectUri(uri: string): ObjectUri {
   const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/]*)(?:\/(.*))?$/.exec(uri);
   if (!m) {
-    throw new AppError('invalid_argument', `not an object URI: ${JSON.stringify(uri)} (expected gs://bucket/name or file://bucket/name)`);
+    throw new AppError(
+      'invalid_argument',
+      `not an object URI: ${JSON.stringify(uri)} (expected gs://bucket/name or file://bucket/name)`,
+    );
   }
   const scheme = m[1]!.toLowerCase();
   if (!(KNOWN_SCHEMES as readonly string[]).includes(scheme)) {

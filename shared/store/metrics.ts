@@ -1,0 +1,67 @@
+import { type Db, query } from '../db/tx.ts';
+import { AppError } from '../errors.ts';
+import { toMetric } from './rows.ts';
+import type { MetricPoint, StoredMetric } from './types.ts';
+
+/** Largest batch one append takes (the trainer sends per-step losses in batches). */
+export const MAX_METRIC_BATCH = 10_000;
+
+export class MetricStore {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Appends a batch in ONE statement (`unnest` of column arrays): the trainer's hot path, so
+   * the cost is one round trip per batch, not per point.
+   */
+  async append(runId: string, points: MetricPoint[]): Promise<number> {
+    if (points.length === 0) return 0;
+    if (points.length > MAX_METRIC_BATCH) {
+      throw new AppError(
+        'too_large',
+        `a metrics batch holds at most ${MAX_METRIC_BATCH} points (got ${points.length})`,
+      );
+    }
+    const now = new Date().toISOString();
+    const rows = await query<{ n: number }>(
+      this.db,
+      `with ins as (
+         insert into metrics (run_id, key, step, epoch, value, time)
+         select $1, k, s, e, v, t from unnest($2::text[], $3::int[], $4::float8[], $5::float8[], $6::timestamptz[]) as u(k, s, e, v, t)
+         returning 1)
+       select count(*)::int as n from ins`,
+      [
+        runId,
+        points.map((p) => p.key),
+        points.map((p) => p.step),
+        points.map((p) => p.epoch ?? null),
+        points.map((p) => p.value),
+        points.map((p) => p.time ?? now),
+      ],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** Points of a run in insertion order; `afterId` gives only newer ones (live charts poll with it). */
+  async list(
+    runId: string,
+    filter: { key?: string; afterId?: number; limit?: number } = {},
+  ): Promise<StoredMetric[]> {
+    const rows = await query(
+      this.db,
+      `select * from metrics where run_id = $1 and ($2::text is null or key = $2) and id > $3
+       order by id limit $4`,
+      [runId, filter.key ?? null, filter.afterId ?? 0, Math.min(filter.limit ?? 50_000, 100_000)],
+    );
+    return rows.map(toMetric);
+  }
+
+  /** The latest value of each key: the run's headline metrics. */
+  async latest(runId: string): Promise<Record<string, number>> {
+    const rows = await query<{ key: string; value: number }>(
+      this.db,
+      'select distinct on (key) key, value from metrics where run_id = $1 order by key, id desc',
+      [runId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+}

@@ -1,0 +1,225 @@
+import { type Db, query, withTransaction } from '../db/tx.ts';
+import { AppError } from '../errors.ts';
+import { toDeployment, toModelVersion } from './rows.ts';
+import type { Alias, AliasMove, Deployment, ModelSummary, ModelVersion } from './types.ts';
+
+const VERSION_COLUMNS = `v.*, coalesce((select array_agg(a.alias order by a.alias) from aliases a
+  where a.model_name = v.model_name and a.version = v.version), '{}') as aliases`;
+
+/** What registration produced for the version number it was given. */
+export interface Materialized {
+  modelUri: string;
+  metrics: Record<string, number>;
+}
+
+export class ModelStore {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Allocates the next version of `modelName` for `runId` and registers it, gap-free: the
+   * model's row is locked, `materialize(version)` runs (it copies the run's artifacts to
+   * `models/<modelName>/v<version>/`), and only if it succeeds is the version recorded and the
+   * counter moved; if it throws, nothing is spent. Registering the same run again returns its
+   * version (a retried workflow step is safe).
+   *
+   * `materialize` must not use this store's pool (the embedded pool has one connection).
+   */
+  async registerVersion(
+    modelName: string,
+    runId: string,
+    materialize: (version: number) => Promise<Materialized>,
+  ): Promise<{ version: ModelVersion; created: boolean }> {
+    return withTransaction(this.db, async (tx) => {
+      await query(tx, 'insert into models (model_name) values ($1) on conflict do nothing', [modelName]);
+      const locked = await query<{ latest_version: number }>(
+        tx,
+        'select latest_version from models where model_name = $1 for update',
+        [modelName],
+      );
+      const existing = await query(
+        tx,
+        `select ${VERSION_COLUMNS} from model_versions v where v.run_id = $1`,
+        [runId],
+      );
+      if (existing[0]) {
+        const v = toModelVersion(existing[0]);
+        if (v.modelName !== modelName) {
+          throw new AppError(
+            'failed_precondition',
+            `run ${runId} is already registered as ${v.modelName} v${v.version}`,
+          );
+        }
+        return { version: v, created: false };
+      }
+      const version = locked[0]!.latest_version + 1;
+      const made = await materialize(version);
+      const rows = await query(
+        tx,
+        `insert into model_versions (model_name, version, run_id, model_uri, metrics)
+         values ($1, $2, $3, $4, $5) returning *, '{}'::text[] as aliases`,
+        [modelName, version, runId, made.modelUri, made.metrics],
+      );
+      await query(tx, 'update models set latest_version = $2 where model_name = $1', [modelName, version]);
+      await query(tx, 'update runs set version = $2, updated_at = now() where run_id = $1', [runId, version]);
+      return { version: toModelVersion(rows[0]!), created: true };
+    });
+  }
+
+  async versions(modelName: string): Promise<ModelVersion[]> {
+    const rows = await query(
+      this.db,
+      `select ${VERSION_COLUMNS} from model_versions v where v.model_name = $1 order by v.version desc`,
+      [modelName],
+    );
+    return rows.map(toModelVersion);
+  }
+
+  async version(modelName: string, version: number): Promise<ModelVersion> {
+    const rows = await query(
+      this.db,
+      `select ${VERSION_COLUMNS} from model_versions v where v.model_name = $1 and v.version = $2`,
+      [modelName, version],
+    );
+    if (!rows[0])
+      throw new AppError('not_found', `model ${modelName} has no version ${version}`, {
+        details: { modelName, version },
+      });
+    return toModelVersion(rows[0]);
+  }
+
+  /** The version an alias points at, or null. */
+  async alias(modelName: string, alias: Alias): Promise<number | null> {
+    const rows = await query<{ version: number }>(
+      this.db,
+      'select version from aliases where model_name = $1 and alias = $2',
+      [modelName, alias],
+    );
+    return rows[0]?.version ?? null;
+  }
+
+  /** Points `alias` at `version` atomically and appends the move to the alias history. */
+  async setAlias(
+    modelName: string,
+    alias: Alias,
+    version: number,
+    reason?: string,
+    kind: 'promote' | 'rollback' = 'promote',
+  ): Promise<AliasMove> {
+    return withTransaction(this.db, async (tx) => {
+      const exists = await query(tx, 'select 1 from model_versions where model_name = $1 and version = $2', [
+        modelName,
+        version,
+      ]);
+      if (!exists[0]) {
+        throw new AppError('not_found', `model ${modelName} has no version ${version}`, {
+          details: { modelName, version },
+        });
+      }
+      await query(tx, 'select 1 from models where model_name = $1 for update', [modelName]);
+      const prev = await query<{ version: number }>(
+        tx,
+        'select version from aliases where model_name = $1 and alias = $2',
+        [modelName, alias],
+      );
+      const previousVersion = prev[0]?.version ?? null;
+      await query(
+        tx,
+        `insert into aliases (model_name, alias, version) values ($1, $2, $3)
+         on conflict (model_name, alias) do update set version = excluded.version, updated_at = now()`,
+        [modelName, alias, version],
+      );
+      await query(
+        tx,
+        'insert into alias_history (model_name, alias, version, previous_version, kind, reason) values ($1, $2, $3, $4, $5, $6)',
+        [modelName, alias, version, previousVersion, kind, reason ?? null],
+      );
+      return { modelName, alias, version, previousVersion };
+    });
+  }
+
+  /**
+   * Moves `production` back to the version that was production before the current version was
+   * last *promoted* (rollbacks themselves are skipped, so rolling back twice from v3 gives v2
+   * then v1, not v3 again). Fails with `failed_precondition` when there is nothing before.
+   */
+  async rollback(modelName: string): Promise<AliasMove> {
+    const current = await this.alias(modelName, 'production');
+    if (current === null)
+      throw new AppError('failed_precondition', `model ${modelName} has no production version to roll back`);
+    const rows = await query<{ previous_version: number | null }>(
+      this.db,
+      `select previous_version from alias_history
+       where model_name = $1 and alias = 'production' and version = $2 and kind = 'promote'
+         and previous_version is not null and previous_version <> $2
+       order by id desc limit 1`,
+      [modelName, current],
+    );
+    const target = rows[0]?.previous_version;
+    if (target === undefined || target === null) {
+      throw new AppError(
+        'failed_precondition',
+        `model ${modelName} v${current} is the first production version; nothing to roll back to`,
+      );
+    }
+    return this.setAlias(modelName, 'production', target, `rollback from v${current}`, 'rollback');
+  }
+
+  async aliasHistory(modelName: string): Promise<Array<AliasMove & { reason: string | null; at: string }>> {
+    const rows = await query(
+      this.db,
+      'select * from alias_history where model_name = $1 order by id desc limit 200',
+      [modelName],
+    );
+    return rows.map((r) => ({
+      modelName: r.model_name as string,
+      alias: r.alias as Alias,
+      version: r.version as number,
+      previousVersion: (r.previous_version as number | null) ?? null,
+      reason: (r.reason as string | null) ?? null,
+      at: (r.at as Date).toISOString(),
+    }));
+  }
+
+  async recordDeployment(input: {
+    modelName: string;
+    version: number;
+    url: string;
+    revision?: string | null;
+  }): Promise<Deployment> {
+    const rows = await query(
+      this.db,
+      'insert into deployments (model_name, version, url, revision) values ($1, $2, $3, $4) returning *',
+      [input.modelName, input.version, input.url, input.revision ?? null],
+    );
+    return toDeployment(rows[0]!);
+  }
+
+  async deployments(modelName: string): Promise<Deployment[]> {
+    const rows = await query(
+      this.db,
+      'select * from deployments where model_name = $1 order by id desc limit 200',
+      [modelName],
+    );
+    return rows.map(toDeployment);
+  }
+
+  /** Every model with its latest, production and candidate versions and the production URL. */
+  async list(): Promise<ModelSummary[]> {
+    const rows = await query(
+      this.db,
+      `select m.model_name, m.latest_version,
+         (select version from aliases a where a.model_name = m.model_name and a.alias = 'production') as production_version,
+         (select version from aliases a where a.model_name = m.model_name and a.alias = 'candidate') as candidate_version,
+         (select d.url from deployments d join aliases a on a.model_name = d.model_name and a.alias = 'production'
+           where d.model_name = m.model_name and d.version = a.version order by d.id desc limit 1) as url
+       from models m order by m.model_name`,
+    );
+    return rows.map((r) => ({
+      modelName: r.model_name as string,
+      latestVersion: r.latest_version as number,
+      productionVersion: (r.production_version as number | null) ?? null,
+      candidateVersion: (r.candidate_version as number | null) ?? null,
+      url: (r.url as string | null) ?? null,
+    }));
+  }
+}
