@@ -171,9 +171,10 @@ function scalarString(n: LNode, what: string): string {
 
 function compileBody(kind: string, node: LNode & { kind: 'map' }, ctx: Ctx, chain: StepList[], inFor: boolean, name: string): StepBody {
   const v = entry(node, kind) as LNode;
+  const keyLine = node.entries.find((e) => e.key === kind)?.line ?? v.line;
   switch (kind) {
     case 'parallel':
-      return fail(`parallel steps are not supported by the local runtime (step "${name}"); run the branches sequentially or use a for loop`, v.line);
+      return fail(`parallel steps are not supported by the local runtime (step "${name}"); run the branches sequentially or use a for loop`, keyLine);
     case 'assign': {
       if (v.kind !== 'seq') fail('assign takes a list of {name: value}', v.line);
       const items = (v as LNode & { kind: 'seq' }).items;
@@ -196,7 +197,7 @@ function compileBody(kind: string, node: LNode & { kind: 'map' }, ctx: Ctx, chai
       return { k: 'switch', cases: items.map((c) => compileCase(c, ctx, chain, inFor)) };
     }
     case 'for':
-      return compileFor(v, ctx, chain);
+      return compileFor(v, ctx, keyLine);
     case 'raise':
       return { k: 'raise', value: compileValue(v, ctx.lib) };
     case 'return':
@@ -278,7 +279,7 @@ function compileCase(c: LNode, ctx: Ctx, chain: StepList[], inFor: boolean): Swi
   return sc;
 }
 
-function compileFor(v: LNode, ctx: Ctx, chain: StepList[]): StepBody {
+function compileFor(v: LNode, ctx: Ctx, keyLine: number): StepBody {
   if (v.kind !== 'map') return fail('for takes a map with value, in or range, and steps', v.line);
   for (const e of v.entries) {
     if (!['value', 'index', 'in', 'range', 'steps'].includes(e.key)) fail(`unsupported field "${e.key}" in for`, e.line);
@@ -286,11 +287,11 @@ function compileFor(v: LNode, ctx: Ctx, chain: StepList[]): StepBody {
   const inNode = entry(v, 'in');
   const rangeNode = entry(v, 'range');
   const stepsNode = entry(v, 'steps');
-  if (!!inNode === !!rangeNode) fail('for needs exactly one of "in" or "range"', v.line);
-  if (!stepsNode || stepsNode.kind !== 'seq') fail('for needs a "steps" list', v.line);
+  if (!!inNode === !!rangeNode) fail('for needs exactly one of "in" or "range"', keyLine);
+  if (!stepsNode || stepsNode.kind !== 'seq') fail('for needs a "steps" list', keyLine);
   const valueNode = entry(v, 'value');
   const indexNode = entry(v, 'index');
-  if (!valueNode && !indexNode) fail('for needs "value" (and/or "index" for lists)', v.line);
+  if (!valueNode && !indexNode) fail('for needs "value" (and/or "index" for lists)', keyLine);
   if (rangeNode && indexNode) fail('"index" is not allowed with range; use value', indexNode.line);
   let range: [Evaluator, Evaluator] | undefined;
   if (rangeNode) {
