@@ -1,0 +1,165 @@
+/**
+ * The stack's typed configuration: every `pulumi config` key, its default and why that default.
+ *
+ * One zod schema gives both the check and the type (STYLE rule 3). Values arrive from
+ * `pulumi config` as strings; numbers, booleans and lists are coerced here so a typo
+ * (`gpuCount: two`) fails at preview time naming the key, not deep inside a provider call.
+ * Keys live in the `droptune:` namespace, except the project and region, which are the
+ * provider's own `gcp:project` / `gcp:region` so one setting drives both.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { z } from 'zod';
+
+const num = z.coerce.number();
+const int = z.coerce.number().int();
+const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+/** A list accepts a JSON array (`pulumi config set --path` or `["a","b"]`) or a comma-separated string. */
+function splitList(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const s = v.trim();
+  if (s === '') return [];
+  if (s.startsWith('[')) return JSON.parse(s);
+  return s.split(',').map((x) => x.trim());
+}
+const list = z.preprocess(splitList, z.array(z.string().min(1)));
+/** IAM principal as GCP spells it (`user:`, `serviceAccount:`, `group:`, `domain:`, `principal…:`, or `allUsers`). */
+const member = z
+  .string().regex(/^(allUsers|allAuthenticatedUsers|(user|serviceAccount|group|domain|principal|principalSet):.+)$/, {
+  message: 'must be an IAM member such as user:ana@example.com or serviceAccount:x@p.iam.gserviceaccount.com',
+});
+const members = z.preprocess(splitList, z.array(member));
+
+export const configSchema = z
+  .object({
+    /** gcp:project — required; no sensible default exists. */
+    project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { message: 'must be a GCP project id' }),
+    /** gcp:region — us-central1: the most GPU zones (T4/L4 in a, b, c, f) at the lowest list prices. */
+    region: z.string().default('us-central1'),
+    /** Prefix of every resource name; bucket names also get the project id since they are global. */
+    namePrefix: z.string().regex(/^[a-z][a-z0-9-]{1,14}$/).default('droptune'),
+    /** Zones the workflow tries in order for a GPU VM; default only known for us-central1 (see below). */
+    zones: list.optional(),
+    /** n1-standard-8 + one T4: enough for distilbert-sized fine-tunes, the cheapest widely-stocked GPU. */
+    machineType: z.string().default('n1-standard-8'),
+    gpuType: z.string().default('nvidia-tesla-t4'),
+    gpuCount: int.min(0).max(8).default(1),
+    /** T4 on-demand list price (USD) in us-central1; spot is cheaper, so cost estimates are upper bounds. */
+    gpuPricePerHour: num.min(0).default(0.35),
+    /** Fall back to on-demand when spot capacity is out everywhere: a run finishing beats a run waiting. */
+    allowOnDemand: bool.default(true),
+    /** Hard cap (3 h) on a VM's life via maxRunDuration, so a hung trainer cannot burn money overnight. */
+    maxRunSeconds: int.min(600).default(10_800),
+    /** Quality gate: challenger's metric must be >= gateMin and >= champion's minus gateMargin. */
+    gateMetric: z.string().default('macro_f1'),
+    gateMin: num.default(0.5),
+    gateMargin: num.min(0).default(0),
+    /** Image references; default to `:latest` in this stack's Artifact Registry repo (pin a digest in production). */
+    trainerImage: z.string().optional(),
+    servingImage: z.string().optional(),
+    /** Container-Optimized OS: runs the trainer image as is, and its GPU drivers are signed (Secure Boot stays on). */
+    trainerBootImage: z.string().default('projects/cos-cloud/global/images/family/cos-stable'),
+    /** Dataset ages (days) for storage-class moves: Nearline's 30-day and Coldline's 90-day minimums. */
+    datasetsNearlineAfterDays: int.min(1).default(30),
+    datasetsColdlineAfterDays: int.min(1).default(90),
+    /**
+     * `runs/<runId>/` (checkpoints and pre-registration files) is staging: registration copies a finished
+     * model to `models/`, so a week is enough to debug a failed run. GCS prefixes allow no wildcard, hence
+     * the whole `runs/` prefix rather than only `runs/<runId>/checkpoints/`.
+     */
+    runsExpireAfterDays: int.min(1).default(7),
+    /** Reports are regenerable from the database and the manifest: keep them a quarter. */
+    reportsExpireAfterDays: int.min(1).default(90),
+    /** Overwritten/deleted objects in the versioned models bucket stay recoverable for 30 days. */
+    modelsNoncurrentExpireAfterDays: int.min(1).default(30),
+    /** CMEK: an existing Cloud KMS key for both buckets, or `createCmekKey` to make one (default: Google-managed). */
+    cmekKeyName: z.string().optional(),
+    createCmekKey: bool.default(false),
+    /** Subnet for training VMs; /20 leaves room for thousands of VMs and does not collide with 10.0.0.0/16 defaults. */
+    subnetCidr: z.string().default('10.20.0.0/20'),
+    /** Private services access range size for Cloud SQL; /20 is Google's recommended minimum for growth. */
+    privateServicesPrefixLength: int.min(16).max(24).default(20),
+    /** Allow SSH to trainer VMs through IAP only (35.235.240.0/20), off by default: nobody needs a shell. */
+    allowIapSsh: bool.default(false),
+    /** Cloud SQL: one dedicated vCPU (SLA-eligible, unlike shared-core tiers), PostgreSQL 16. */
+    dbTier: z.string().default('db-custom-1-3840'),
+    dbVersion: z.string().regex(/^POSTGRES_\d+$/).default('POSTGRES_16'),
+    dbName: z.string().default('droptune'),
+    /** Regional HA doubles the instance cost; off by default, on for production stacks. */
+    dbHighAvailability: bool.default(false),
+    /** On by default: the database is the registry index and experiment history. */
+    dbDeletionProtection: bool.default(true),
+    /** Automated backups kept 7 days, WAL kept 7 days for point-in-time recovery. */
+    dbBackupRetainedCount: int.min(1).default(7),
+    dbTransactionLogRetentionDays: int.min(1).max(35).default(7),
+    /** Principals (besides the stack's own SAs) allowed to call the control API: operators, CI. */
+    apiInvokers: members.default([]),
+    /** Principals allowed to call deployed prediction services; allUsers only with servingAllowUnauthenticated. */
+    servingInvokers: members.default([]),
+    servingAllowUnauthenticated: bool.default(false),
+    /** Billing account id; when set, a budget with 50/80/100 % alerts is created. */
+    billingAccount: z.string().optional(),
+    budgetAmount: num.positive().default(200),
+    budgetCurrency: z.string().length(3).default('USD'),
+    /** Where `npm run bundle:functions` writes each function (relative to the repository root). */
+    functionsBundleDir: z.string().default('dist/functions'),
+    /** The one orchestration definition, uploaded byte for byte. */
+    pipelineFile: z.string().default('workflows/pipeline.yaml'),
+    /** Concurrency caps that bound Cloud SQL connections: each instance holds a small pool. */
+    triggerMaxInstances: int.min(1).default(10),
+    apiMaxInstances: int.min(1).default(20),
+  })
+  .transform((c, ctx) => {
+    const zones = c.zones ?? (c.region === 'us-central1' ? ['a', 'b', 'c', 'f'].map((z) => `us-central1-${z}`) : undefined);
+    if (!zones || zones.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['zones'], message: `set droptune:zones for region ${c.region} (zones with ${c.gpuType} capacity)` });
+      return z.NEVER;
+    }
+    const bad = zones.find((zone) => !zone.startsWith(`${c.region}-`));
+    if (bad) {
+      ctx.addIssue({ code: 'custom', path: ['zones'], message: `zone ${bad} is not in region ${c.region}` });
+      return z.NEVER;
+    }
+    if (c.datasetsColdlineAfterDays <= c.datasetsNearlineAfterDays) {
+      ctx.addIssue({ code: 'custom', path: ['datasetsColdlineAfterDays'], message: 'must be greater than datasetsNearlineAfterDays' });
+      return z.NEVER;
+    }
+    const open = [...c.servingInvokers, ...c.apiInvokers].filter((m) => m === 'allUsers' || m === 'allAuthenticatedUsers');
+    if (c.apiInvokers.some((m) => m === 'allUsers' || m === 'allAuthenticatedUsers')) {
+      ctx.addIssue({ code: 'custom', path: ['apiInvokers'], message: 'the control API is never public; remove allUsers/allAuthenticatedUsers' });
+      return z.NEVER;
+    }
+    if (open.length > 0 && !c.servingAllowUnauthenticated) {
+      ctx.addIssue({ code: 'custom', path: ['servingInvokers'], message: `${open[0]} requires droptune:servingAllowUnauthenticated=true` });
+      return z.NEVER;
+    }
+    return { ...c, zones };
+  });
+
+export type DroptuneConfig = z.output<typeof configSchema>;
+
+/** Keys read from the `droptune:` namespace (everything but project and region). */
+const KEYS = Object.keys(configSchema.in.shape).filter((k) => k !== 'project' && k !== 'region');
+
+/**
+ * Parses raw string config (as `pulumi config` stores it) into the typed config.
+ * Throws one error listing every bad key, so an operator fixes them in one pass.
+ */
+export function parseConfig(raw: Record<string, string | undefined>): DroptuneConfig {
+  const input = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
+  const res = configSchema.safeParse(input);
+  if (!res.success) {
+    const lines = res.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
+    throw new Error(`invalid droptune stack config:\n${lines.join('\n')}`);
+  }
+  return res.data;
+}
+
+/** Reads `gcp:project`, `gcp:region` and every `droptune:*` key from the running stack. */
+export function loadConfig(): DroptuneConfig {
+  const gcp = new pulumi.Config('gcp');
+  const cfg = new pulumi.Config('droptune');
+  const raw: Record<string, string | undefined> = { project: gcp.get('project'), region: gcp.get('region') };
+  for (const k of KEYS) raw[k] = cfg.get(k);
+  if (!raw.project) throw new Error('invalid droptune stack config:\n  project: set gcp:project (pulumi config set gcp:project <id>)');
+  return parseConfig(raw);
+}
