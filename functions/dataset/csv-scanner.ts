@@ -169,12 +169,16 @@ export class CsvScanner {
       this.content(buf, i, stop, base);
       i = stop;
     }
-    if (this.textChars > this.limits.maxTextChars) this.rejectLongText();
+    if (this.textChars > this.limits.maxTextChars) this.rejectLongText(this.row + 1);
     this.checkRecordSize(base + end);
   }
 
   /** Counts the line feeds inside a quoted run `[from, stop)`. */
-  private countLines(find: (slot: number, byte: number, from: number) => number, from: number, stop: number): void {
+  private countLines(
+    find: (slot: number, byte: number, from: number) => number,
+    from: number,
+    stop: number,
+  ): void {
     for (let at = find(1, LF, from); at < stop; at = find(1, LF, at + 1)) this.line++;
   }
 
@@ -193,7 +197,8 @@ export class CsvScanner {
       }
     } else if (role === ROLE_LABEL) {
       // Labels are short: a byte loop beats Buffer#copy, and hashes the label on the way.
-      if (this.labelLen + (stop - from) > this.labelBuf.length) this.rejectLongLabel(base + from);
+      if (this.labelLen + (stop - from) > this.labelBuf.length)
+        this.rejectLongLabel(base + from + this.labelBuf.length - this.labelLen);
       const labelBuf = this.labelBuf;
       let len = this.labelLen;
       let hash = this.labelHash;
@@ -256,6 +261,8 @@ export class CsvScanner {
   private endRecord(offset: number): void {
     const blank = this.fieldIndex === 0 && this.state === FIELD_START && !this.fieldQuoted;
     if (!blank) {
+      // The most specific limit first, so whole-buffer and chunked reads give the same verdict.
+      if (this.headerDone && this.textChars > this.limits.maxTextChars) this.rejectLongText(this.row + 1);
       this.checkRecordSize(offset);
       if (!this.headerDone) this.finishHeader();
       else this.finishRow();
@@ -303,7 +310,7 @@ export class CsvScanner {
         { row, line, column: textColumn },
       );
     }
-    if (this.textChars > this.limits.maxTextChars) this.rejectLongText();
+    if (this.textChars > this.limits.maxTextChars) this.rejectLongText(row);
     const label = this.labels.decode(this.labelBuf, this.labelLen, this.labelHash);
     if (label === '') {
       reject(
@@ -327,13 +334,14 @@ export class CsvScanner {
     );
   }
 
-  private rejectLongText(): never {
-    const row = this.row + (this.headerDone ? 1 : 0);
+  private rejectLongText(row: number): never {
     const column = this.columns[this.textIndex];
     return reject(
       'text_too_long',
       `${where({ row, line: this.recordLine, column })}: the text is longer than ${this.limits.maxTextChars} characters (the limit). ` +
-        'Shorten it: models only read the first few hundred words anyway.',
+        (this.state === IN_QUOTES && this.line > this.quoteLine
+          ? `The quoted field opened on line ${this.quoteLine} is still open: check for a quote that is never closed.`
+          : 'Shorten it: models only read the first few hundred words anyway.'),
       { row, line: this.recordLine, column, limit: this.limits.maxTextChars },
     );
   }
@@ -371,7 +379,8 @@ class LabelCache {
   decode(buf: Buffer, len: number, hash: number): string {
     const bucket = this.byHash.get(hash);
     if (bucket) {
-      for (const entry of bucket) if (entry.bytes.length === len && sameBytes(entry.bytes, buf, len)) return entry.value;
+      for (const entry of bucket)
+        if (entry.bytes.length === len && sameBytes(entry.bytes, buf, len)) return entry.value;
     }
     const value = buf.toString('utf8', 0, len).trim();
     if (this.size < this.capacity) {

@@ -23,7 +23,11 @@ export class LengthHistogram {
   /** `{min, median, max}` (median of an even count: the mean of the two middle lengths); zeros when empty. */
   summary(): { min: number; median: number; max: number } {
     if (this.n === 0) return { min: 0, median: 0, max: 0 };
-    return { min: this.min, median: (this.nth(Math.floor((this.n - 1) / 2)) + this.nth(Math.floor(this.n / 2))) / 2, max: this.max };
+    return {
+      min: this.min,
+      median: (this.nth(Math.floor((this.n - 1) / 2)) + this.nth(Math.floor(this.n / 2))) / 2,
+      max: this.max,
+    };
   }
 
   /** The k-th smallest length (0-based). */

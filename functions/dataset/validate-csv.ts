@@ -40,7 +40,10 @@ export interface ValidateOptions {
 type Chunk = Buffer | Uint8Array | string;
 
 /** Validates and profiles a CSV read from `source` (a Readable or any async iterable of bytes). */
-export async function validateCsv(source: AsyncIterable<Chunk>, options: ValidateOptions = {}): Promise<ValidationResult> {
+export async function validateCsv(
+  source: AsyncIterable<Chunk>,
+  options: ValidateOptions = {},
+): Promise<ValidationResult> {
   const run = new Validation(options);
   try {
     for await (const raw of source) run.push(toBuffer(raw));
@@ -62,6 +65,8 @@ function toBuffer(raw: Chunk): Buffer {
 }
 
 const BOM = [0xef, 0xbb, 0xbf];
+/** The first chunk is at least this long (unless the file is shorter), so binary sniffing never depends on chunking. */
+const SNIFF_BYTES = 8192;
 
 class Validation {
   readonly limits: ValidationLimits;
@@ -74,10 +79,14 @@ class Validation {
   private readonly lengths: LengthHistogram;
   private readonly labelCounts = new Map<string, number>();
   private columns: string[] = [];
-  /** The first bytes, held until we can sniff the BOM / UTF-16 (4 bytes or the end). */
+  /** The first bytes, held until we can sniff the BOM, UTF-16 and binary data (SNIFF_BYTES or the end). */
   private head: Buffer[] | undefined = [];
   private headLength = 0;
   private hasBom = false;
+  /** The file's first 64 bytes, to tell UTF-16 from other binary data. */
+  private fileHead = Buffer.alloc(0);
+  /** Last bytes of the previous chunk: an invalid sequence may start there. */
+  private previousTail = Buffer.alloc(0);
 
   constructor(options: ValidateOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -95,7 +104,7 @@ class Validation {
     if (this.head) {
       this.head.push(chunk);
       this.headLength += chunk.length;
-      if (this.headLength < 4) return;
+      if (this.headLength < SNIFF_BYTES) return;
       chunk = Buffer.concat(this.head);
       this.head = undefined;
       this.sniff(chunk);
@@ -133,6 +142,7 @@ class Validation {
 
   private consume(chunk: Buffer): void {
     const base = this.bytes;
+    if (base < 64) this.fileHead = Buffer.concat([this.fileHead, chunk.subarray(0, 64 - base)]);
     this.bytes += chunk.length;
     this.hash.update(chunk);
     if (this.bytes > this.limits.maxFileBytes) {
@@ -145,12 +155,17 @@ class Validation {
     const badUtf8 = this.utf8.check(chunk);
     const nul = chunk.indexOf(0);
     const nulOffset = nul >= 0 ? base + nul : -1;
-    const problem = firstOf(badUtf8, nulOffset);
+    let problem = firstOf(badUtf8, nulOffset);
+    // A NUL near the start means a binary file: say that, not the UTF-8 error it also causes.
+    if (problem >= 0 && nulOffset >= 0 && nulOffset < SNIFF_BYTES) problem = nulOffset;
+    if (problem >= 0 && problem === nulOffset) this.rejectBinary(nulOffset);
     const skip = base === 0 && this.hasBom ? 3 : 0;
     const end = problem >= 0 ? Math.max(0, problem - base) : chunk.length;
     if (end > skip) this.scanner.push(chunk.subarray(skip, end), base + skip);
-    if (problem < 0) return;
-    if (problem === nulOffset) this.rejectBinary(nulOffset, chunk, base);
+    if (problem < 0) {
+      this.previousTail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - 4)));
+      return;
+    }
     this.rejectEncoding(problem, chunk, base);
   }
 
@@ -169,20 +184,27 @@ class Validation {
       }
       seen.set(name, i);
     });
-    return { textIndex: this.requireColumn(names, this.textColumn, 'textColumn', line), labelIndex: this.requireColumn(names, this.labelColumn, 'labelColumn', line) };
+    return {
+      textIndex: this.requireColumn(names, this.textColumn, 'textColumn', line),
+      labelIndex: this.requireColumn(names, this.labelColumn, 'labelColumn', line),
+    };
   }
 
   private requireColumn(names: string[], column: string, setting: string, line: number): number {
     const index = names.indexOf(column);
     if (index >= 0) return index;
     const nearly = names.find((n) => n.toLowerCase() === column.toLowerCase());
-    const found = names.length === 1 && names[0] === '' ? 'no column names' : `columns: ${names.map((n) => JSON.stringify(n)).join(', ')}`;
+    const found =
+      names.length === 1 && names[0] === ''
+        ? 'no column names'
+        : `columns: ${names.map((n) => JSON.stringify(n)).join(', ')}`;
     reject(
       'missing_column',
       `${where({ row: 0, line })}: there is no "${column}" column (found ${found}). ` +
-        (nearly !== undefined
-          ? `Column names are case-sensitive: rename "${nearly}" to "${column}", or set "${setting}": "${nearly}" in droptune.json.`
-          : `The first line must name the columns; add a "${column}" column, or set "${setting}" in droptune.json to the column that holds it.`),
+        (separatorHint(names) ??
+          (nearly !== undefined
+            ? `Column names are case-sensitive: rename "${nearly}" to "${column}", or set "${setting}": "${nearly}" in droptune.json.`
+            : `The first line must name the columns; add a "${column}" column, or set "${setting}" in droptune.json to the column that holds it.`)),
       { row: 0, line, column, found: names },
     );
   }
@@ -208,7 +230,11 @@ class Validation {
   private profile(): DatasetProfile {
     const rows = this.scanner.row;
     if (!this.scanner.sawHeader) {
-      reject('empty_file', 'the file is empty: it has no header and no rows. Upload a CSV whose first line names the columns (text,label).', {});
+      reject(
+        'empty_file',
+        'the file is empty: it has no header and no rows. Upload a CSV whose first line names the columns (text,label).',
+        {},
+      );
     }
     if (rows < this.limits.minRows) {
       reject(
@@ -227,12 +253,19 @@ class Validation {
     }
     const small = counts.filter(([, n]) => n < this.limits.minExamplesPerClass);
     if (small.length > 0) {
-      const listed = small.slice(0, 10).map(([label, n]) => `${JSON.stringify(label)} (${n})`).join(', ');
+      const listed = small
+        .slice(0, 10)
+        .map(([label, n]) => `${JSON.stringify(label)} (${n})`)
+        .join(', ');
       reject(
         'class_too_small',
         `column "${this.labelColumn}": ${small.length} label${small.length === 1 ? ' has' : 's have'} fewer than ${this.limits.minExamplesPerClass} rows: ${listed}${small.length > 10 ? ', …' : ''}. ` +
           'Add examples of those classes, or remove their rows (a typo in a label makes a class of its own).',
-        { column: this.labelColumn, classes: Object.fromEntries(small.slice(0, 100)), limit: this.limits.minExamplesPerClass },
+        {
+          column: this.labelColumn,
+          classes: Object.fromEntries(small.slice(0, 100)),
+          limit: this.limits.minExamplesPerClass,
+        },
       );
     }
     return {
@@ -248,28 +281,43 @@ class Validation {
     };
   }
 
-  private rejectBinary(offset: number, chunk: Buffer, base: number): never {
-    const sample = chunk.subarray(Math.max(0, offset - base - 8), offset - base + 8);
-    const utf16 = looksLikeUtf16(chunk.subarray(0, 64));
+  private rejectBinary(offset: number): never {
+    const utf16 = looksLikeUtf16(this.fileHead);
     return reject(
       'binary_content',
-      `byte offset ${offset} (line ${this.scanner.line}): the file contains a NUL byte, so it is ${utf16 ? 'UTF-16 text without a byte-order mark' : 'binary data'}, not a UTF-8 CSV. ` +
-        (utf16 ? 'Save it as "CSV UTF-8" or convert it: iconv -f UTF-16 -t UTF-8 in.csv > out.csv.' : 'Upload the CSV itself (not a spreadsheet, archive or compressed file), saved as UTF-8.'),
-      { byteOffset: offset, line: this.scanner.line, bytes: hex(sample) },
+      `byte offset ${offset}: the file contains a NUL byte, so it is ${utf16 ? 'UTF-16 text without a byte-order mark' : 'binary data'}, not a UTF-8 CSV. ` +
+        (utf16
+          ? 'Save it as "CSV UTF-8" or convert it: iconv -f UTF-16 -t UTF-8 in.csv > out.csv.'
+          : 'Upload the CSV itself (not a spreadsheet, archive or compressed file), saved as UTF-8.'),
+      { byteOffset: offset },
     );
   }
 
   private rejectEncoding(offset: number, chunk: Buffer, base: number, atEnd = false): never {
     const at = offset - base;
-    const sample = at >= 0 ? chunk.subarray(at, at + 4) : Buffer.alloc(0);
+    // One byte: what follows may sit in a chunk not read yet, and the message must not depend on chunking.
+    const sample =
+      at >= 0
+        ? chunk.subarray(at, at + 1)
+        : this.previousTail.subarray(this.previousTail.length + at, this.previousTail.length + at + 1);
     const row = this.scanner.sawHeader ? this.scanner.row + 1 : 0;
     return reject(
       'not_utf8',
-      `byte offset ${offset} (${where({ row, line: this.scanner.line })}): ${atEnd ? 'the file ends inside a multi-byte character, which is' : sample.length ? `the bytes ${hex(sample)} are` : 'the multi-byte character starting there is'} not valid UTF-8. ` +
+      `byte offset ${offset} (${where({ row, line: this.scanner.line })}): ${atEnd ? 'the file ends inside a multi-byte character, which is' : `the byte ${hex(sample)} starts a sequence that is`} not valid UTF-8. ` +
         'The file is probably Latin-1 or Windows-1252 (common in Excel exports); save it as "CSV UTF-8" or convert it: iconv -f WINDOWS-1252 -t UTF-8 in.csv > out.csv.',
       { byteOffset: offset, row, line: this.scanner.line, bytes: hex(sample) },
     );
   }
+}
+
+/** A one-column header holding `;` or a tab: the file uses another separator. */
+function separatorHint(names: string[]): string | undefined {
+  if (names.length !== 1) return undefined;
+  const sep = names[0]!.includes(';') ? ';' : names[0]!.includes('\t') ? 'tab' : undefined;
+  return (
+    sep &&
+    `The file seems to separate columns with ${sep === ';' ? '";"' : 'tabs'}; droptune reads comma-separated files: export it as "CSV (comma delimited)".`
+  );
 }
 
 function firstOf(a: number, b: number): number {
