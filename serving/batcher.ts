@@ -58,15 +58,26 @@ export class MicroBatcher<I, O> {
     if (this.depth + items.length > this.options.maxQueue) {
       const retryAfterSeconds = Math.max(1, Math.ceil(this.depth * this.secondsPerItem));
       return Promise.reject(
-        new AppError('resource_exhausted', `the server is at capacity (${this.depth} queued of ${this.options.maxQueue}); retry after ${retryAfterSeconds} s`, {
-          details: { retryAfterSeconds },
-        }),
+        new AppError(
+          'resource_exhausted',
+          `the server is at capacity (${this.depth} queued of ${this.options.maxQueue}); retry after ${retryAfterSeconds} s`,
+          {
+            details: { retryAfterSeconds },
+          },
+        ),
       );
     }
     return new Promise<O[]>((resolve, reject) => {
-      const entry: Entry<O> = { outputs: new Array(items.length), remaining: items.length, failed: false, resolve, reject };
+      const entry: Entry<O> = {
+        outputs: new Array(items.length),
+        remaining: items.length,
+        failed: false,
+        resolve,
+        reject,
+      };
       const now = performance.now();
-      for (let i = 0; i < items.length; i++) this.queue.push({ item: items[i]!, entry, index: i, enqueuedAt: now });
+      for (let i = 0; i < items.length; i++)
+        this.queue.push({ item: items[i]!, entry, index: i, enqueuedAt: now });
       this.schedule();
     });
   }
@@ -117,7 +128,8 @@ export class MicroBatcher<I, O> {
     const started = performance.now();
     try {
       const outputs = await this.options.run(slots.map((s) => s.item));
-      if (outputs.length !== slots.length) throw new Error(`batch runner returned ${outputs.length} outputs for ${slots.length} inputs`);
+      if (outputs.length !== slots.length)
+        throw new Error(`batch runner returned ${outputs.length} outputs for ${slots.length} inputs`);
       for (let i = 0; i < slots.length; i++) {
         const { entry, index } = slots[i]!;
         if (entry.failed) continue;

@@ -14,7 +14,10 @@ const SEVERITY: Record<string, string> = {
  * Logger options for one-line JSON logs that Cloud Logging parses as structured entries:
  * `severity`, `message` and `time` (RFC 3339). Fastify hands these to its pino logger.
  */
-export function loggerOptions(level: string, stream?: DestinationStream): LoggerOptions & { stream?: DestinationStream } {
+export function loggerOptions(
+  level: string,
+  stream?: DestinationStream,
+): LoggerOptions & { stream?: DestinationStream } {
   return {
     level,
     messageKey: 'message',

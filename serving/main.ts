@@ -10,8 +10,8 @@
 import type { AddressInfo } from 'node:net';
 import { openStore } from '../shared/storage/index.ts';
 import { readServingConfig } from './config.ts';
-import { loadModel } from './model/load-model.ts';
 import { availableCpus } from './model/cpus.ts';
+import { loadModel } from './model/load-model.ts';
 import { ModelHost } from './model-host.ts';
 import { buildServer } from './server.ts';
 
@@ -20,10 +20,16 @@ async function main(): Promise<void> {
   try {
     config = readServingConfig();
   } catch (err) {
-    process.stdout.write(`${JSON.stringify({ severity: 'CRITICAL', message: `bad configuration: ${(err as Error).message}` })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ severity: 'CRITICAL', message: `bad configuration: ${(err as Error).message}` })}\n`,
+    );
     process.exit(2);
   }
-  const host = new ModelHost({ maxBatch: config.maxBatch, maxWaitMs: config.maxWaitMs, maxQueue: config.maxQueue });
+  const host = new ModelHost({
+    maxBatch: config.maxBatch,
+    maxWaitMs: config.maxWaitMs,
+    maxQueue: config.maxQueue,
+  });
   const app = buildServer({ config, host });
   const threads = config.threads || availableCpus();
 
@@ -33,7 +39,10 @@ async function main(): Promise<void> {
     shuttingDown = true;
     app.log.info({ signal }, `${signal}: draining in-flight requests`);
     const force = setTimeout(() => {
-      app.log.error({ shutdownMs: config.shutdownMs }, `in-flight requests did not finish within ${config.shutdownMs} ms; exiting`);
+      app.log.error(
+        { shutdownMs: config.shutdownMs },
+        `in-flight requests did not finish within ${config.shutdownMs} ms; exiting`,
+      );
       process.exit(1);
     }, config.shutdownMs);
     force.unref();
@@ -61,6 +70,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stdout.write(`${JSON.stringify({ severity: 'CRITICAL', message: `serving failed to start: ${(err as Error)?.message ?? String(err)}` })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ severity: 'CRITICAL', message: `serving failed to start: ${(err as Error)?.message ?? String(err)}` })}\n`,
+  );
   process.exit(1);
 });

@@ -37,7 +37,13 @@ export class ModelHost {
       this.loadSeconds = (performance.now() - started) / 1000;
       this.state = 'ready';
       log.info(
-        { modelName: model.modelName, version: model.version, modelUri: model.modelUri, modelFile: model.modelFile, loadSeconds: this.loadSeconds },
+        {
+          modelName: model.modelName,
+          version: model.version,
+          modelUri: model.modelUri,
+          modelFile: model.modelFile,
+          loadSeconds: this.loadSeconds,
+        },
         `model ready: ${model.modelName} v${model.version ?? '?'} (${model.modelFile})`,
       );
       return true;
@@ -45,7 +51,10 @@ export class ModelHost {
       const e = toAppError(err);
       this.failure = err instanceof Error ? err.message : String(err);
       this.state = 'failed';
-      log.error({ err: { message: this.failure, code: e.code } }, `model not loaded, the server will not become ready: ${this.failure}`);
+      log.error(
+        { err: { message: this.failure, code: e.code } },
+        `model not loaded, the server will not become ready: ${this.failure}`,
+      );
       return false;
     }
   }
@@ -54,8 +63,14 @@ export class ModelHost {
   requireReady(): Predictor {
     if (this.state === 'ready' && this.predictor) return this.predictor;
     const why =
-      this.state === 'loading' ? 'the model is still loading' : this.state === 'stopping' ? 'the server is shutting down' : `the model failed to load: ${this.failure}`;
-    throw new AppError('unavailable', why, { details: { retryAfterSeconds: this.state === 'loading' ? 1 : 5 } });
+      this.state === 'loading'
+        ? 'the model is still loading'
+        : this.state === 'stopping'
+          ? 'the server is shutting down'
+          : `the model failed to load: ${this.failure}`;
+    throw new AppError('unavailable', why, {
+      details: { retryAfterSeconds: this.state === 'loading' ? 1 : 5 },
+    });
   }
 
   /** Stop taking work; resolves when every queued and running batch has finished. */
@@ -78,7 +93,10 @@ async function warmUp(predictor: Predictor, maxBatch: number): Promise<void> {
   const one = predictor.tokenize(['warm up'], true);
   const [probs] = await predictor.runBatch(one);
   if (!probs || probs.some((p) => !Number.isFinite(p))) {
-    throw new AppError('failed_precondition', 'the model produced non-finite probabilities on the warm-up text');
+    throw new AppError(
+      'failed_precondition',
+      'the model produced non-finite probabilities on the warm-up text',
+    );
   }
   await predictor.runBatch(Array.from({ length: maxBatch }, () => one[0]!));
 }

@@ -55,7 +55,10 @@ export class Predictor {
   }
 
   /** Predictions for texts; `topK` limits `scores` to the k most probable labels. */
-  async predict(texts: readonly string[], options: { truncate?: boolean; topK?: number } = {}): Promise<Prediction[]> {
+  async predict(
+    texts: readonly string[],
+    options: { truncate?: boolean; topK?: number } = {},
+  ): Promise<Prediction[]> {
     const probs = await this.probabilities(this.tokenize(texts, options.truncate ?? false));
     return probs.map((p) => this.format(p, options.topK));
   }
@@ -73,7 +76,10 @@ export class Predictor {
     const batch = padBatch(items, this.model.tokenizer.padId);
     const { logits, numLabels } = await this.model.session.run(batch);
     if (numLabels !== this.model.labels.length) {
-      throw new AppError('internal', `the model produced ${numLabels} logits per text but labels.json has ${this.model.labels.length} labels`);
+      throw new AppError(
+        'internal',
+        `the model produced ${numLabels} logits per text but labels.json has ${this.model.labels.length} labels`,
+      );
     }
     return items.map((_, row) => softmax(logits, row * numLabels, numLabels));
   }

@@ -1,4 +1,9 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppError, isAppError } from '../shared/errors.ts';
 import { predictBodyParser } from './api/predict-body.ts';
@@ -40,7 +45,26 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   // Clients often forget Content-Type (curl -d sends form encoding): every body is read as JSON.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // Plain JSON.parse gives the position of a syntax error; `__proto__`/`constructor` keys stay inert
+  // own properties and are then rejected as unknown fields by the strict body schema.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') {
+      done(
+        new AppError('invalid_argument', 'body: empty; expected a JSON object {"instances": [...]}'),
+        undefined,
+      );
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(
+        new AppError('invalid_argument', `body: not valid JSON (${(err as Error).message.slice(0, 200)})`),
+        undefined,
+      );
+    }
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -50,7 +74,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send(new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`).toBody());
+    void reply
+      .code(404)
+      .send(new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`).toBody());
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -88,7 +114,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.post<{ Params: { name: string } }>('/v1/models/:name', async (request) => {
     const [name, verb] = splitVerb(request.params.name);
     if (verb !== 'predict') {
-      throw new AppError('not_found', `unknown method ${JSON.stringify(verb ?? '')}: use POST /v1/models/${name}:predict`);
+      throw new AppError(
+        'not_found',
+        `unknown method ${JSON.stringify(verb ?? '')}: use POST /v1/models/${name}:predict`,
+      );
     }
     const predictor = servedPredictor(host, name);
     const body = parseBody(request.body);
@@ -109,7 +138,10 @@ function splitVerb(param: string): [string, string | undefined] {
 function servedPredictor(host: ModelHost, name: string) {
   const predictor = host.requireReady();
   if (name !== predictor.model.modelName) {
-    throw new AppError('not_found', `model ${JSON.stringify(name)} is not served here; this server serves "${predictor.model.modelName}"`);
+    throw new AppError(
+      'not_found',
+      `model ${JSON.stringify(name)} is not served here; this server serves "${predictor.model.modelName}"`,
+    );
   }
   return predictor;
 }
@@ -121,18 +153,18 @@ function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): 
   else {
     const fe = err as { code?: string; statusCode?: number; message?: string };
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      e = new AppError('too_large', `request body is larger than the limit of ${request.server.initialConfig.bodyLimit} bytes`, {
-        details: { limit: request.server.initialConfig.bodyLimit },
-      });
+      e = new AppError(
+        'too_large',
+        `request body is larger than the limit of ${request.server.initialConfig.bodyLimit} bytes`,
+        {
+          details: { limit: request.server.initialConfig.bodyLimit },
+        },
+      );
     } else if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       const message =
-        fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-          ? 'body: empty; expected a JSON object {"instances": [...]}'
-          : err instanceof SyntaxError || fe.message?.includes('JSON')
-            ? `body: not valid JSON (${fe.message})`
-            : fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' || fe.code === 'FST_ERR_BAD_URL'
-              ? String(fe.message)
-              : `body: ${fe.message ?? 'bad request'}`;
+        fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' || fe.code === 'FST_ERR_BAD_URL'
+          ? String(fe.message)
+          : `body: ${fe.message ?? 'bad request'}`;
       e = new AppError(fe.statusCode === 404 ? 'not_found' : 'invalid_argument', message);
     } else {
       request.log.error({ err }, 'unhandled error');
@@ -141,6 +173,7 @@ function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): 
   }
   const retryAfter = e.details?.retryAfterSeconds;
   if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
-  if (e.status >= 500 && e.code !== 'unavailable') request.log.error({ err: { message: e.message, code: e.code } }, 'request failed');
+  if (e.status >= 500 && e.code !== 'unavailable')
+    request.log.error({ err: { message: e.message, code: e.code } }, 'request failed');
   void reply.code(e.status).send(e.toBody());
 }

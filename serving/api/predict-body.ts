@@ -21,7 +21,9 @@ export function predictBodySchema(limits: BodyLimits) {
   const tooLong = (iss: { input?: unknown }) =>
     `text is ${String((iss.input as string).length)} characters long; the limit is ${limits.maxTextChars} characters`;
   const text = z.string({ error: 'expected a string' }).max(limits.maxTextChars, { error: tooLong });
-  const instance = z.union([text, z.strictObject({ text })], { error: 'expected a string or an object {"text": "..."}' });
+  const instance = z.union([text, z.strictObject({ text })], {
+    error: 'expected a string or an object {"text": "..."}',
+  });
   return z.strictObject(
     {
       instances: z
@@ -51,20 +53,30 @@ export function predictBodyParser(limits: BodyLimits): (body: unknown) => Predic
   return (body) => parsePredictBody(schema, body, limits);
 }
 
-function parsePredictBody(schema: ReturnType<typeof predictBodySchema>, body: unknown, limits: BodyLimits): PredictRequest {
+function parsePredictBody(
+  schema: ReturnType<typeof predictBodySchema>,
+  body: unknown,
+  limits: BodyLimits,
+): PredictRequest {
   // Count before validating every element: a 100k-element array fails fast with the limit.
   const instances = (body as { instances?: unknown } | null)?.instances;
   if (Array.isArray(instances) && instances.length > limits.maxInstances) {
-    throw new AppError('invalid_argument', `instances: ${instances.length} instances sent; the limit is ${limits.maxInstances} per request`, {
-      details: { field: 'instances', limit: limits.maxInstances },
-    });
+    throw new AppError(
+      'invalid_argument',
+      `instances: ${instances.length} instances sent; the limit is ${limits.maxInstances} per request`,
+      {
+        details: { field: 'instances', limit: limits.maxInstances },
+      },
+    );
   }
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = fieldName(issue.path);
     const message =
-      issue.code === 'unrecognized_keys' ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message;
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
+        : issue.message;
     throw new AppError('invalid_argument', `${field}: ${message}`, { details: { field } });
   }
   const { instances: items, parameters } = parsed.data;

@@ -26,7 +26,10 @@ export interface FetchedVersion {
  * Any missing manifest, missing file or mismatch fails with an `AppError` whose message names
  * the file, and the caller never becomes ready.
  */
-export async function fetchVersion(loc: VersionLocation, keep: (path: string) => boolean): Promise<FetchedVersion> {
+export async function fetchVersion(
+  loc: VersionLocation,
+  keep: (path: string) => boolean,
+): Promise<FetchedVersion> {
   const prefix = loc.prefix === '' || loc.prefix.endsWith('/') ? loc.prefix : `${loc.prefix}/`;
   const manifest = await readManifest(loc, prefix);
   const files = new Map<string, Buffer>();
@@ -45,7 +48,11 @@ async function readManifest(loc: VersionLocation, prefix: string): Promise<Manif
     raw = await loc.store.read(loc.bucket, `${prefix}manifest.json`);
   } catch (err) {
     if (isAppError(err, 'not_found')) {
-      throw new AppError('failed_precondition', `manifest.json is missing in ${loc.uri}: the version is incomplete and is never served`, { cause: err });
+      throw new AppError(
+        'failed_precondition',
+        `manifest.json is missing in ${loc.uri}: the version is incomplete and is never served`,
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -53,22 +60,38 @@ async function readManifest(loc: VersionLocation, prefix: string): Promise<Manif
   try {
     json = JSON.parse(raw.toString('utf8'));
   } catch (err) {
-    throw new AppError('failed_precondition', `manifest.json in ${loc.uri} is not valid JSON`, { cause: err });
+    throw new AppError('failed_precondition', `manifest.json in ${loc.uri} is not valid JSON`, {
+      cause: err,
+    });
   }
   const parsed = Manifest.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new AppError('failed_precondition', `manifest.json in ${loc.uri}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new AppError(
+      'failed_precondition',
+      `manifest.json in ${loc.uri}: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
   }
   for (const f of parsed.data.files) {
-    if (f.path.startsWith('/') || f.path.split('/').some((seg) => seg === '..' || seg === '' || seg === '.')) {
-      throw new AppError('failed_precondition', `manifest.json in ${loc.uri} lists an unsafe path ${JSON.stringify(f.path)}`);
+    if (
+      f.path.startsWith('/') ||
+      f.path.split('/').some((seg) => seg === '..' || seg === '' || seg === '.')
+    ) {
+      throw new AppError(
+        'failed_precondition',
+        `manifest.json in ${loc.uri} lists an unsafe path ${JSON.stringify(f.path)}`,
+      );
     }
   }
   return parsed.data;
 }
 
-async function fetchVerified(loc: VersionLocation, prefix: string, file: ManifestFile, keep: boolean): Promise<Buffer | undefined> {
+async function fetchVerified(
+  loc: VersionLocation,
+  prefix: string,
+  file: ManifestFile,
+  keep: boolean,
+): Promise<Buffer | undefined> {
   const hash = createHash('sha256');
   const chunks: Buffer[] = [];
   let size = 0;
@@ -82,16 +105,26 @@ async function fetchVerified(loc: VersionLocation, prefix: string, file: Manifes
     }
   } catch (err) {
     if (isAppError(err, 'not_found')) {
-      throw new AppError('failed_precondition', `${file.path} is listed in manifest.json but missing from ${loc.uri}`, { cause: err });
+      throw new AppError(
+        'failed_precondition',
+        `${file.path} is listed in manifest.json but missing from ${loc.uri}`,
+        { cause: err },
+      );
     }
     throw err;
   }
   if (size !== file.size) {
-    throw new AppError('failed_precondition', `${file.path}: size mismatch in ${loc.uri} (manifest says ${file.size} bytes, got ${size > file.size ? `more than ${file.size}` : size})`);
+    throw new AppError(
+      'failed_precondition',
+      `${file.path}: size mismatch in ${loc.uri} (manifest says ${file.size} bytes, got ${size > file.size ? `more than ${file.size}` : size})`,
+    );
   }
   const sha256 = hash.digest('hex');
   if (sha256 !== file.sha256) {
-    throw new AppError('failed_precondition', `${file.path}: sha256 mismatch in ${loc.uri} (manifest ${file.sha256}, got ${sha256})`);
+    throw new AppError(
+      'failed_precondition',
+      `${file.path}: sha256 mismatch in ${loc.uri} (manifest ${file.sha256}, got ${sha256})`,
+    );
   }
   return keep ? Buffer.concat(chunks, size) : undefined;
 }

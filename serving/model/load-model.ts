@@ -37,40 +37,71 @@ const SMALL_FILES = ['tokenizer.json', 'labels.json', 'config.json', 'metrics.js
 export async function loadModel(loc: VersionLocation, options: LoadOptions): Promise<ServedModel> {
   const { modelNameInUri, version } = parseVersionPrefix(loc.prefix);
   let modelFile: ServedModel['modelFile'] = 'model.onnx';
-  const fetched = await fetchVersion(loc, (path) => (SMALL_FILES as readonly string[]).includes(path) || path === 'model.onnx' || path === 'model.int8.onnx');
+  const fetched = await fetchVersion(
+    loc,
+    (path) =>
+      (SMALL_FILES as readonly string[]).includes(path) ||
+      path === 'model.onnx' ||
+      path === 'model.int8.onnx',
+  );
   const listed = new Set(fetched.manifest.files.map((f) => f.path));
   for (const required of ['model.onnx', ...SMALL_FILES]) {
-    if (!listed.has(required)) throw new AppError('failed_precondition', `${required} is not listed in manifest.json of ${loc.uri}`);
+    if (!listed.has(required))
+      throw new AppError('failed_precondition', `${required} is not listed in manifest.json of ${loc.uri}`);
   }
   if (options.variant === 'int8') {
     if (listed.has('model.int8.onnx')) modelFile = 'model.int8.onnx';
-    else options.warn?.('MODEL_VARIANT=int8 but the version has no model.int8.onnx; serving model.onnx', { modelUri: loc.uri });
+    else
+      options.warn?.('MODEL_VARIANT=int8 but the version has no model.int8.onnx; serving model.onnx', {
+        modelUri: loc.uri,
+      });
   }
   const manifest = fetched.manifest;
   if (modelNameInUri && modelNameInUri !== manifest.modelName) {
-    throw new AppError('failed_precondition', `manifest.json names model "${manifest.modelName}" but ${loc.uri} is under models/${modelNameInUri}/`);
+    throw new AppError(
+      'failed_precondition',
+      `manifest.json names model "${manifest.modelName}" but ${loc.uri} is under models/${modelNameInUri}/`,
+    );
   }
   const config = parseJsonFile(fetched, 'config.json', (j) => ModelConfig.safeParse(j));
   const labels = parseJsonFile(fetched, 'labels.json', (j) => Labels.safeParse(j));
   const metrics = parseJsonFile(fetched, 'metrics.json', (j) => ({ success: true as const, data: j }));
-  const tokenizer = loadTokenizer(parseJsonFile(fetched, 'tokenizer.json', (j) => ({ success: true as const, data: j })));
+  const tokenizer = loadTokenizer(
+    parseJsonFile(fetched, 'tokenizer.json', (j) => ({ success: true as const, data: j })),
+  );
   const session = await createClassifierSession(fetched.files.get(modelFile)!, {
     threads: options.threads,
     inputNames: config.inputNames,
     outputName: config.outputName,
   });
-  return { modelName: manifest.modelName, version, modelUri: loc.uri, modelFile, labels, config, metrics, manifest, tokenizer, session };
+  return {
+    modelName: manifest.modelName,
+    version,
+    modelUri: loc.uri,
+    modelFile,
+    labels,
+    config,
+    metrics,
+    manifest,
+    tokenizer,
+    session,
+  };
 }
 
 /** `models/<model>/v<N>/` → model name and N; anything else → nulls (served, but unversioned). */
-export function parseVersionPrefix(prefix: string): { modelNameInUri: string | null; version: number | null } {
+export function parseVersionPrefix(prefix: string): {
+  modelNameInUri: string | null;
+  version: number | null;
+} {
   const m = /(?:^|\/)models\/([^/]+)\/v(\d+)\/?$/.exec(prefix);
   if (m) return { modelNameInUri: m[1]!, version: Number(m[2]) };
   const v = /(?:^|\/)v(\d+)\/?$/.exec(prefix);
   return { modelNameInUri: null, version: v ? Number(v[1]) : null };
 }
 
-type SafeParse<T> = { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+type SafeParse<T> =
+  | { success: true; data: T }
+  | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
 
 function parseJsonFile<T>(fetched: FetchedVersion, path: string, check: (json: unknown) => SafeParse<T>): T {
   const bytes = fetched.files.get(path)!;
@@ -83,7 +114,10 @@ function parseJsonFile<T>(fetched: FetchedVersion, path: string, check: (json: u
   const parsed = check(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new AppError('failed_precondition', `${path}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+    throw new AppError(
+      'failed_precondition',
+      `${path}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`,
+    );
   }
   return parsed.data;
 }

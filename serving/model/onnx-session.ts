@@ -43,7 +43,10 @@ const FEEDS: Record<string, keyof Pick<EncodedBatch, 'inputIds' | 'attentionMask
  * for the same cores). Fails with `failed_precondition` when the graph's inputs or output do
  * not match `config.json`.
  */
-export async function createClassifierSession(model: Uint8Array, options: SessionOptions): Promise<ClassifierSession> {
+export async function createClassifierSession(
+  model: Uint8Array,
+  options: SessionOptions,
+): Promise<ClassifierSession> {
   let session: InferenceSession;
   try {
     session = await InferenceSession.create(model, {
@@ -55,12 +58,19 @@ export async function createClassifierSession(model: Uint8Array, options: Sessio
       enableMemPattern: true,
     });
   } catch (err) {
-    throw new AppError('failed_precondition', `onnxruntime could not load the model: ${(err as Error).message}`, { cause: err });
+    throw new AppError(
+      'failed_precondition',
+      `onnxruntime could not load the model: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const graphInputs = [...session.inputNames];
   const unknown = graphInputs.filter((n) => !(n in FEEDS));
   if (unknown.length > 0) {
-    throw new AppError('failed_precondition', `the model has inputs the server cannot feed: ${unknown.join(', ')} (known: ${Object.keys(FEEDS).join(', ')})`);
+    throw new AppError(
+      'failed_precondition',
+      `the model has inputs the server cannot feed: ${unknown.join(', ')} (known: ${Object.keys(FEEDS).join(', ')})`,
+    );
   }
   if ([...options.inputNames].sort().join(',') !== [...graphInputs].sort().join(',')) {
     throw new AppError(
@@ -69,7 +79,10 @@ export async function createClassifierSession(model: Uint8Array, options: Sessio
     );
   }
   if (!session.outputNames.includes(options.outputName)) {
-    throw new AppError('failed_precondition', `the model has no output "${options.outputName}" (outputs: ${session.outputNames.join(', ')})`);
+    throw new AppError(
+      'failed_precondition',
+      `the model has no output "${options.outputName}" (outputs: ${session.outputNames.join(', ')})`,
+    );
   }
   const fetches = [options.outputName];
 

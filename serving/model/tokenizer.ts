@@ -21,7 +21,11 @@ export function loadTokenizer(tokenizerJson: unknown): TextTokenizer {
   try {
     tok = new Tokenizer(tokenizerJson as object, {});
   } catch (err) {
-    throw new AppError('failed_precondition', `tokenizer.json could not be loaded: ${(err as Error).message}`, { cause: err });
+    throw new AppError(
+      'failed_precondition',
+      `tokenizer.json could not be loaded: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   // Learn where the post-processor puts special tokens from one probe, so truncation can keep them.
   const probe = 'hello world';
@@ -35,7 +39,10 @@ export function loadTokenizer(tokenizerJson: unknown): TextTokenizer {
     }
   }
   if (prefixLen < 0 || body.length === 0) {
-    throw new AppError('failed_precondition', 'tokenizer.json: cannot tell the special tokens apart from the text (post-processor not supported)');
+    throw new AppError(
+      'failed_precondition',
+      'tokenizer.json: cannot tell the special tokens apart from the text (post-processor not supported)',
+    );
   }
   const suffixLen = full.length - prefixLen - body.length;
   const json = tokenizerJson as { padding?: { pad_id?: number } | null };
