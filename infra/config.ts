@@ -24,9 +24,11 @@ function splitList(v: unknown): unknown {
 const list = z.preprocess(splitList, z.array(z.string().min(1)));
 /** IAM principal as GCP spells it (`user:`, `serviceAccount:`, `group:`, `domain:`, `principal…:`, or `allUsers`). */
 const member = z
-  .string().regex(/^(allUsers|allAuthenticatedUsers|(user|serviceAccount|group|domain|principal|principalSet):.+)$/, {
-  message: 'must be an IAM member such as user:ana@example.com or serviceAccount:x@p.iam.gserviceaccount.com',
-});
+  .string()
+  .regex(/^(allUsers|allAuthenticatedUsers|(user|serviceAccount|group|domain|principal|principalSet):.+)$/, {
+    message:
+      'must be an IAM member such as user:ana@example.com or serviceAccount:x@p.iam.gserviceaccount.com',
+  });
 const members = z.preprocess(splitList, z.array(member));
 
 export const configSchema = z
@@ -36,7 +38,10 @@ export const configSchema = z
     /** gcp:region — us-central1: the most GPU zones (T4/L4 in a, b, c, f) at the lowest list prices. */
     region: z.string().default('us-central1'),
     /** Prefix of every resource name; bucket names also get the project id since they are global. */
-    namePrefix: z.string().regex(/^[a-z][a-z0-9-]{1,14}$/).default('droptune'),
+    namePrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,14}$/)
+      .default('droptune'),
     /** Zones the workflow tries in order for a GPU VM; default only known for us-central1 (see below). */
     zones: list.optional(),
     /** n1-standard-8 + one T4: enough for distilbert-sized fine-tunes, the cheapest widely-stocked GPU. */
@@ -82,7 +87,10 @@ export const configSchema = z
     allowIapSsh: bool.default(false),
     /** Cloud SQL: one dedicated vCPU (SLA-eligible, unlike shared-core tiers), PostgreSQL 16. */
     dbTier: z.string().default('db-custom-1-3840'),
-    dbVersion: z.string().regex(/^POSTGRES_\d+$/).default('POSTGRES_16'),
+    dbVersion: z
+      .string()
+      .regex(/^POSTGRES_\d+$/)
+      .default('POSTGRES_16'),
     dbName: z.string().default('droptune'),
     /** Regional HA doubles the instance cost; off by default, on for production stacks. */
     dbHighAvailability: bool.default(false),
@@ -109,9 +117,15 @@ export const configSchema = z
     apiMaxInstances: int.min(1).default(20),
   })
   .transform((c, ctx) => {
-    const zones = c.zones ?? (c.region === 'us-central1' ? ['a', 'b', 'c', 'f'].map((z) => `us-central1-${z}`) : undefined);
+    const zones =
+      c.zones ??
+      (c.region === 'us-central1' ? ['a', 'b', 'c', 'f'].map((z) => `us-central1-${z}`) : undefined);
     if (!zones || zones.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['zones'], message: `set droptune:zones for region ${c.region} (zones with ${c.gpuType} capacity)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['zones'],
+        message: `set droptune:zones for region ${c.region} (zones with ${c.gpuType} capacity)`,
+      });
       return z.NEVER;
     }
     const bad = zones.find((zone) => !zone.startsWith(`${c.region}-`));
@@ -120,16 +134,30 @@ export const configSchema = z
       return z.NEVER;
     }
     if (c.datasetsColdlineAfterDays <= c.datasetsNearlineAfterDays) {
-      ctx.addIssue({ code: 'custom', path: ['datasetsColdlineAfterDays'], message: 'must be greater than datasetsNearlineAfterDays' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['datasetsColdlineAfterDays'],
+        message: 'must be greater than datasetsNearlineAfterDays',
+      });
       return z.NEVER;
     }
-    const open = [...c.servingInvokers, ...c.apiInvokers].filter((m) => m === 'allUsers' || m === 'allAuthenticatedUsers');
+    const open = [...c.servingInvokers, ...c.apiInvokers].filter(
+      (m) => m === 'allUsers' || m === 'allAuthenticatedUsers',
+    );
     if (c.apiInvokers.some((m) => m === 'allUsers' || m === 'allAuthenticatedUsers')) {
-      ctx.addIssue({ code: 'custom', path: ['apiInvokers'], message: 'the control API is never public; remove allUsers/allAuthenticatedUsers' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apiInvokers'],
+        message: 'the control API is never public; remove allUsers/allAuthenticatedUsers',
+      });
       return z.NEVER;
     }
     if (open.length > 0 && !c.servingAllowUnauthenticated) {
-      ctx.addIssue({ code: 'custom', path: ['servingInvokers'], message: `${open[0]} requires droptune:servingAllowUnauthenticated=true` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['servingInvokers'],
+        message: `${open[0]} requires droptune:servingAllowUnauthenticated=true`,
+      });
       return z.NEVER;
     }
     return { ...c, zones };
@@ -160,6 +188,9 @@ export function loadConfig(): DroptuneConfig {
   const cfg = new pulumi.Config('droptune');
   const raw: Record<string, string | undefined> = { project: gcp.get('project'), region: gcp.get('region') };
   for (const k of KEYS) raw[k] = cfg.get(k);
-  if (!raw.project) throw new Error('invalid droptune stack config:\n  project: set gcp:project (pulumi config set gcp:project <id>)');
+  if (!raw.project)
+    throw new Error(
+      'invalid droptune stack config:\n  project: set gcp:project (pulumi config set gcp:project <id>)',
+    );
   return parseConfig(raw);
 }

@@ -6,7 +6,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
-import type { DroptuneConfig } from './config.ts';
 import { Access } from './components/access.ts';
 import { Budget } from './components/budget.ts';
 import { Database, iamDatabaseUser } from './components/database.ts';
@@ -19,6 +18,7 @@ import { Serving } from './components/serving.ts';
 import { Storage } from './components/storage.ts';
 import { TrainerTemplate } from './components/trainer-template.ts';
 import { Workflow } from './components/workflow.ts';
+import type { DroptuneConfig } from './config.ts';
 
 /** Repository root: relative config paths (bundle dir, pipeline file) resolve against it, not the cwd. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -239,7 +239,13 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
   if (cfg.billingAccount) {
     new Budget(
       'budget',
-      { billingAccount: cfg.billingAccount, project, amount: cfg.budgetAmount, currency: cfg.budgetCurrency, namePrefix: prefix },
+      {
+        billingAccount: cfg.billingAccount,
+        project,
+        amount: cfg.budgetAmount,
+        currency: cfg.budgetCurrency,
+        namePrefix: prefix,
+      },
       after,
     );
   }
@@ -255,7 +261,9 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
     servingImage: registry.servingImage,
     sqlConnectionName: db.connectionName,
     trainerTemplate: trainer.selfLink,
-    serviceAccounts: pulumi.output(Object.fromEntries(Object.entries(ids.accounts).map(([k, sa]) => [k, sa.email]))),
+    serviceAccounts: pulumi.output(
+      Object.fromEntries(Object.entries(ids.accounts).map(([k, sa]) => [k, sa.email])),
+    ),
     workflowEnvNames: workflow.envNames,
   };
 }

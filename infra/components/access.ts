@@ -38,15 +38,41 @@ type Grant = { actor: Actor; role: string; why: string };
 
 /** Project-level grants: each role's permissions target resources that have no IAM policy of their own. */
 export const PROJECT_GRANTS: (Grant & { sqlOnly?: boolean })[] = [
-  { actor: 'eventarc', role: 'roles/eventarc.eventReceiver', why: 'event receipt is checked at project level only' },
+  {
+    actor: 'eventarc',
+    role: 'roles/eventarc.eventReceiver',
+    why: 'event receipt is checked at project level only',
+  },
   { actor: 'trigger', role: 'roles/workflows.invoker', why: 'Workflows has no per-workflow IAM policy' },
-  { actor: 'trigger', role: 'roles/cloudsql.client', sqlOnly: true, why: 'Cloud SQL has no instance IAM; condition limits it to our instance' },
-  { actor: 'trigger', role: 'roles/cloudsql.instanceUser', sqlOnly: true, why: 'IAM database login, limited to our instance' },
-  { actor: 'control-api', role: 'roles/workflows.invoker', why: 'cancel/inspect executions; no per-workflow IAM' },
+  {
+    actor: 'trigger',
+    role: 'roles/cloudsql.client',
+    sqlOnly: true,
+    why: 'Cloud SQL has no instance IAM; condition limits it to our instance',
+  },
+  {
+    actor: 'trigger',
+    role: 'roles/cloudsql.instanceUser',
+    sqlOnly: true,
+    why: 'IAM database login, limited to our instance',
+  },
+  {
+    actor: 'control-api',
+    role: 'roles/workflows.invoker',
+    why: 'cancel/inspect executions; no per-workflow IAM',
+  },
   { actor: 'control-api', role: 'roles/cloudsql.client', sqlOnly: true, why: 'as for the trigger' },
   { actor: 'control-api', role: 'roles/cloudsql.instanceUser', sqlOnly: true, why: 'as for the trigger' },
-  { actor: 'workflow', role: 'roles/compute.instanceAdmin.v1', why: 'trainer VMs are created at run time, so no instance exists to bind on' },
-  { actor: 'workflow', role: 'roles/run.admin', why: 'prediction services are created at run time and need their invoker policy set' },
+  {
+    actor: 'workflow',
+    role: 'roles/compute.instanceAdmin.v1',
+    why: 'trainer VMs are created at run time, so no instance exists to bind on',
+  },
+  {
+    actor: 'workflow',
+    role: 'roles/run.admin',
+    why: 'prediction services are created at run time and need their invoker policy set',
+  },
   { actor: 'workflow', role: 'roles/logging.logWriter', why: 'workflow call logs' },
   { actor: 'trainer', role: 'roles/logging.logWriter', why: 'container logs from the VM' },
   { actor: 'trainer', role: 'roles/monitoring.metricWriter', why: 'GPU/VM metrics from the VM' },
@@ -55,15 +81,45 @@ export const PROJECT_GRANTS: (Grant & { sqlOnly?: boolean })[] = [
 
 /** Bucket-level grants. */
 export const BUCKET_GRANTS: (Grant & { bucket: 'datasets' | 'models' | 'sources' })[] = [
-  { bucket: 'datasets', actor: 'trigger', role: 'roles/storage.objectViewer', why: 'stream-validate the dropped CSV' },
+  {
+    bucket: 'datasets',
+    actor: 'trigger',
+    role: 'roles/storage.objectViewer',
+    why: 'stream-validate the dropped CSV',
+  },
   { bucket: 'datasets', actor: 'control-api', role: 'roles/storage.objectViewer', why: 'dataset profiles' },
-  { bucket: 'datasets', actor: 'control-api', role: 'roles/storage.objectCreator', why: 'signed upload URLs act as this identity' },
+  {
+    bucket: 'datasets',
+    actor: 'control-api',
+    role: 'roles/storage.objectCreator',
+    why: 'signed upload URLs act as this identity',
+  },
   { bucket: 'datasets', actor: 'trainer', role: 'roles/storage.objectViewer', why: 'read the training data' },
   { bucket: 'models', actor: 'control-api', role: 'roles/storage.objectViewer', why: 'verify manifests' },
-  { bucket: 'models', actor: 'control-api', role: 'roles/storage.objectCreator', why: 'copy runs/<runId>/ to models/<model>/v<N>/ (create-only)' },
-  { bucket: 'models', actor: 'trainer', role: 'roles/storage.objectViewer', why: 'read the champion model and its own checkpoints' },
-  { bucket: 'models', actor: 'trainer', role: 'roles/storage.objectCreator', why: 'write runs/<runId>/ (create-only)' },
-  { bucket: 'models', actor: 'workflow', role: 'roles/storage.objectViewer', why: 'read status objects and metrics for the gate' },
+  {
+    bucket: 'models',
+    actor: 'control-api',
+    role: 'roles/storage.objectCreator',
+    why: 'copy runs/<runId>/ to models/<model>/v<N>/ (create-only)',
+  },
+  {
+    bucket: 'models',
+    actor: 'trainer',
+    role: 'roles/storage.objectViewer',
+    why: 'read the champion model and its own checkpoints',
+  },
+  {
+    bucket: 'models',
+    actor: 'trainer',
+    role: 'roles/storage.objectCreator',
+    why: 'write runs/<runId>/ (create-only)',
+  },
+  {
+    bucket: 'models',
+    actor: 'workflow',
+    role: 'roles/storage.objectViewer',
+    why: 'read status objects and metrics for the gate',
+  },
   { bucket: 'sources', actor: 'builder', role: 'roles/storage.objectViewer', why: 'read function bundles' },
 ];
 
@@ -85,7 +141,12 @@ export class Access extends pulumi.ComponentResource {
     for (const g of PROJECT_GRANTS) {
       new gcp.projects.IAMMember(
         `${name}-${g.actor}-${slug(g.role)}`,
-        { project: args.project, role: g.role, member: ids.member(g.actor), condition: g.sqlOnly ? sqlCondition : undefined },
+        {
+          project: args.project,
+          role: g.role,
+          member: ids.member(g.actor),
+          condition: g.sqlOnly ? sqlCondition : undefined,
+        },
         child(),
       );
     }
@@ -94,7 +155,11 @@ export class Access extends pulumi.ComponentResource {
     const gcsAgent = gcp.storage.getProjectServiceAccountOutput({ project: args.project }, { parent: this });
     new gcp.projects.IAMMember(
       `${name}-gcs-agent-pubsub-publisher`,
-      { project: args.project, role: 'roles/pubsub.publisher', member: pulumi.interpolate`serviceAccount:${gcsAgent.emailAddress}` },
+      {
+        project: args.project,
+        role: 'roles/pubsub.publisher',
+        member: pulumi.interpolate`serviceAccount:${gcsAgent.emailAddress}`,
+      },
       child(),
     );
 
@@ -111,20 +176,34 @@ export class Access extends pulumi.ComponentResource {
     for (const target of ['trainer', 'serving'] as const) {
       new gcp.serviceaccount.IAMMember(
         `${name}-workflow-actas-${target}`,
-        { serviceAccountId: ids.accounts[target].name, role: 'roles/iam.serviceAccountUser', member: ids.member('workflow') },
+        {
+          serviceAccountId: ids.accounts[target].name,
+          role: 'roles/iam.serviceAccountUser',
+          member: ids.member('workflow'),
+        },
         child(),
       );
     }
     // Signed upload URLs are signed by the control API's own identity (signBlob on itself only).
     new gcp.serviceaccount.IAMMember(
       `${name}-control-api-sign-self`,
-      { serviceAccountId: ids.accounts['control-api'].name, role: 'roles/iam.serviceAccountTokenCreator', member: ids.member('control-api') },
+      {
+        serviceAccountId: ids.accounts['control-api'].name,
+        role: 'roles/iam.serviceAccountTokenCreator',
+        member: ids.member('control-api'),
+      },
       child(),
     );
 
     new gcp.artifactregistry.RepositoryIamMember(
       `${name}-images-trainer-reader`,
-      { project: args.project, location: args.region, repository: args.imagesRepository, role: 'roles/artifactregistry.reader', member: ids.member('trainer') },
+      {
+        project: args.project,
+        location: args.region,
+        repository: args.imagesRepository,
+        role: 'roles/artifactregistry.reader',
+        member: ids.member('trainer'),
+      },
       child(),
     );
     new gcp.artifactregistry.RepositoryIamMember(
@@ -147,7 +226,10 @@ export class Access extends pulumi.ComponentResource {
       );
     invoker('trigger-invoker-eventarc', args.triggerService, ids.member('eventarc'));
     for (const actor of API_CALLERS) invoker(`api-invoker-${actor}`, args.apiService, ids.member(actor));
-    args.apiInvokers.forEach((member, i) => invoker(`api-invoker-extra-${i}`, args.apiService, member));
+    for (const member of args.apiInvokers) {
+      // Named by the member, so reordering the config list replaces nothing.
+      invoker(`api-invoker-${member.replace(/[^a-zA-Z0-9]+/g, '-')}`, args.apiService, member);
+    }
 
     this.registerOutputs({});
   }

@@ -35,9 +35,15 @@ export class Budget extends pulumi.ComponentResource {
         displayName: `${args.namePrefix} monthly`,
         budgetFilter: { projects: [pulumi.interpolate`projects/${project.number}`], calendarPeriod: 'MONTH' },
         amount: {
-          specifiedAmount: { currencyCode: args.currency, units: pulumi.output(args.amount).apply((a) => String(Math.round(a))) },
+          specifiedAmount: {
+            currencyCode: args.currency,
+            units: pulumi.output(args.amount).apply((a) => String(Math.round(a))),
+          },
         },
-        thresholdRules: BUDGET_THRESHOLDS.map((thresholdPercent) => ({ thresholdPercent, spendBasis: 'CURRENT_SPEND' })),
+        thresholdRules: BUDGET_THRESHOLDS.map((thresholdPercent) => ({
+          thresholdPercent,
+          spendBasis: 'CURRENT_SPEND',
+        })),
       },
       childOptions(this, opts),
     );

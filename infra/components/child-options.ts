@@ -15,7 +15,10 @@ export function childOptions(
   const own = extra.dependsOn;
   const dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> | undefined =
     inherited && own
-      ? ([] as pulumi.Input<pulumi.Resource>[]).concat(inherited as pulumi.Input<pulumi.Resource>[], own as pulumi.Input<pulumi.Resource>[])
+      ? ([] as pulumi.Input<pulumi.Resource>[]).concat(
+          inherited as pulumi.Input<pulumi.Resource>[],
+          own as pulumi.Input<pulumi.Resource>[],
+        )
       : ((own ?? inherited) as pulumi.Input<pulumi.Input<pulumi.Resource>[]> | undefined);
   return { ...extra, parent, dependsOn };
 }

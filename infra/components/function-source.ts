@@ -45,7 +45,8 @@ export function hashDirectory(dir: string): string {
  */
 export function functionSource(bundleRoot: string, functionName: string, dryRun: boolean): FunctionSource {
   const dir = join(bundleRoot, functionName);
-  const complete = existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'index.js')) && statSync(dir).isDirectory();
+  const complete =
+    existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'index.js')) && statSync(dir).isDirectory();
   if (complete) {
     return {
       archive: new pulumi.asset.FileArchive(dir),
@@ -58,7 +59,9 @@ export function functionSource(bundleRoot: string, functionName: string, dryRun:
   pulumi.log.warn(`${why}; previewing with a placeholder source`);
   return {
     archive: new pulumi.asset.AssetArchive({
-      'index.js': new pulumi.asset.StringAsset("throw new Error('placeholder: run npm run bundle:functions');\n"),
+      'index.js': new pulumi.asset.StringAsset(
+        "throw new Error('placeholder: run npm run bundle:functions');\n",
+      ),
       'package.json': new pulumi.asset.StringAsset('{"name":"placeholder","main":"index.js"}\n'),
     }),
     objectName: `${functionName}-placeholder.zip`,

@@ -35,7 +35,12 @@ export class Identities extends pulumi.ComponentResource {
     const entries = (Object.keys(ACTORS) as Actor[]).map((actor) => {
       const sa = new gcp.serviceaccount.Account(
         `${name}-${actor}`,
-        { project: args.project, accountId: `${args.namePrefix}-${actor}`, displayName: `droptune ${actor}`, description: ACTORS[actor] },
+        {
+          project: args.project,
+          accountId: `${args.namePrefix}-${actor}`,
+          displayName: `droptune ${actor}`,
+          description: ACTORS[actor],
+        },
         childOptions(this, opts),
       );
       return [actor, sa] as const;

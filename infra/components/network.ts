@@ -40,7 +40,12 @@ export class Network extends pulumi.ComponentResource {
     this.network = new gcp.compute.Network(
       `${name}-vpc`,
       // Custom mode: auto mode would create a subnet (and default firewall rules) in every region.
-      { project: args.project, name: `${args.namePrefix}-vpc`, autoCreateSubnetworks: false, routingMode: 'REGIONAL' },
+      {
+        project: args.project,
+        name: `${args.namePrefix}-vpc`,
+        autoCreateSubnetworks: false,
+        routingMode: 'REGIONAL',
+      },
       child(),
     );
     this.subnet = new gcp.compute.Subnetwork(
@@ -58,7 +63,12 @@ export class Network extends pulumi.ComponentResource {
     );
     const router = new gcp.compute.Router(
       `${name}-router`,
-      { project: args.project, name: `${args.namePrefix}-router`, region: args.region, network: this.network.id },
+      {
+        project: args.project,
+        name: `${args.namePrefix}-router`,
+        region: args.region,
+        network: this.network.id,
+      },
       child(),
     );
     new gcp.compute.RouterNat(

@@ -41,7 +41,11 @@ export class Registry extends pulumi.ComponentResource {
         description: 'droptune trainer and serving images',
         cleanupPolicies: [
           { id: 'keep-recent', action: 'KEEP', mostRecentVersions: { keepCount: 20 } },
-          { id: 'drop-old-untagged', action: 'DELETE', condition: { tagState: 'UNTAGGED', olderThan: '2592000s' } },
+          {
+            id: 'drop-old-untagged',
+            action: 'DELETE',
+            condition: { tagState: 'UNTAGGED', olderThan: '2592000s' },
+          },
         ],
       },
       child(),
@@ -59,8 +63,16 @@ export class Registry extends pulumi.ComponentResource {
       child(),
     );
     this.imagesUrl = pulumi.interpolate`${this.images.location}-docker.pkg.dev/${this.images.project}/${this.images.repositoryId}`;
-    this.trainerImage = args.trainerImage ? pulumi.output(args.trainerImage) : pulumi.interpolate`${this.imagesUrl}/trainer:latest`;
-    this.servingImage = args.servingImage ? pulumi.output(args.servingImage) : pulumi.interpolate`${this.imagesUrl}/serving:latest`;
-    this.registerOutputs({ imagesUrl: this.imagesUrl, trainerImage: this.trainerImage, servingImage: this.servingImage });
+    this.trainerImage = args.trainerImage
+      ? pulumi.output(args.trainerImage)
+      : pulumi.interpolate`${this.imagesUrl}/trainer:latest`;
+    this.servingImage = args.servingImage
+      ? pulumi.output(args.servingImage)
+      : pulumi.interpolate`${this.imagesUrl}/serving:latest`;
+    this.registerOutputs({
+      imagesUrl: this.imagesUrl,
+      trainerImage: this.trainerImage,
+      servingImage: this.servingImage,
+    });
   }
 }

@@ -29,7 +29,9 @@ export class Serving extends pulumi.ComponentResource {
     super('droptune:serving:Serving', name, {}, opts);
     const open = args.invokers.filter((m) => m === 'allUsers' || m === 'allAuthenticatedUsers');
     if (open.length > 0 && !args.allowUnauthenticated) {
-      throw new Error(`serving invoker ${open[0]} requires allowUnauthenticated (droptune:servingAllowUnauthenticated=true)`);
+      throw new Error(
+        `serving invoker ${open[0]} requires allowUnauthenticated (droptune:servingAllowUnauthenticated=true)`,
+      );
     }
     this.invokers = [...new Set([...args.invokers, ...(args.allowUnauthenticated ? ['allUsers'] : [])])];
     new gcp.storage.BucketIAMMember(

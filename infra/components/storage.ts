@@ -52,11 +52,20 @@ export class Storage extends pulumi.ComponentResource {
       if (args.cmekKeyName) {
         keyName = pulumi.output(args.cmekKeyName);
       } else {
-        const ring = new gcp.kms.KeyRing(`${name}-keyring`, { project: args.project, location: args.region, name: `${args.namePrefix}-keys` }, child());
+        const ring = new gcp.kms.KeyRing(
+          `${name}-keyring`,
+          { project: args.project, location: args.region, name: `${args.namePrefix}-keys` },
+          child(),
+        );
         const key = new gcp.kms.CryptoKey(
           `${name}-key`,
           // 90-day rotation: the common compliance baseline; old versions still decrypt old objects.
-          { keyRing: ring.id, name: `${args.namePrefix}-buckets`, rotationPeriod: '7776000s', purpose: 'ENCRYPT_DECRYPT' },
+          {
+            keyRing: ring.id,
+            name: `${args.namePrefix}-buckets`,
+            rotationPeriod: '7776000s',
+            purpose: 'ENCRYPT_DECRYPT',
+          },
           child({ protect: true }),
         );
         keyName = key.id;
@@ -65,7 +74,11 @@ export class Storage extends pulumi.ComponentResource {
       const agent = gcp.storage.getProjectServiceAccountOutput({ project: args.project }, { parent: this });
       keyGrant = new gcp.kms.CryptoKeyIAMMember(
         `${name}-gcs-agent-key`,
-        { cryptoKeyId: keyName, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: pulumi.interpolate`serviceAccount:${agent.emailAddress}` },
+        {
+          cryptoKeyId: keyName,
+          role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
+          member: pulumi.interpolate`serviceAccount:${agent.emailAddress}`,
+        },
         child(),
       );
     }
@@ -106,9 +119,18 @@ export class Storage extends pulumi.ComponentResource {
       // Versioning: a registered model file overwritten or deleted by mistake stays recoverable.
       versioning: { enabled: true },
       lifecycleRules: [
-        { action: { type: 'Delete' }, condition: { age: args.runsExpireAfterDays, matchesPrefixes: ['runs/'] } },
-        { action: { type: 'Delete' }, condition: { age: args.reportsExpireAfterDays, matchesPrefixes: ['reports/'] } },
-        { action: { type: 'Delete' }, condition: { daysSinceNoncurrentTime: args.modelsNoncurrentExpireAfterDays, withState: 'ARCHIVED' } },
+        {
+          action: { type: 'Delete' },
+          condition: { age: args.runsExpireAfterDays, matchesPrefixes: ['runs/'] },
+        },
+        {
+          action: { type: 'Delete' },
+          condition: { age: args.reportsExpireAfterDays, matchesPrefixes: ['reports/'] },
+        },
+        {
+          action: { type: 'Delete' },
+          condition: { daysSinceNoncurrentTime: args.modelsNoncurrentExpireAfterDays, withState: 'ARCHIVED' },
+        },
         abortUploads,
       ],
     });

@@ -45,10 +45,21 @@ export class TrainerTemplate extends pulumi.ComponentResource {
         description: 'droptune trainer VM (private, shielded, spot, self-deleting)',
         machineType: args.machineType,
         guestAccelerators: args.gpuCount > 0 ? [{ type: args.gpuType, count: args.gpuCount }] : [],
-        disks: [{ boot: true, autoDelete: true, sourceImage: args.bootImage, diskSizeGb: 100, diskType: 'pd-balanced' }],
+        disks: [
+          {
+            boot: true,
+            autoDelete: true,
+            sourceImage: args.bootImage,
+            diskSizeGb: 100,
+            diskType: 'pd-balanced',
+          },
+        ],
         // No accessConfigs: no external IP. Egress goes through Cloud NAT, Google APIs through Private Google Access.
         networkInterfaces: [{ subnetwork: args.subnetwork }],
-        serviceAccount: { email: args.serviceAccountEmail, scopes: ['https://www.googleapis.com/auth/cloud-platform'] },
+        serviceAccount: {
+          email: args.serviceAccountEmail,
+          scopes: ['https://www.googleapis.com/auth/cloud-platform'],
+        },
         shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
         scheduling: {
           // GPUs cannot live-migrate.

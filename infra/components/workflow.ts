@@ -26,7 +26,8 @@ export function envNamesRead(source: string): string[] {
 
 /** Reads the workflow source as text; a missing file is an error naming the path (no fallback). */
 export function readWorkflowSource(path: string): string {
-  if (!existsSync(path)) throw new Error(`workflow source ${path} not found: the pipeline definition is required to deploy`);
+  if (!existsSync(path))
+    throw new Error(`workflow source ${path} not found: the pipeline definition is required to deploy`);
   return readFileSync(path, 'utf8');
 }
 
@@ -34,7 +35,11 @@ export function readWorkflowSource(path: string): string {
  * Picks the variables the source reads from everything the stack can supply.
  * Throws when the source reads a name the stack cannot supply, or needs more than 20.
  */
-export function selectWorkflowEnv<T>(source: string, available: Record<string, T>, sourcePath = 'workflow source'): Record<string, T> {
+export function selectWorkflowEnv<T>(
+  source: string,
+  available: Record<string, T>,
+  sourcePath = 'workflow source',
+): Record<string, T> {
   const wanted = envNamesRead(source);
   const unknown = wanted.filter((n) => !(n in available));
   if (unknown.length > 0) {
@@ -44,7 +49,9 @@ export function selectWorkflowEnv<T>(source: string, available: Record<string, T
     );
   }
   if (wanted.length > MAX_WORKFLOW_ENV_VARS) {
-    throw new Error(`${sourcePath} reads ${wanted.length} environment variables; Cloud Workflows allows ${MAX_WORKFLOW_ENV_VARS}`);
+    throw new Error(
+      `${sourcePath} reads ${wanted.length} environment variables; Cloud Workflows allows ${MAX_WORKFLOW_ENV_VARS}`,
+    );
   }
   return Object.fromEntries(wanted.map((n) => [n, available[n] as T]));
 }

@@ -28,7 +28,11 @@ const COMPUTE_DEFAULT_SA = /-compute@developer\.gserviceaccount\.com/;
 const IAM_TYPE = /iam(member|binding|policy):/i;
 
 const ref = (r: PolicyResource) => `${r.type}::${r.name}`;
-const violation = (policy: string, r: PolicyResource, message: string): Violation => ({ policy, resource: ref(r), message });
+const violation = (policy: string, r: PolicyResource, message: string): Violation => ({
+  policy,
+  resource: ref(r),
+  message,
+});
 
 /** Members and roles an IAM resource grants, including those inside an IAM policy document. */
 export function iamGrants(r: PolicyResource): { role: string; member: string }[] {
@@ -48,17 +52,26 @@ export function iamGrants(r: PolicyResource): { role: string; member: string }[]
 function* strings(value: unknown, path = ''): Generator<[string, string]> {
   if (typeof value === 'string') yield [path, value];
   else if (Array.isArray(value)) for (const [k, v] of value.entries()) yield* strings(v, `${path}[${k}]`);
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) yield* strings(v, path ? `${path}.${k}` : k);
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) yield* strings(v, path ? `${path}.${k}` : k);
 }
 
 export const bucketsArePrivate: Policy = (resources) =>
   resources
     .filter((r) => r.type === 'gcp:storage/bucket:Bucket')
     .flatMap((r) => [
-      ...(r.inputs.uniformBucketLevelAccess === true ? [] : [violation('buckets-private', r, 'uniformBucketLevelAccess must be true')]),
+      ...(r.inputs.uniformBucketLevelAccess === true
+        ? []
+        : [violation('buckets-private', r, 'uniformBucketLevelAccess must be true')]),
       ...(r.inputs.publicAccessPrevention === 'enforced'
         ? []
-        : [violation('buckets-private', r, `publicAccessPrevention must be "enforced", got ${JSON.stringify(r.inputs.publicAccessPrevention)}`)]),
+        : [
+            violation(
+              'buckets-private',
+              r,
+              `publicAccessPrevention must be "enforced", got ${JSON.stringify(r.inputs.publicAccessPrevention)}`,
+            ),
+          ]),
     ]);
 
 export const noPublicMembers: Policy = (resources) =>
@@ -83,15 +96,20 @@ export const noComputeDefaultServiceAccount: Policy = (resources) =>
   resources.flatMap((r) => {
     const out: Violation[] = [];
     for (const [path, s] of strings(r.inputs)) {
-      if (COMPUTE_DEFAULT_SA.test(s)) out.push(violation('no-default-compute-sa', r, `${path} uses the Compute default SA`));
+      if (COMPUTE_DEFAULT_SA.test(s))
+        out.push(violation('no-default-compute-sa', r, `${path} uses the Compute default SA`));
     }
-    const missing = (what: string) => out.push(violation('no-default-compute-sa', r, `${what} is unset (would default to the Compute default SA)`));
+    const missing = (what: string) =>
+      out.push(
+        violation('no-default-compute-sa', r, `${what} is unset (would default to the Compute default SA)`),
+      );
     const i = r.inputs;
     switch (r.type) {
       case 'gcp:cloudfunctionsv2/function:Function':
         if (!i.serviceConfig?.serviceAccountEmail) missing('serviceConfig.serviceAccountEmail');
         if (!i.buildConfig?.serviceAccount) missing('buildConfig.serviceAccount');
-        if (i.eventTrigger && !i.eventTrigger.serviceAccountEmail) missing('eventTrigger.serviceAccountEmail');
+        if (i.eventTrigger && !i.eventTrigger.serviceAccountEmail)
+          missing('eventTrigger.serviceAccountEmail');
         break;
       case 'gcp:workflows/workflow:Workflow':
         if (!i.serviceAccount) missing('serviceAccount');
@@ -114,11 +132,16 @@ export const sqlPrivateWithTls: Policy = (resources) =>
     .flatMap((r) => {
       const ip = r.inputs.settings?.ipConfiguration ?? {};
       const out: Violation[] = [];
-      if (ip.ipv4Enabled !== false) out.push(violation('sql-private-tls', r, 'ipConfiguration.ipv4Enabled must be false (no public IP)'));
-      if (!ip.privateNetwork) out.push(violation('sql-private-tls', r, 'ipConfiguration.privateNetwork must be set'));
-      if ((ip.authorizedNetworks ?? []).length > 0) out.push(violation('sql-private-tls', r, 'authorizedNetworks must be empty'));
+      if (ip.ipv4Enabled !== false)
+        out.push(violation('sql-private-tls', r, 'ipConfiguration.ipv4Enabled must be false (no public IP)'));
+      if (!ip.privateNetwork)
+        out.push(violation('sql-private-tls', r, 'ipConfiguration.privateNetwork must be set'));
+      if ((ip.authorizedNetworks ?? []).length > 0)
+        out.push(violation('sql-private-tls', r, 'authorizedNetworks must be empty'));
       if (!['ENCRYPTED_ONLY', 'TRUSTED_CLIENT_CERTIFICATE_REQUIRED'].includes(ip.sslMode)) {
-        out.push(violation('sql-private-tls', r, `sslMode must require TLS, got ${JSON.stringify(ip.sslMode)}`));
+        out.push(
+          violation('sql-private-tls', r, `sslMode must require TLS, got ${JSON.stringify(ip.sslMode)}`),
+        );
       }
       return out;
     });
@@ -136,12 +159,19 @@ export const vmsPrivateAndShielded: Policy = (resources) =>
       const out: Violation[] = [];
       for (const [n, nic] of (r.inputs.networkInterfaces ?? []).entries()) {
         if ((nic.accessConfigs ?? []).length > 0 || (nic.ipv6AccessConfigs ?? []).length > 0) {
-          out.push(violation('vms-private-shielded', r, `networkInterfaces[${n}] has an external IP (accessConfigs)`));
+          out.push(
+            violation(
+              'vms-private-shielded',
+              r,
+              `networkInterfaces[${n}] has an external IP (accessConfigs)`,
+            ),
+          );
         }
       }
       const sh = r.inputs.shieldedInstanceConfig ?? {};
       for (const k of ['enableSecureBoot', 'enableVtpm', 'enableIntegrityMonitoring']) {
-        if (sh[k] !== true) out.push(violation('vms-private-shielded', r, `shieldedInstanceConfig.${k} must be true`));
+        if (sh[k] !== true)
+          out.push(violation('vms-private-shielded', r, `shieldedInstanceConfig.${k} must be true`));
       }
       return out;
     });
@@ -155,7 +185,10 @@ const INVOKER_ROLES = new Set(['roles/run.invoker', 'roles/cloudfunctions.invoke
 export const servicesAuthenticated: Policy = (resources) =>
   resources.flatMap((r) => {
     const out: Violation[] = [];
-    if ((r.type === 'gcp:cloudrunv2/service:Service' || r.type === 'gcp:cloudrun/service:Service') && r.inputs.invokerIamDisabled === true) {
+    if (
+      (r.type === 'gcp:cloudrunv2/service:Service' || r.type === 'gcp:cloudrun/service:Service') &&
+      r.inputs.invokerIamDisabled === true
+    ) {
       out.push(violation('services-authenticated', r, 'invokerIamDisabled turns off authentication'));
     }
     for (const g of iamGrants(r)) {
@@ -170,11 +203,19 @@ export const servicesAuthenticated: Policy = (resources) =>
 export function workflowSourceMatches(path: string): Policy {
   return (resources) => {
     const workflows = resources.filter((r) => r.type === 'gcp:workflows/workflow:Workflow');
-    if (!existsSync(path)) return [{ policy: 'workflow-source', resource: path, message: `${path} does not exist` }];
-    if (workflows.length === 0) return [{ policy: 'workflow-source', resource: path, message: 'no gcp.workflows.Workflow in the stack' }];
+    if (!existsSync(path))
+      return [{ policy: 'workflow-source', resource: path, message: `${path} does not exist` }];
+    if (workflows.length === 0)
+      return [
+        { policy: 'workflow-source', resource: path, message: 'no gcp.workflows.Workflow in the stack' },
+      ];
     const want = readFileSync(path);
     return workflows
-      .filter((r) => typeof r.inputs.sourceContents !== 'string' || !Buffer.from(r.inputs.sourceContents, 'utf8').equals(want))
+      .filter(
+        (r) =>
+          typeof r.inputs.sourceContents !== 'string' ||
+          !Buffer.from(r.inputs.sourceContents, 'utf8').equals(want),
+      )
       .map((r) => violation('workflow-source', r, `sourceContents differs from ${path}`));
   };
 }

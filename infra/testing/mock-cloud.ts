@@ -27,7 +27,11 @@ export interface MockOptions {
 
 const PROJECT_NUMBER = '123456789012';
 
-function computedState(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
+function computedState(
+  type: string,
+  name: string,
+  inputs: Record<string, any>,
+): { id: string; state: Record<string, any> } {
   const project = inputs.project ?? 'mock-project';
   const region = inputs.location ?? inputs.region ?? 'us-central1';
   const resourceName = inputs.name ?? name;
@@ -35,7 +39,10 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     case 'gcp:serviceaccount/account:Account': {
       const email = `${inputs.accountId}@${project}.iam.gserviceaccount.com`;
       const full = `projects/${project}/serviceAccounts/${email}`;
-      return { id: full, state: { ...inputs, email, name: full, member: `serviceAccount:${email}`, uniqueId: '1' } };
+      return {
+        id: full,
+        state: { ...inputs, email, name: full, member: `serviceAccount:${email}`, uniqueId: '1' },
+      };
     }
     case 'gcp:cloudfunctionsv2/function:Function': {
       const service = `projects/${project}/locations/${region}/services/${resourceName}`;
@@ -46,7 +53,14 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
       };
     }
     case 'gcp:sql/databaseInstance:DatabaseInstance':
-      return { id: resourceName, state: { ...inputs, connectionName: `${project}:${region}:${resourceName}`, privateIpAddress: '10.99.0.3' } };
+      return {
+        id: resourceName,
+        state: {
+          ...inputs,
+          connectionName: `${project}:${region}:${resourceName}`,
+          privateIpAddress: '10.99.0.3',
+        },
+      };
     case 'gcp:compute/network:Network':
       return { id: `projects/${project}/global/networks/${resourceName}`, state: inputs };
     case 'gcp:compute/subnetwork:Subnetwork':
@@ -54,7 +68,10 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     case 'gcp:compute/instanceTemplate:InstanceTemplate': {
       const n = `${inputs.namePrefix ?? ''}20260101000000`;
       const selfLink = `https://www.googleapis.com/compute/v1/projects/${project}/global/instanceTemplates/${n}`;
-      return { id: `projects/${project}/global/instanceTemplates/${n}`, state: { ...inputs, name: n, selfLink } };
+      return {
+        id: `projects/${project}/global/instanceTemplates/${n}`,
+        state: { ...inputs, name: n, selfLink },
+      };
     }
     case 'gcp:artifactregistry/repository:Repository': {
       const id = `projects/${project}/locations/${region}/repositories/${inputs.repositoryId}`;
@@ -88,9 +105,16 @@ export function installMocks(options: MockOptions): MockedResource[] {
       call(args) {
         switch (args.token) {
           case 'gcp:storage/getProjectServiceAccount:getProjectServiceAccount':
-            return { emailAddress: `service-${PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com`, id: 'gcs-agent' };
+            return {
+              emailAddress: `service-${PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com`,
+              id: 'gcs-agent',
+            };
           case 'gcp:organizations/getProject:getProject':
-            return { number: PROJECT_NUMBER, projectId: args.inputs.projectId, id: `projects/${args.inputs.projectId}` };
+            return {
+              number: PROJECT_NUMBER,
+              projectId: args.inputs.projectId,
+              id: `projects/${args.inputs.projectId}`,
+            };
           default:
             throw new Error(`unmocked invoke ${args.token}`);
         }
@@ -101,11 +125,6 @@ export function installMocks(options: MockOptions): MockedResource[] {
     options.preview,
   );
   return resources;
-}
-
-/** Resolves an Output to its value (test helper; mocks resolve every value). */
-export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply((v) => resolve(v)));
 }
 
 /** Waits until every resource registration the program started has reached the mock monitor. */
