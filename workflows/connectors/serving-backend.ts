@@ -1,0 +1,218 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import getPort from 'get-port';
+import { exited, Tail, terminate } from './process-util.ts';
+
+/** What a deploy asks for, reduced from the Cloud Run v2 Service body. */
+export interface ServiceSpec {
+  /** `projects/<p>/locations/<r>/services/<id>`. */
+  name: string;
+  image: string;
+  /** Container env; MODEL_URI pins the version. */
+  env: Record<string, string>;
+  /** The full Service body, echoed back like the API does. */
+  body: Record<string, unknown>;
+}
+
+export interface ServiceState {
+  name: string;
+  /** Stable URL of the service (a local proxy that follows the serving revision). */
+  uri: string;
+  generation: number;
+  latestReadyRevision: string;
+  latestCreatedRevision: string;
+  /** Env of the revision that serves traffic. */
+  env: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+/** A revision that never became ready; the previous one keeps serving. */
+export class DeployError extends Error {
+  constructor(
+    message: string,
+    readonly revision: string,
+  ) {
+    super(message);
+    this.name = 'DeployError';
+  }
+}
+
+/**
+ * Where prediction services run. The cloud is Cloud Run via the Workflows connector; locally
+ * each revision is a serving child process behind a per-service proxy, so the URL is stable
+ * across versions and a failed revision never takes traffic.
+ */
+export interface ServingBackend {
+  /** Fails with `already_exists` semantics when the service exists. */
+  create(spec: ServiceSpec): Promise<ServiceState>;
+  /** Rolls out a new revision; on DeployError the previous revision keeps serving. */
+  update(spec: ServiceSpec): Promise<ServiceState>;
+  get(name: string): ServiceState | undefined;
+  delete(name: string): Promise<boolean>;
+  list(): ServiceState[];
+  close(): Promise<void>;
+}
+
+export interface ServingFaults {
+  /** The next N revisions fail to become ready (their model URI points nowhere). */
+  failDeploys?: number;
+}
+
+export interface LocalServingOptions {
+  /** `$DROPTUNE_HOME` for `file://` model URIs. */
+  home: string;
+  /** Command for one revision (default `node --import tsx serving/main.ts`). */
+  command?: string[];
+  cwd?: string;
+  /** How long a revision has to answer /readyz 200 (default 120 s). */
+  readyTimeoutMs?: number;
+  logDir?: string;
+  extraEnv?: Record<string, string>;
+  faults?: ServingFaults;
+}
+
+interface Revision {
+  id: string;
+  port: number;
+  child: ChildProcess;
+  env: Record<string, string>;
+}
+
+interface LocalService {
+  state: ServiceState;
+  proxy: Server;
+  current?: Revision;
+}
+
+export class LocalServingBackend implements ServingBackend {
+  private readonly services = new Map<string, LocalService>();
+  private readonly options: LocalServingOptions;
+  private failuresLeft: number;
+
+  constructor(options: LocalServingOptions) {
+    this.options = options;
+    this.failuresLeft = options.faults?.failDeploys ?? 0;
+  }
+
+  /** Injects `n` more failing deploys (tests). */
+  failNextDeploys(n: number): void {
+    this.failuresLeft = n;
+  }
+
+  async create(spec: ServiceSpec): Promise<ServiceState> {
+    if (this.services.has(spec.name)) throw new Error(`already_exists: service ${spec.name}`);
+    const svc: LocalService = { state: undefined as unknown as ServiceState, proxy: createServer() };
+    svc.proxy.on('request', (req, res) => {
+      const rev = svc.current;
+      if (!rev) {
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"unavailable","message":"no ready revision"}}');
+        return;
+      }
+      const up = request({ host: '127.0.0.1', port: rev.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => {
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+        res.end('{"error":{"code":"unavailable","message":"revision unreachable"}}');
+      });
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => svc.proxy.listen(0, '127.0.0.1', r));
+    const uri = `http://127.0.0.1:${(svc.proxy.address() as AddressInfo).port}`;
+    svc.state = { name: spec.name, uri, generation: 0, latestReadyRevision: '', latestCreatedRevision: '', env: {}, body: spec.body };
+    // Like Cloud Run, a service whose first revision fails still exists, serving nothing.
+    this.services.set(spec.name, svc);
+    return this.rollOut(svc, spec);
+  }
+
+  async update(spec: ServiceSpec): Promise<ServiceState> {
+    const svc = this.services.get(spec.name);
+    if (!svc) throw new Error(`not_found: service ${spec.name}`);
+    return this.rollOut(svc, spec);
+  }
+
+  private async rollOut(svc: LocalService, spec: ServiceSpec): Promise<ServiceState> {
+    const generation = svc.state.generation + 1;
+    const serviceId = spec.name.split('/').pop() as string;
+    const id = `${serviceId}-${String(generation).padStart(5, '0')}`;
+    svc.state.generation = generation;
+    svc.state.latestCreatedRevision = id;
+    const env = { ...spec.env };
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      env.MODEL_URI = `${(env.MODEL_URI ?? 'file://missing/').replace(/\/?$/, '')}-revision-fault/`;
+    }
+    const rev = await this.start(id, env);
+    const prev = svc.current;
+    svc.current = rev;
+    svc.state.latestReadyRevision = id;
+    svc.state.env = spec.env;
+    svc.state.body = spec.body;
+    if (prev) await terminate(prev.child, 10_000);
+    return { ...svc.state };
+  }
+
+  private async start(id: string, env: Record<string, string>): Promise<Revision> {
+    const port = await getPort({ host: '127.0.0.1' });
+    const cmd = this.options.command ?? [process.execPath, '--import', 'tsx', 'serving/main.ts'];
+    const logDir = this.options.logDir ?? join(this.options.home, 'logs', 'serving');
+    mkdirSync(logDir, { recursive: true });
+    const log = createWriteStream(join(logDir, `${id}.log`), { flags: 'a' });
+    const child = spawn(cmd[0] as string, cmd.slice(1), {
+      cwd: this.options.cwd ?? process.cwd(),
+      env: { ...process.env, DROPTUNE_HOME: resolve(this.options.home), ...this.options.extraEnv, ...env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const tail = new Tail();
+    for (const s of [child.stdout, child.stderr]) {
+      s?.on('data', (c: Buffer) => {
+        log.write(c);
+        tail.push(c);
+      });
+    }
+    child.on('exit', () => log.end());
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 120_000);
+    let gone = false;
+    void exited(child).then(() => {
+      gone = true;
+    });
+    while (Date.now() < deadline && !gone) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+        if (res.status === 200) return { id, port, child, env };
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await terminate(child, 5000);
+    const why = gone ? `exited with code ${child.exitCode}` : `was not ready within ${this.options.readyTimeoutMs ?? 120_000} ms`;
+    throw new DeployError(`Revision '${id}' is not ready and cannot serve traffic: the container ${why}. ${tail.lastLines(3)}`, id);
+  }
+
+  get(name: string): ServiceState | undefined {
+    const svc = this.services.get(name);
+    return svc ? { ...svc.state } : undefined;
+  }
+
+  async delete(name: string): Promise<boolean> {
+    const svc = this.services.get(name);
+    if (!svc) return false;
+    this.services.delete(name);
+    if (svc.current) await terminate(svc.current.child, 10_000);
+    await new Promise<void>((r) => svc.proxy.close(() => r()));
+    return true;
+  }
+
+  list(): ServiceState[] {
+    return [...this.services.values()].map((s) => ({ ...s.state }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.services.keys()].map((n) => this.delete(n)));
+  }
+}

@@ -1,0 +1,215 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { exited, Tail, terminate } from './process-util.ts';
+
+/** What the pipeline asks Compute Engine for, reduced to what a training backend needs. */
+export interface InstanceSpec {
+  project: string;
+  zone: string;
+  name: string;
+  /** `SPOT` or `STANDARD` (on-demand). */
+  provisioningModel: 'SPOT' | 'STANDARD';
+  /** The VM deletes itself after this long (scheduling.maxRunDuration). */
+  maxRunDurationSeconds?: number;
+  /** The trainer environment (DESIGN.md): DROPTUNE_RUN_ID, DROPTUNE_DATASET_URI, … */
+  env: Record<string, string>;
+  /** The full insert body, echoed back by `get` like the Instance resource. */
+  body: Record<string, unknown>;
+}
+
+export type InstanceStatus = 'PROVISIONING' | 'RUNNING' | 'STOPPING' | 'TERMINATED';
+
+export interface InstanceState {
+  project: string;
+  zone: string;
+  name: string;
+  status: InstanceStatus;
+  provisioningModel: 'SPOT' | 'STANDARD';
+  /** Trainer exit code once the VM has stopped (local only; the cloud shows TERMINATED). */
+  exitCode?: number | null;
+  createdAt: Date;
+  body: Record<string, unknown>;
+}
+
+/** Why an insert failed, in Compute Engine's own error codes. */
+export class InsertError extends Error {
+  constructor(
+    readonly code: 'ZONE_RESOURCE_POOL_EXHAUSTED' | 'QUOTA_EXCEEDED' | 'ALREADY_EXISTS',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InsertError';
+  }
+}
+
+/**
+ * Where training VMs come from. The cloud is Compute Engine via the Workflows connector; the
+ * local stack runs the trainer as a child process. Instances are keyed by project/zone/name.
+ */
+export interface TrainingBackend {
+  insert(spec: InstanceSpec): Promise<InstanceState>;
+  get(project: string, zone: string, name: string): InstanceState | undefined;
+  /** Stops and removes the instance; false when there was none. */
+  delete(project: string, zone: string, name: string): Promise<boolean>;
+  list(): InstanceState[];
+  /** Deletes every instance (stack shutdown). */
+  close(): Promise<void>;
+}
+
+/** Faults a test can switch on to exercise the pipeline's recovery paths on real processes. */
+export interface TrainingFaults {
+  /** Inserts into these zones fail with ZONE_RESOURCE_POOL_EXHAUSTED. */
+  exhaustedZones?: string[];
+  /** Inserts into these zones fail with QUOTA_EXCEEDED (HTTP 403 in the cloud). */
+  quotaExceededZones?: string[];
+  /** Every Spot insert fails with ZONE_RESOURCE_POOL_EXHAUSTED (no Spot capacity anywhere). */
+  spotUnavailable?: boolean;
+  /** Preempt the first Spot instance this long after it starts: SIGTERM, then the VM is deleted. */
+  preemptSpotAfterMs?: number;
+  /** Instead of the trainer, run a process that exits with this code without writing anything. */
+  crashWithExitCode?: number;
+  /** Instead of the trainer, run a process that never finishes. */
+  hang?: boolean;
+}
+
+export interface LocalTrainingOptions {
+  /** Python with droptune_trainer importable (default /work/main/.venv/bin/python or $DROPTUNE_PYTHON). */
+  python?: string;
+  /** Working directory of the trainer (default `training-image/`). */
+  cwd?: string;
+  /** `$DROPTUNE_HOME`, so `file://bucket/...` URIs resolve to the same buckets as the stack's. */
+  home: string;
+  /** Extra environment every trainer gets (e.g. DROPTUNE_API_TOKEN, DROPTUNE_CACHE_DIR). */
+  extraEnv?: Record<string, string>;
+  /** Trainer stdout/stderr go to `<logDir>/<instance>.log` (default `<home>/logs/training`). */
+  logDir?: string;
+  /** Real milliseconds per second of maxRunDuration (default 1000; tests shrink it). */
+  msPerSecond?: number;
+  faults?: TrainingFaults;
+}
+
+interface LocalInstance {
+  state: InstanceState;
+  child: ChildProcess;
+  tail: Tail;
+  timers: NodeJS.Timeout[];
+}
+
+/** The local stack's "Compute Engine": each instance is a trainer child process. */
+export class LocalTrainingBackend implements TrainingBackend {
+  private readonly instances = new Map<string, LocalInstance>();
+  private readonly options: LocalTrainingOptions;
+  private spotPreempted = false;
+  /** Names of instances that were preempted (for tests and logs). */
+  readonly preempted: string[] = [];
+
+  constructor(options: LocalTrainingOptions) {
+    this.options = options;
+  }
+
+  private key(project: string, zone: string, name: string): string {
+    return `${project}/${zone}/${name}`;
+  }
+
+  async insert(spec: InstanceSpec): Promise<InstanceState> {
+    const f = this.options.faults ?? {};
+    const where = `projects/${spec.project}/zones/${spec.zone}`;
+    if (f.exhaustedZones?.includes(spec.zone) || (f.spotUnavailable && spec.provisioningModel === 'SPOT')) {
+      throw new InsertError(
+        'ZONE_RESOURCE_POOL_EXHAUSTED',
+        `The zone '${where}' does not have enough resources available to fulfill the request. Try a different zone, or try again later.`,
+      );
+    }
+    if (f.quotaExceededZones?.includes(spec.zone)) {
+      throw new InsertError('QUOTA_EXCEEDED', `Quota 'GPUS_ALL_REGIONS' exceeded. Limit: 0.0 globally (zone ${spec.zone}).`);
+    }
+    const key = this.key(spec.project, spec.zone, spec.name);
+    if (this.instances.has(key)) {
+      throw new InsertError('ALREADY_EXISTS', `The resource '${where}/instances/${spec.name}' already exists`);
+    }
+    const python = this.options.python ?? process.env.DROPTUNE_PYTHON ?? '/work/main/.venv/bin/python';
+    const cwd = this.options.cwd ?? resolve('training-image');
+    let args = ['-m', 'droptune_trainer'];
+    if (f.crashWithExitCode !== undefined) args = ['-c', `import sys; sys.exit(${Number(f.crashWithExitCode)})`];
+    if (f.hang) args = ['-c', 'import time\nwhile True: time.sleep(1)'];
+    const logDir = this.options.logDir ?? join(this.options.home, 'logs', 'training');
+    mkdirSync(logDir, { recursive: true });
+    const log = createWriteStream(join(logDir, `${spec.name}.log`), { flags: 'a' });
+    const child = spawn(python, args, {
+      cwd,
+      env: { ...process.env, DROPTUNE_HOME: resolve(this.options.home), ...this.options.extraEnv, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const tail = new Tail();
+    child.stdout?.on('data', (c: Buffer) => {
+      log.write(c);
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      log.write(c);
+      tail.push(c);
+    });
+    const state: InstanceState = {
+      project: spec.project,
+      zone: spec.zone,
+      name: spec.name,
+      status: 'RUNNING',
+      provisioningModel: spec.provisioningModel,
+      createdAt: new Date(),
+      body: spec.body,
+    };
+    const inst: LocalInstance = { state, child, tail, timers: [] };
+    this.instances.set(key, inst);
+    child.on('exit', (code) => {
+      state.exitCode = code;
+      if (state.status !== 'STOPPING') state.status = 'TERMINATED';
+      log.end();
+    });
+    const ms = this.options.msPerSecond ?? 1000;
+    if (spec.maxRunDurationSeconds !== undefined) {
+      // scheduling.maxRunDuration with instanceTerminationAction DELETE: the VM removes itself.
+      inst.timers.push(setTimeout(() => void this.delete(spec.project, spec.zone, spec.name), spec.maxRunDurationSeconds * ms).unref());
+    }
+    if (spec.provisioningModel === 'SPOT' && f.preemptSpotAfterMs !== undefined && !this.spotPreempted) {
+      this.spotPreempted = true;
+      inst.timers.push(
+        setTimeout(() => {
+          this.preempted.push(spec.name);
+          void this.delete(spec.project, spec.zone, spec.name);
+        }, f.preemptSpotAfterMs).unref(),
+      );
+    }
+    return { ...state };
+  }
+
+  get(project: string, zone: string, name: string): InstanceState | undefined {
+    const inst = this.instances.get(this.key(project, zone, name));
+    return inst ? { ...inst.state } : undefined;
+  }
+
+  /** The trainer's last stderr lines (for failure reasons in logs). */
+  lastOutput(project: string, zone: string, name: string): string | undefined {
+    return this.instances.get(this.key(project, zone, name))?.tail.lastLines();
+  }
+
+  async delete(project: string, zone: string, name: string): Promise<boolean> {
+    const key = this.key(project, zone, name);
+    const inst = this.instances.get(key);
+    if (!inst) return false;
+    inst.state.status = 'STOPPING';
+    for (const t of inst.timers) clearTimeout(t);
+    // Compute Engine gives a preempted/deleted VM ~30 s of SIGTERM grace; the trainer checkpoints in it.
+    await terminate(inst.child, 30_000);
+    await exited(inst.child);
+    this.instances.delete(key);
+    return true;
+  }
+
+  list(): InstanceState[] {
+    return [...this.instances.values()].map((i) => ({ ...i.state }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.list().map((s) => this.delete(s.project, s.zone, s.name)));
+  }
+}
