@@ -1,0 +1,7 @@
+export {
+  CloudWorkflowStarter,
+  type CloudWorkflowStarterArgs,
+  translateWorkflowsError,
+} from './cloud-starter.ts';
+export { PipelineArgs, type WorkflowStarter } from './port.ts';
+export { RecordingWorkflowStarter } from './recording-starter.ts';
