@@ -9,7 +9,7 @@ describe('parseConfig', () => {
   it('fills every default from the project alone', () => {
     const c = parseConfig({ project });
     expect(c.region).toBe('us-central1');
-    expect(c.zones).toEqual(['us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f']);
+    expect(c.zones).toEqual(['us-central1-a', 'us-central1-b', 'us-central1-c']);
     expect(c.gpuCount).toBe(1);
     expect(c.dbDeletionProtection).toBe(true);
     expect(c.servingAllowUnauthenticated).toBe(false);

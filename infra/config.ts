@@ -35,7 +35,7 @@ export const configSchema = z
   .object({
     /** gcp:project — required; no sensible default exists. */
     project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { message: 'must be a GCP project id' }),
-    /** gcp:region — us-central1: the most GPU zones (T4/L4 in a, b, c, f) at the lowest list prices. */
+    /** gcp:region — us-central1: L4 capacity in three zones (a, b, c) at the lowest list prices. */
     region: z.string().default('us-central1'),
     /** Prefix of every resource name; bucket names also get the project id since they are global. */
     namePrefix: z
@@ -44,25 +44,30 @@ export const configSchema = z
       .default('droptune'),
     /** Zones the workflow tries in order for a GPU VM; default only known for us-central1 (see below). */
     zones: list.optional(),
-    /** n1-standard-8 + one T4: enough for distilbert-sized fine-tunes, the cheapest widely-stocked GPU. */
-    machineType: z.string().default('n1-standard-8'),
-    gpuType: z.string().default('nvidia-tesla-t4'),
+    /**
+     * Trainer VM shape; defaults match workflows/pipeline.yaml's own (one set of numbers for the local
+     * and the cloud run): g2-standard-8 + one L4, 24 GB of GPU memory, enough for base-sized encoders.
+     */
+    machineType: z.string().default('g2-standard-8'),
+    gpuType: z.string().default('nvidia-l4'),
     gpuCount: int.min(0).max(8).default(1),
-    /** T4 on-demand list price (USD) in us-central1; spot is cheaper, so cost estimates are upper bounds. */
-    gpuPricePerHour: num.min(0).default(0.35),
+    /** Approximate on-demand list price (USD/h) of one L4 in us-central1, for run cost estimates. */
+    gpuPricePerHour: num.min(0).default(0.56),
     /** Fall back to on-demand when spot capacity is out everywhere: a run finishing beats a run waiting. */
     allowOnDemand: bool.default(true),
-    /** Hard cap (3 h) on a VM's life via maxRunDuration, so a hung trainer cannot burn money overnight. */
-    maxRunSeconds: int.min(600).default(10_800),
-    /** Quality gate: challenger's metric must be >= gateMin and >= champion's minus gateMargin. */
+    /** Hard cap (4 h) on a VM's life via maxRunDuration, so a hung trainer cannot burn money overnight. */
+    maxRunSeconds: int.min(600).default(14_400),
+    /** Quality gate: challenger's metric must be >= gateMin and beat the champion by gateMargin. */
     gateMetric: z.string().default('macro_f1'),
-    gateMin: num.default(0.5),
-    gateMargin: num.min(0).default(0),
+    gateMin: num.default(0.6),
+    gateMargin: num.min(0).default(0.01),
     /** Image references; default to `:latest` in this stack's Artifact Registry repo (pin a digest in production). */
     trainerImage: z.string().optional(),
     servingImage: z.string().optional(),
-    /** Container-Optimized OS: runs the trainer image as is, and its GPU drivers are signed (Secure Boot stays on). */
-    trainerBootImage: z.string().default('projects/cos-cloud/global/images/family/cos-stable'),
+    /** Trainer boot image; unset keeps the pipeline's default (a Deep Learning VM image with Docker + NVIDIA driver). */
+    vmImage: z.string().optional(),
+    /** Secure Boot on trainer VMs; unset keeps the pipeline's default (off: the DLVM driver is unsigned). */
+    secureBoot: bool.optional(),
     /** Dataset ages (days) for storage-class moves: Nearline's 30-day and Coldline's 90-day minimums. */
     datasetsNearlineAfterDays: int.min(1).default(30),
     datasetsColdlineAfterDays: int.min(1).default(90),
@@ -118,8 +123,7 @@ export const configSchema = z
   })
   .transform((c, ctx) => {
     const zones =
-      c.zones ??
-      (c.region === 'us-central1' ? ['a', 'b', 'c', 'f'].map((z) => `us-central1-${z}`) : undefined);
+      c.zones ?? (c.region === 'us-central1' ? ['a', 'b', 'c'].map((z) => `us-central1-${z}`) : undefined);
     if (!zones || zones.length === 0) {
       ctx.addIssue({
         code: 'custom',

@@ -16,6 +16,5 @@ export const imagesRepository = out.imagesRepository;
 export const trainerImage = out.trainerImage;
 export const servingImage = out.servingImage;
 export const sqlConnectionName = out.sqlConnectionName;
-export const trainerTemplate = out.trainerTemplate;
 export const serviceAccounts = out.serviceAccounts;
 export const workflowEnvNames = out.workflowEnvNames;

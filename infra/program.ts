@@ -16,12 +16,22 @@ import { ProjectServices } from './components/project-services.ts';
 import { Registry } from './components/registry.ts';
 import { Serving } from './components/serving.ts';
 import { Storage } from './components/storage.ts';
-import { TrainerTemplate } from './components/trainer-template.ts';
 import { Workflow } from './components/workflow.ts';
 import type { DroptuneConfig } from './config.ts';
 
 /** Repository root: relative config paths (bundle dir, pipeline file) resolve against it, not the cwd. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** What only the stack can deliver to the pipeline; pipeline.yaml must read each of these. */
+export const WORKFLOW_REQUIRED_ENV = [
+  'DROPTUNE_API_URL',
+  'MODELS_BUCKET',
+  'TRAINER_IMAGE',
+  'TRAINER_SA',
+  'SERVING_IMAGE',
+  'SERVING_SA',
+  'SUBNETWORK',
+] as const;
 
 export interface DroptuneOutputs {
   datasetsBucket: pulumi.Output<string>;
@@ -34,7 +44,6 @@ export interface DroptuneOutputs {
   trainerImage: pulumi.Output<string>;
   servingImage: pulumi.Output<string>;
   sqlConnectionName: pulumi.Output<string>;
-  trainerTemplate: pulumi.Output<string>;
   serviceAccounts: pulumi.Output<Record<string, string>>;
   /** The env var names passed to the workflow (what pipeline.yaml reads). */
   workflowEnvNames: string[];
@@ -93,28 +102,41 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
       deletionProtection: cfg.dbDeletionProtection,
       backupRetainedCount: cfg.dbBackupRetainedCount,
       transactionLogRetentionDays: cfg.dbTransactionLogRetentionDays,
+      // Both functions open the database through shared/db (which migrates), so both need to create
+      // and use the schema: membership in cloudsqlsuperuser, with objects owned by that shared role.
       iamUsers: [
-        // The control API runs the migrations, so it may create tables; the trigger gets table grants from them.
         { actor: 'control-api', email: ids.email('control-api'), databaseRoles: ['cloudsqlsuperuser'] },
-        { actor: 'trigger', email: ids.email('trigger') },
+        { actor: 'trigger', email: ids.email('trigger'), databaseRoles: ['cloudsqlsuperuser'] },
       ],
     },
     { dependsOn: [...services.enabled, network.privateServicesConnection] },
   );
 
+  // Function environment: the names shared/config.ts reads.
   const workflowName = `${prefix}-pipeline`;
-  const workflowId = pulumi.interpolate`projects/${project}/locations/${region}/workflows/${workflowName}`;
   const dbUser = (actor: 'trigger' | 'control-api') => ids.email(actor).apply(iamDatabaseUser);
   const commonEnv = {
-    DROPTUNE_PROJECT_ID: project,
-    DROPTUNE_REGION: region,
-    DROPTUNE_DATASETS_BUCKET: storage.datasetsBucket.name,
-    DROPTUNE_MODELS_BUCKET: storage.modelsBucket.name,
-    DROPTUNE_WORKFLOW: workflowId,
+    GOOGLE_CLOUD_PROJECT: project,
+    REGION: region,
+    WORKFLOW_NAME: workflowName,
+    DROPTUNE_STORAGE: 'gs',
+    DATASETS_BUCKET: storage.datasetsBucket.name,
+    MODELS_BUCKET: storage.modelsBucket.name,
     INSTANCE_CONNECTION_NAME: db.connectionName,
-    DROPTUNE_DB_NAME: cfg.dbName,
-    DROPTUNE_DB_IP_TYPE: 'PRIVATE',
+    DB_NAME: cfg.dbName,
+    LOG_JSON: 'true',
   };
+  // Identities whose Google-signed ID tokens the control API accepts (emails; groups cannot be matched).
+  const allowedInvokers = pulumi
+    .all([ids.email('workflow'), ids.email('trainer')])
+    .apply((own) =>
+      [
+        ...own,
+        ...cfg.apiInvokers
+          .filter((m) => /^(user|serviceAccount):/.test(m))
+          .map((m) => m.replace(/^[a-zA-Z]+:/, '')),
+      ].join(','),
+    );
   const functions = new Functions(
     'functions',
     {
@@ -131,16 +153,8 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
       triggerServiceAccount: ids.email('trigger'),
       eventarcServiceAccount: ids.email('eventarc'),
       apiServiceAccount: ids.email('control-api'),
-      triggerEnvironment: { ...commonEnv, DROPTUNE_DB_USER: dbUser('trigger') },
-      apiEnvironment: {
-        ...commonEnv,
-        DROPTUNE_DB_USER: dbUser('control-api'),
-        // Service accounts whose ID tokens the API accepts besides its IAM front door (defence in depth).
-        DROPTUNE_ALLOWED_INVOKERS: pulumi
-          .all([ids.email('workflow'), ids.email('trainer'), ...cfg.apiInvokers])
-          .apply((members) => members.map((m) => m.replace(/^[a-zA-Z]+:/, '')).join(',')),
-        DROPTUNE_SIGNER_SERVICE_ACCOUNT: ids.email('control-api'),
-      },
+      triggerEnvironment: { ...commonEnv, DB_USER: dbUser('trigger') },
+      apiEnvironment: { ...commonEnv, DB_USER: dbUser('control-api'), ALLOWED_INVOKERS: allowedInvokers },
       triggerMaxInstances: cfg.triggerMaxInstances,
       apiMaxInstances: cfg.apiMaxInstances,
     },
@@ -150,25 +164,11 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
   const serving = new Serving(
     'serving',
     {
+      project,
       modelsBucket: storage.modelsBucket.name,
       servingMember: ids.member('serving'),
       invokers: cfg.servingInvokers,
       allowUnauthenticated: cfg.servingAllowUnauthenticated,
-    },
-    after,
-  );
-  const trainer = new TrainerTemplate(
-    'trainer',
-    {
-      project,
-      namePrefix: prefix,
-      subnetwork: network.subnet.id,
-      serviceAccountEmail: ids.email('trainer'),
-      machineType: cfg.machineType,
-      gpuType: cfg.gpuType,
-      gpuCount: cfg.gpuCount,
-      bootImage: cfg.trainerBootImage,
-      maxRunSeconds: cfg.maxRunSeconds,
     },
     after,
   );
@@ -192,14 +192,16 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
     after,
   );
 
-  // Everything the pipeline may read with sys.get_env; only the names pipeline.yaml uses are passed.
-  // Each is offered plain and DROPTUNE_-prefixed, so the YAML may follow either naming.
-  const plainEnv: Record<string, pulumi.Input<string>> = {
-    API_URL: functions.apiUrl,
-    DATASETS_BUCKET: storage.datasetsBucket.name,
+  // The workflow's environment, under the names workflows/pipeline.yaml reads (its header lists them).
+  // Optional keys are passed only when set, so the pipeline's own defaults apply otherwise.
+  const workflowEnv: Record<string, pulumi.Input<string>> = {
+    DROPTUNE_API_URL: functions.apiUrl,
     MODELS_BUCKET: storage.modelsBucket.name,
     TRAINER_IMAGE: registry.trainerImage,
+    TRAINER_SA: ids.email('trainer'),
     SERVING_IMAGE: registry.servingImage,
+    SERVING_SA: ids.email('serving'),
+    SUBNETWORK: network.subnet.id,
     ZONES: cfg.zones.join(','),
     MACHINE_TYPE: cfg.machineType,
     GPU_TYPE: cfg.gpuType,
@@ -210,19 +212,11 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
     GATE_METRIC: cfg.gateMetric,
     GATE_MIN: String(cfg.gateMin),
     GATE_MARGIN: String(cfg.gateMargin),
-    TRAINER_SA: ids.email('trainer'),
-    SERVING_SA: ids.email('serving'),
-    SERVING_INVOKERS: serving.invokers.join(','),
-    SERVING_ALLOW_UNAUTHENTICATED: String(cfg.servingAllowUnauthenticated),
-    TRAINER_TEMPLATE: trainer.selfLink,
-    NETWORK: network.network.id,
-    SUBNETWORK: network.subnet.id,
-    PROJECT_ID: project,
-    REGION: region,
+    ALLOW_UNAUTHENTICATED: serving.allowUnauthenticated,
   };
-  const availableEnv = Object.fromEntries(
-    Object.entries(plainEnv).flatMap(([k, v]) => [[k, v] as const, [`DROPTUNE_${k}`, v] as const]),
-  );
+  // 18 always + these 2 = Cloud Workflows' limit of 20: a new variable must replace one.
+  const optionalEnv = { VM_IMAGE: cfg.vmImage, SECURE_BOOT: cfg.secureBoot };
+  for (const [k, v] of Object.entries(optionalEnv)) if (v !== undefined) workflowEnv[k] = String(v);
   const workflow = new Workflow(
     'workflow',
     {
@@ -230,7 +224,8 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
       region,
       namePrefix: prefix,
       sourcePath: resolve(REPO_ROOT, cfg.pipelineFile),
-      availableEnv,
+      env: workflowEnv,
+      requiredEnv: WORKFLOW_REQUIRED_ENV,
       serviceAccount: ids.email('workflow'),
     },
     after,
@@ -260,7 +255,6 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
     trainerImage: registry.trainerImage,
     servingImage: registry.servingImage,
     sqlConnectionName: db.connectionName,
-    trainerTemplate: trainer.selfLink,
     serviceAccounts: pulumi.output(
       Object.fromEntries(Object.entries(ids.accounts).map(([k, sa]) => [k, sa.email])),
     ),

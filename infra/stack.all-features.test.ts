@@ -34,10 +34,12 @@ beforeAll(async () => {
       'droptune:billingAccount': '012345-6789AB-CDEF01',
       'droptune:budgetAmount': '500',
       'droptune:apiInvokers': '["user:ops@example.com","group:ml@example.com"]',
-      'droptune:servingInvokers': '["allUsers"]',
+      'droptune:servingInvokers': '["allUsers","group:analysts@example.com"]',
       'droptune:servingAllowUnauthenticated': 'true',
       'droptune:trainerImage': 'europe-west4-docker.pkg.dev/acme-ml-dev/droptune/trainer@sha256:abc',
       'droptune:gpuCount': '0',
+      'droptune:vmImage': 'projects/acme-ml-dev/global/images/trainer-base',
+      'droptune:secureBoot': 'true',
     },
     false,
   );
@@ -109,11 +111,24 @@ describe('stack with every optional feature', () => {
     ]);
   });
 
-  it('uses the configured trainer image and a CPU-only template when gpuCount is 0', () => {
-    expect(run.outputs.trainerImage).toBe(
-      'europe-west4-docker.pkg.dev/acme-ml-dev/droptune/trainer@sha256:abc',
-    );
-    const [t] = run.ofType('gcp:compute/instanceTemplate:InstanceTemplate');
-    expect(t!.inputs.guestAccelerators).toEqual([]);
+  it('hands the optional VM settings and public serving to the workflow', () => {
+    const [wf] = run.ofType('gcp:workflows/workflow:Workflow');
+    expect(wf!.inputs.userEnvVars).toMatchObject({
+      TRAINER_IMAGE: 'europe-west4-docker.pkg.dev/acme-ml-dev/droptune/trainer@sha256:abc',
+      ZONES: 'europe-west4-a,europe-west4-b',
+      GPU_COUNT: '0',
+      VM_IMAGE: 'projects/acme-ml-dev/global/images/trainer-base',
+      SECURE_BOOT: 'true',
+      ALLOW_UNAUTHENTICATED: 'true',
+    });
+    expect(Object.keys(wf!.inputs.userEnvVars)).toHaveLength(20);
+  });
+
+  it('grants serving invokers run.invoker on prediction services only, never allUsers by IAM here', () => {
+    const grants = run
+      .ofType('gcp:projects/iAMMember:IAMMember')
+      .filter((m) => m.inputs.role === 'roles/run.invoker');
+    expect(grants.map((g) => g.inputs.member)).toEqual(['group:analysts@example.com']);
+    expect(grants[0]!.inputs.condition.expression).toContain('.startsWith("predict-")');
   });
 });

@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_GRANTS } from './components/access.ts';
 import { REQUIRED_SERVICES } from './components/project-services.ts';
+import { PREDICTION_SERVICE_PREFIX } from './components/serving.ts';
 import { envNamesRead } from './components/workflow.ts';
+import { WORKFLOW_REQUIRED_ENV } from './program.ts';
 import { PIPELINE_PATH, requirePipeline, runStack, type StackRun } from './testing/stack-harness.ts';
 
 let run: StackRun;
@@ -88,25 +90,40 @@ describe('default stack', () => {
     expect(fn.inputs.serviceConfig.ingressSettings).toBe('ALLOW_INTERNAL_ONLY');
   });
 
-  it('gives the control API its database through the connector and an IAM user', () => {
-    const api = run
-      .ofType('gcp:cloudfunctionsv2/function:Function')
-      .find((f) => f.inputs.name === 'droptune-control-api')!;
+  it('gives both functions the environment shared/config.ts reads', () => {
+    const fns = run.ofType('gcp:cloudfunctionsv2/function:Function');
+    const api = fns.find((f) => f.inputs.name === 'droptune-control-api')!;
+    const trigger = fns.find((f) => f.inputs.name === 'droptune-on-dataset-uploaded')!;
     expect(api.inputs.buildConfig.entryPoint).toBe('controlApi');
-    expect(api.inputs.serviceConfig.environmentVariables).toMatchObject({
+    const common = {
       INSTANCE_CONNECTION_NAME: `${project}:us-central1:droptune-db`,
-      DROPTUNE_DB_USER: `droptune-control-api@${project}.iam`,
-      DROPTUNE_DB_IP_TYPE: 'PRIVATE',
-      DROPTUNE_DATASETS_BUCKET: `${project}-droptune-datasets`,
+      DB_NAME: 'droptune',
+      DROPTUNE_STORAGE: 'gs',
+      DATASETS_BUCKET: `${project}-droptune-datasets`,
+      MODELS_BUCKET: `${project}-droptune-models`,
+      GOOGLE_CLOUD_PROJECT: project,
+      REGION: 'us-central1',
+      WORKFLOW_NAME: 'droptune-pipeline',
+    };
+    expect(api.inputs.serviceConfig.environmentVariables).toMatchObject({
+      ...common,
+      DB_USER: `droptune-control-api@${project}.iam`,
+      ALLOWED_INVOKERS: `droptune-workflow@${project}.iam.gserviceaccount.com,droptune-trainer@${project}.iam.gserviceaccount.com`,
     });
+    expect(trigger.inputs.serviceConfig.environmentVariables).toMatchObject({
+      ...common,
+      DB_USER: `droptune-trigger@${project}.iam`,
+    });
+  });
+
+  it('creates an IAM database user for each function', () => {
     const users = run
       .ofType('gcp:sql/user:User')
-      .map((u) => [u.inputs.name, u.inputs.type, u.inputs.databaseRoles ?? []])
+      .map((u) => [u.inputs.name, u.inputs.type, u.inputs.databaseRoles])
       .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
     expect(users).toEqual([
-      // The migrating actor may create tables (PostgreSQL 15+ has no CREATE on public for others).
       [`droptune-control-api@${project}.iam`, 'CLOUD_IAM_SERVICE_ACCOUNT', ['cloudsqlsuperuser']],
-      [`droptune-trigger@${project}.iam`, 'CLOUD_IAM_SERVICE_ACCOUNT', []],
+      [`droptune-trigger@${project}.iam`, 'CLOUD_IAM_SERVICE_ACCOUNT', ['cloudsqlsuperuser']],
     ]);
   });
 
@@ -123,14 +140,31 @@ describe('default stack', () => {
     expect(s.availabilityType).toBe('ZONAL');
   });
 
-  it('uploads pipeline.yaml with exactly the env vars it reads', () => {
+  it('passes the workflow the stack values pipeline.yaml reads, under its names', () => {
     const [wf] = run.ofType('gcp:workflows/workflow:Workflow');
-    const names = envNamesRead(readFileSync(PIPELINE_PATH, 'utf8'));
-    expect(Object.keys(wf!.inputs.userEnvVars).sort()).toEqual(names);
-    expect(run.outputs.workflowEnvNames).toEqual(names);
+    const read = new Set(envNamesRead(readFileSync(PIPELINE_PATH, 'utf8')));
+    const env = wf!.inputs.userEnvVars as Record<string, string>;
+    expect(Object.keys(env).filter((k) => !read.has(k))).toEqual([]);
+    expect(Object.keys(env).length).toBeLessThanOrEqual(20);
+    for (const k of WORKFLOW_REQUIRED_ENV) expect(env[k], k).toBeTruthy();
+    expect(env).toMatchObject({
+      DROPTUNE_API_URL: run.outputs.controlApiUrl,
+      MODELS_BUCKET: `${project}-droptune-models`,
+      TRAINER_SA: `droptune-trainer@${project}.iam.gserviceaccount.com`,
+      SERVING_SA: `droptune-serving@${project}.iam.gserviceaccount.com`,
+      SUBNETWORK: `projects/${project}/regions/us-central1/subnetworks/droptune-trainers`,
+      ALLOW_UNAUTHENTICATED: 'false',
+    });
+    expect(wf!.inputs.serviceAccount).toBe(`droptune-workflow@${project}.iam.gserviceaccount.com`);
+    expect(run.outputs.workflowEnvNames).toEqual(Object.keys(env).sort());
+  });
+
+  it('scopes serving invokers to the service names the pipeline deploys', () => {
+    expect(readFileSync(PIPELINE_PATH, 'utf8')).toContain(`"${PREDICTION_SERVICE_PREFIX}" + modelName`);
   });
 
   it('grants project-level roles only from the documented table', () => {
+    // Defaults: the documented table plus Eventarc's publisher grant to the GCS agent; no serving invokers.
     const allowed = new Set([...PROJECT_GRANTS.map((g) => g.role), 'roles/pubsub.publisher']);
     const roles = run.ofType('gcp:projects/iAMMember:IAMMember').map((m) => m.inputs.role);
     expect(roles.filter((r) => !allowed.has(r))).toEqual([]);

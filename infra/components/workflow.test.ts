@@ -19,27 +19,32 @@ describe('workflow env', () => {
     expect(envNamesRead(source)).toEqual(['DATASETS_BUCKET', 'DROPTUNE_API_URL']);
   });
 
-  it('passes exactly the names the source reads', () => {
-    const env = selectWorkflowEnv(source, {
-      DROPTUNE_API_URL: 'https://api',
-      DATASETS_BUCKET: 'b',
-      ZONES: 'z',
-    });
-    expect(env).toEqual({ DROPTUNE_API_URL: 'https://api', DATASETS_BUCKET: 'b' });
+  it('passes only the supplied names the source reads', () => {
+    const env = selectWorkflowEnv(source, { DROPTUNE_API_URL: 'https://api', ZONES: 'z' }, [
+      'DROPTUNE_API_URL',
+    ]);
+    expect(env).toEqual({ DROPTUNE_API_URL: 'https://api' });
   });
 
-  it('fails naming a variable the stack cannot supply', () => {
-    expect(() => selectWorkflowEnv(source, { DROPTUNE_API_URL: 'x' }, 'pipeline.yaml')).toThrow(
-      /pipeline.yaml reads sys.get_env\("DATASETS_BUCKET"\) but the stack supplies no such variable; known: DROPTUNE_API_URL/,
+  it('fails naming a required variable the source does not read', () => {
+    expect(() =>
+      selectWorkflowEnv(
+        source,
+        { MODELS_BUCKET: 'm' },
+        ['MODELS_BUCKET', 'DROPTUNE_API_URL'],
+        'pipeline.yaml',
+      ),
+    ).toThrow(
+      'pipeline.yaml does not read sys.get_env("MODELS_BUCKET"), which the stack must deliver; it reads: DATASETS_BUCKET, DROPTUNE_API_URL',
     );
   });
 
-  it('fails when the source needs more than Cloud Workflows allows', () => {
+  it('fails when more than Cloud Workflows allows would be passed', () => {
     const names = Array.from({ length: 21 }, (_, i) => `V${i}`);
     const big = names.map((n) => `\${sys.get_env("${n}")}`).join('\n');
-    expect(() => selectWorkflowEnv(big, Object.fromEntries(names.map((n) => [n, '1'])))).toThrow(
-      /reads 21 environment variables; .* allows 20/,
-    );
+    const supplied = Object.fromEntries(names.map((n) => [n, '1']));
+    expect(() => selectWorkflowEnv(big, supplied)).toThrow(/21 workflow environment variables .*allows 20/);
+    expect(Object.keys(selectWorkflowEnv(big, { V1: '1', V2: '2' }))).toEqual(['V1', 'V2']);
   });
 
   it('refuses a missing source file by path', () => {

@@ -2,10 +2,12 @@
  * The pipeline: `gcp.workflows.Workflow` whose source is `workflows/pipeline.yaml` read from disk,
  * byte for byte (one source of truth: the local Workflows runtime executes the same file).
  *
- * Its environment is derived from the file itself: every `sys.get_env("NAME")` the YAML reads must
- * have a value here, and only those are passed, so a renamed variable fails `pulumi preview` instead
- * of the first run in the cloud. Cloud Workflows allows at most 20 user variables and reserves the
- * `GOOGLE_` and `WORKFLOWS_` prefixes (its built-ins such as GOOGLE_CLOUD_PROJECT_ID need no value).
+ * Its environment is matched against the file itself: of the values the stack supplies, only the
+ * names the YAML reads with `sys.get_env("NAME")` are passed (the YAML has defaults for the rest),
+ * and every name the stack must deliver (bucket, images, identities, API URL, subnet) has to be
+ * read by the YAML, so a renamed variable fails `pulumi preview` instead of the first cloud run.
+ * Cloud Workflows allows at most 20 user variables and reserves the `GOOGLE_` and `WORKFLOWS_`
+ * prefixes (its built-ins such as GOOGLE_CLOUD_PROJECT_ID need no value).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as gcp from '@pulumi/gcp';
@@ -32,28 +34,32 @@ export function readWorkflowSource(path: string): string {
 }
 
 /**
- * Picks the variables the source reads from everything the stack can supply.
- * Throws when the source reads a name the stack cannot supply, or needs more than 20.
+ * Picks, from what the stack supplies, the variables the source reads.
+ * Throws when the source does not read a `required` name, or when more than 20 would be passed.
  */
 export function selectWorkflowEnv<T>(
   source: string,
-  available: Record<string, T>,
+  supplied: Record<string, T>,
+  required: readonly string[] = [],
   sourcePath = 'workflow source',
 ): Record<string, T> {
-  const wanted = envNamesRead(source);
-  const unknown = wanted.filter((n) => !(n in available));
-  if (unknown.length > 0) {
+  const read = new Set(envNamesRead(source));
+  const unread = required.filter((n) => !read.has(n));
+  if (unread.length > 0) {
     throw new Error(
-      `${sourcePath} reads sys.get_env(${unknown.map((n) => `"${n}"`).join(', ')}) but the stack supplies no such variable; ` +
-        `known: ${Object.keys(available).sort().join(', ')}`,
+      `${sourcePath} does not read sys.get_env(${unread.map((n) => `"${n}"`).join(', ')}), which the stack must deliver; ` +
+        `it reads: ${[...read].join(', ') || 'nothing'}`,
     );
   }
-  if (wanted.length > MAX_WORKFLOW_ENV_VARS) {
+  const names = Object.keys(supplied)
+    .filter((n) => read.has(n))
+    .sort();
+  if (names.length > MAX_WORKFLOW_ENV_VARS) {
     throw new Error(
-      `${sourcePath} reads ${wanted.length} environment variables; Cloud Workflows allows ${MAX_WORKFLOW_ENV_VARS}`,
+      `${names.length} workflow environment variables (${names.join(', ')}); Cloud Workflows allows ${MAX_WORKFLOW_ENV_VARS}: unset an optional droptune:* key`,
     );
   }
-  return Object.fromEntries(wanted.map((n) => [n, available[n] as T]));
+  return Object.fromEntries(names.map((n) => [n, supplied[n] as T]));
 }
 
 export interface WorkflowArgs {
@@ -65,8 +71,10 @@ export interface WorkflowArgs {
   namePrefix: string;
   /** Absolute path of `workflows/pipeline.yaml`. */
   sourcePath: string;
-  /** Every variable the stack can supply; those the source reads are passed as `userEnvVars`. */
-  availableEnv: Record<string, pulumi.Input<string>>;
+  /** Variables the stack supplies; those the source reads are passed as `userEnvVars`. */
+  env: Record<string, pulumi.Input<string>>;
+  /** Names the source must read (what the stack alone can deliver). */
+  requiredEnv: readonly string[];
   /** Identity the workflow runs as (never the Compute default SA, which Workflows would otherwise use). */
   serviceAccount: pulumi.Input<string>;
 }
@@ -79,7 +87,7 @@ export class Workflow extends pulumi.ComponentResource {
   constructor(name: string, args: WorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
     super('droptune:workflow:Workflow', name, {}, opts);
     const source = readWorkflowSource(args.sourcePath);
-    const env = selectWorkflowEnv(source, args.availableEnv, args.sourcePath);
+    const env = selectWorkflowEnv(source, args.env, args.requiredEnv, args.sourcePath);
     this.envNames = Object.keys(env);
     this.workflow = new gcp.workflows.Workflow(
       `${name}-pipeline`,
