@@ -135,19 +135,29 @@ def train(model, train_ids, train_labels, val_ids, val_labels, label_names, para
         print(f"[train] checkpoint {name} saved ({reason})", file=sys.stderr, flush=True)
         return name
 
-    t_window, samples_window = time.perf_counter(), 0
+    pending: list[tuple[int, torch.Tensor]] = []  # per-step losses still on the device
+
+    def flush_losses(epoch_no: int) -> float:
+        """One device sync for many steps (a .item() per step stalls a GPU pipeline)."""
+        values = torch.stack([loss for _, loss in pending]).tolist() if pending else []
+        for (step, _), value in zip(pending, values):
+            reporter.log("train_loss", value, step, epoch_no)
+        pending.clear()
+        return values[-1] if values else float("nan")
+
     for epoch in range(st["epoch"], params.epochs):
         if st["step"] >= total_steps or st["stoppedEarly"]:
             break
         model.train()
         batches = train_batches(lengths, params.batchSize, params.seed, epoch)
+        mark = window_start = time.perf_counter()
+        samples_window = 0
         for b in range(st["batch"], len(batches)):
             if st["step"] >= total_steps:
                 break
             idx = batches[b]
             input_ids, mask = collate(train_ids, idx, pad_id, dev.pad_multiple)
-            y = torch.tensor([train_labels[i] for i in idx], dtype=torch.long, device=dev.torch_device)
-            t0 = time.perf_counter()
+            y = torch.tensor([train_labels[i] for i in idx], dtype=torch.long).to(dev.torch_device, non_blocking=True)
             try:
                 with torch.autocast(dev.torch_device.type, dtype=dev.autocast_dtype or torch.float32, enabled=dev.autocast_dtype is not None):
                     logits = model(input_ids=input_ids.to(dev.torch_device, non_blocking=True), attention_mask=mask.to(dev.torch_device, non_blocking=True)).logits
@@ -162,25 +172,28 @@ def train(model, train_ids, train_labels, val_ids, val_labels, label_names, para
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
-            loss_value = float(loss.item())
-            st["trainSeconds"] += time.perf_counter() - t0
             st["trainSamples"] += len(idx)
             st["step"] += 1
             st["batch"] = b + 1
             samples_window += len(idx)
-            reporter.log("train_loss", loss_value, st["step"], epoch + 1)
-            if st["step"] % params.logEverySteps == 0 or st["step"] == total_steps:
-                elapsed = time.perf_counter() - t_window
-                rate = samples_window / elapsed if elapsed > 0 else 0.0
+            pending.append((st["step"], loss.detach()))
+            if st["step"] % params.logEverySteps == 0 or st["step"] == total_steps or stop.is_set():
+                loss_value = flush_losses(epoch + 1)
+                now = time.perf_counter()
+                st["trainSeconds"] += now - mark
+                mark = now
+                rate = samples_window / (now - window_start) if now > window_start else 0.0
                 eta = (total_steps - st["step"]) * st["trainSeconds"] / st["step"]
                 print(f"[train] epoch {epoch + 1}/{params.epochs} step {st['step']}/{total_steps} loss {loss_value:.4f} "
                       f"lr {scheduler.get_last_lr()[0]:.2e} {rate:.1f} samples/s eta {_hms(eta)}", file=sys.stderr, flush=True)
                 reporter.log("learning_rate", scheduler.get_last_lr()[0], st["step"], epoch + 1)
                 reporter.flush_soon()
-                t_window, samples_window = time.perf_counter(), 0
+                window_start, samples_window = now, 0
             if stop.is_set():
                 name = save("SIGTERM")
                 raise Preempted(st["step"], checkpoints.uri(name))
+        flush_losses(epoch + 1)
+        st["trainSeconds"] += time.perf_counter() - mark  # eval and checkpoints are not training time
         result = evaluate(model, val_ids, val_labels, label_names, params, dev)
         metric = result[params.earlyStoppingMetric]
         row = {"epoch": epoch + 1, "step": st["step"], "val_loss": result["loss"], "val_accuracy": result["accuracy"], "val_macro_f1": result["macro_f1"]}
