@@ -1,0 +1,363 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TEST_BACKENDS } from '../../shared/db/testing.ts';
+import { createStore } from '../../shared/store/index.ts';
+import { buildDatasetTrigger } from '../dataset/dataset-trigger.ts';
+import { rows } from '../dataset/fixtures/bad-csvs.ts';
+import { finalizedEvent, type Harness, openHarness } from '../testing/harness.ts';
+import { buildControlApi } from './app.ts';
+import { localTokenAuth } from './auth.ts';
+import { LocalUploads } from './uploads.ts';
+
+const TOKEN = 'test-token-0123456789abcdef';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+describe.each(TEST_BACKENDS)('control API on $name', (backend) => {
+  let h: Harness;
+  let app: FastifyInstance;
+  beforeEach(async () => {
+    h = await openHarness(backend);
+    app = buildControlApi({
+      ...h,
+      auth: localTokenAuth(TOKEN),
+      uploads: new LocalUploads(h.objects, h.datasetsBucket),
+    });
+    await app.ready();
+  });
+  afterEach(async () => {
+    await app.close();
+    await h.close();
+  });
+
+  async function call(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown) {
+    const res = await app.inject({
+      method,
+      url,
+      headers: auth,
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+    return { status: res.statusCode, body: res.body ? res.json() : undefined };
+  }
+
+  /** Writes a complete model into runs/<runId>/ the way the trainer does (manifest last). */
+  async function trainedModel(runId: string, modelName: string, tamper?: string) {
+    const files: Record<string, string> = {
+      'model.onnx': `onnx bytes of ${runId}`,
+      'tokenizer.json': '{"model":{}}',
+      'labels.json': '["neg","pos"]',
+      'config.json': '{"task":"text-classification"}',
+      'metrics.json': '{"accuracy":0.9}',
+    };
+    const listed = Object.entries(files).map(([path, text]) => ({
+      path,
+      size: Buffer.byteLength(text),
+      sha256: createHash('sha256').update(text).digest('hex'),
+    }));
+    for (const [path, text] of Object.entries(files))
+      await h.objects.write(h.modelsBucket, `runs/${runId}/${path}`, path === tamper ? `${text}!` : text);
+    const manifest = {
+      schemaVersion: 1,
+      runId,
+      modelName,
+      createdAt: new Date().toISOString(),
+      trainerVersion: '0.1.0',
+      baseModel: 'tiny-bert',
+      task: 'text-classification',
+      dataset: { uri: 'file://datasets/x/y.csv', generation: '1', sha256: 'a'.repeat(64) },
+      files: listed,
+      packages: { torch: '2.0' },
+      metrics: { accuracy: 0.9 },
+    };
+    await h.objects.write(h.modelsBucket, `runs/${runId}/manifest.json`, JSON.stringify(manifest));
+  }
+
+  it('answers 401 on every registered route without credentials, and with a wrong token', async () => {
+    expect(app.apiRoutes.length).toBeGreaterThanOrEqual(18);
+    for (const route of app.apiRoutes) {
+      const url = route.url.replaceAll(/:(\w+)/g, (_m, name: string) =>
+        name === 'fileName' ? 'x.csv' : name === 'alias' ? 'production' : 'sentiment',
+      );
+      for (const headers of [
+        {},
+        { authorization: 'Bearer wrong-token-0123456789' },
+        { authorization: 'Basic abc' },
+      ]) {
+        const res = await app.inject({
+          method: route.method as 'GET',
+          url,
+          headers,
+          payload: route.method === 'GET' ? undefined : {},
+        });
+        expect(res.statusCode, `${route.method} ${route.url}`).toBe(401);
+        expect(res.json()).toEqual({ error: { code: 'unauthenticated', message: expect.any(String) } });
+      }
+    }
+  });
+
+  it('lists, filters and details runs with params, dataset profile, metrics and history', async () => {
+    const trigger = buildDatasetTrigger({ ...h, log: () => {} });
+    const stat = await h.objects.write(h.datasetsBucket, 'sentiment/train.csv', rows(12));
+    await trigger(finalizedEvent({ bucket: stat.bucket, name: stat.name, generation: stat.generation }).data);
+    const other = await h.store.runs.create({ modelName: 'spam', datasetUri: 'file://datasets/spam/a.csv' });
+    const { runs } = (await call('GET', '/v1/runs?modelName=sentiment')).body;
+    expect(runs).toHaveLength(1);
+    expect(
+      (await call('GET', '/v1/runs?status=queued')).body.runs.map((r: { runId: string }) => r.runId),
+    ).toEqual([other.runId]);
+    await call('POST', `/v1/runs/${runs[0].runId}/metrics`, {
+      metrics: [
+        { key: 'loss', step: 1, epoch: 0, value: 0.9 },
+        { key: 'loss', step: 2, epoch: 1, value: 0.5 },
+        { key: 'lr', step: 2, value: 1e-5 },
+      ],
+    });
+    const detail = (await call('GET', `/v1/runs/${runs[0].runId}`)).body;
+    expect(detail).toMatchObject({
+      status: 'validating',
+      params: { epochs: 3 },
+      dataset: { rows: 12, labelCounts: { neg: 6, pos: 6 } },
+      metrics: { latest: { loss: 0.5, lr: 1e-5 } },
+    });
+    expect(detail.metrics.epochs.loss.map((p: { value: number }) => p.value)).toEqual([0.9, 0.5]);
+    expect(detail.history.map((c: { toStatus: string }) => c.toStatus)).toEqual(['queued', 'validating']);
+    expect(await call('GET', '/v1/runs?limit=0')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_argument', message: expect.stringContaining('limit') } },
+    });
+    expect(await call('GET', '/v1/runs?status=sleeping')).toMatchObject({ status: 400 });
+    expect(await call('GET', '/v1/runs/r-nope')).toMatchObject({
+      status: 404,
+      body: { error: { code: 'not_found' } },
+    });
+  });
+
+  it('appends metrics in batches of up to 10,000 and pages them with afterId', async () => {
+    const run = await h.store.runs.create({ modelName: 'sentiment', datasetUri: 'file://datasets/s/a.csv' });
+    const batch = Array.from({ length: 10_000 }, (_, i) => ({ key: 'loss', step: i, value: 1 / (i + 1) }));
+    expect(await call('POST', `/v1/runs/${run.runId}/metrics`, { metrics: batch })).toEqual({
+      status: 201,
+      body: { accepted: 10_000 },
+    });
+    const tooMany = await call('POST', `/v1/runs/${run.runId}/metrics`, { metrics: [...batch, batch[0]] });
+    expect(tooMany).toMatchObject({
+      status: 400,
+      body: { error: { message: expect.stringContaining('metrics') } },
+    });
+    const bad = await call('POST', `/v1/runs/${run.runId}/metrics`, {
+      metrics: [{ key: 'loss', step: -1, value: 1, colour: 'red' }],
+    });
+    expect(bad.body.error.message).toMatch(
+      /metrics\.0\.step.*metrics\.0\.colour: unknown key|metrics\.0\.colour: unknown key.*metrics\.0\.step/,
+    );
+    const first = (await call('GET', `/v1/runs/${run.runId}/metrics?limit=5`)).body.metrics;
+    expect(first.map((m: { step: number }) => m.step)).toEqual([0, 1, 2, 3, 4]);
+    const next = (await call('GET', `/v1/runs/${run.runId}/metrics?afterId=${first[4].id}&limit=2`)).body
+      .metrics;
+    expect(next.map((m: { step: number }) => m.step)).toEqual([5, 6]);
+  });
+
+  it('checks status transitions and cancels live runs only', async () => {
+    const run = await h.store.runs.create({ modelName: 'sentiment', datasetUri: 'file://datasets/s/a.csv' });
+    expect(await call('POST', `/v1/runs/${run.runId}/status`, { status: 'validating' })).toMatchObject({
+      status: 200,
+      body: { status: 'validating' },
+    });
+    const illegal = await call('POST', `/v1/runs/${run.runId}/status`, { status: 'succeeded' });
+    expect(illegal).toMatchObject({
+      status: 409,
+      body: {
+        error: {
+          code: 'failed_precondition',
+          message: expect.stringContaining('cannot go from validating to succeeded'),
+        },
+      },
+    });
+    expect(await call('POST', `/v1/runs/${run.runId}/status`, { status: 'done' })).toMatchObject({
+      status: 400,
+    });
+    expect((await call('POST', `/v1/runs/${run.runId}/cancel`)).body).toMatchObject({
+      status: 'cancelled',
+      error: 'cancelled by local',
+    });
+    expect((await call('POST', `/v1/runs/${run.runId}/cancel`)).status).toBe(200);
+    const done = await h.store.runs.create({ modelName: 'sentiment', datasetUri: 'file://datasets/s/b.csv' });
+    await h.store.runs.transition(done.runId, 'rejected', { error: 'bad' });
+    expect(await call('POST', `/v1/runs/${done.runId}/cancel`)).toMatchObject({ status: 409 });
+  });
+
+  it('registers versions gap-free after verifying the manifest and checksums, copying the manifest last', async () => {
+    const a = await h.store.runs.create({ modelName: 'sentiment', datasetUri: 'file://datasets/s/a.csv' });
+    const b = await h.store.runs.create({ modelName: 'sentiment', datasetUri: 'file://datasets/s/b.csv' });
+    expect(await call('POST', '/v1/models/sentiment/versions', { runId: a.runId })).toMatchObject({
+      status: 409,
+      body: { error: { message: expect.stringContaining('has no runs/') } },
+    });
+    await trainedModel(a.runId, 'sentiment');
+    const v1 = await call('POST', '/v1/models/sentiment/versions', { runId: a.runId });
+    expect(v1).toMatchObject({
+      status: 201,
+      body: {
+        version: 1,
+        runId: a.runId,
+        modelUri: 'file://models/models/sentiment/v1/',
+        metrics: { accuracy: 0.9 },
+      },
+    });
+    expect(await call('POST', '/v1/models/sentiment/versions', { runId: a.runId })).toMatchObject({
+      status: 200,
+      body: { version: 1 },
+    });
+    const copied = (await h.objects.list(h.modelsBucket, 'models/sentiment/v1/')).map((o) =>
+      o.name.split('/').pop(),
+    );
+    expect(copied.sort()).toEqual([
+      'config.json',
+      'labels.json',
+      'manifest.json',
+      'metrics.json',
+      'model.onnx',
+      'tokenizer.json',
+    ]);
+    await trainedModel(b.runId, 'sentiment', 'model.onnx');
+    const tampered = await call('POST', '/v1/models/sentiment/versions', { runId: b.runId });
+    expect(tampered).toMatchObject({
+      status: 409,
+      body: { error: { message: expect.stringContaining('model.onnx: the manifest says') } },
+    });
+    expect(await call('POST', '/v1/models/other/versions', { runId: a.runId })).toMatchObject({
+      status: 409,
+    });
+    await trainedModel(b.runId, 'sentiment');
+    expect((await call('POST', '/v1/models/sentiment/versions', { runId: b.runId })).body.version).toBe(2);
+    expect(
+      (await call('GET', '/v1/models/sentiment/versions')).body.versions.map(
+        (v: { version: number }) => v.version,
+      ),
+    ).toEqual([2, 1]);
+  });
+
+  it('moves aliases, rolls back, records deployments and lists models with their URL', async () => {
+    for (const name of ['a', 'b']) {
+      const run = await h.store.runs.create({
+        modelName: 'sentiment',
+        datasetUri: `file://datasets/s/${name}.csv`,
+      });
+      await trainedModel(run.runId, 'sentiment');
+      await call('POST', '/v1/models/sentiment/versions', { runId: run.runId });
+    }
+    expect((await call('PUT', '/v1/models/sentiment/aliases/production', { version: 1 })).body).toMatchObject(
+      { version: 1, previousVersion: null },
+    );
+    expect((await call('PUT', '/v1/models/sentiment/aliases/production', { version: 2 })).body).toMatchObject(
+      { version: 2, previousVersion: 1 },
+    );
+    expect(await call('PUT', '/v1/models/sentiment/aliases/staging', { version: 2 })).toMatchObject({
+      status: 400,
+    });
+    expect(await call('PUT', '/v1/models/sentiment/aliases/production', { version: 9 })).toMatchObject({
+      status: 404,
+    });
+    expect(
+      (
+        await call('POST', '/v1/models/sentiment/deployments', {
+          version: 1,
+          url: 'http://127.0.0.1:9001',
+          revision: 'r1',
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      await call('POST', '/v1/models/sentiment/deployments', { version: 7, url: 'http://x' }),
+    ).toMatchObject({ status: 404 });
+    expect((await call('POST', '/v1/models/sentiment/rollback')).body).toMatchObject({
+      version: 1,
+      previousVersion: 2,
+    });
+    expect((await call('GET', '/v1/models')).body.models).toEqual([
+      {
+        modelName: 'sentiment',
+        latestVersion: 2,
+        productionVersion: 1,
+        candidateVersion: null,
+        url: 'http://127.0.0.1:9001',
+      },
+    ]);
+    expect((await call('GET', '/v1/models/sentiment/aliases')).body.history).toHaveLength(3);
+    expect((await call('GET', '/v1/models/sentiment/deployments')).body.deployments).toHaveLength(1);
+  });
+
+  it('lists and gets dataset profiles', async () => {
+    const d = await h.store.datasets.upsert({
+      modelName: 'sentiment',
+      uri: 'file://datasets/s/a.csv',
+      generation: '1',
+      sha256: 'b'.repeat(64),
+      bytes: 10,
+      rows: 12,
+      labelCounts: { a: 6, b: 6 },
+      textLength: { min: 1, median: 2, max: 3 },
+    });
+    expect((await call('GET', '/v1/datasets?modelName=sentiment')).body.datasets).toHaveLength(1);
+    expect((await call('GET', `/v1/datasets/${d.datasetId}`)).body).toMatchObject({
+      rows: 12,
+      labelCounts: { a: 6, b: 6 },
+    });
+    expect((await call('GET', '/v1/datasets/d-missing')).status).toBe(404);
+  });
+
+  it('takes uploads locally: a ticket, then a streamed PUT into the datasets bucket', async () => {
+    const ticket = await call('POST', '/v1/uploads', { modelName: 'sentiment', fileName: 'train.csv' });
+    expect(ticket).toMatchObject({
+      status: 201,
+      body: { method: 'PUT', datasetUri: 'file://datasets/sentiment/train.csv' },
+    });
+    const url = new URL(ticket.body.uploadUrl);
+    const put = await app.inject({
+      method: 'PUT',
+      url: url.pathname,
+      headers: { ...auth, 'content-type': 'text/csv' },
+      payload: rows(12),
+    });
+    expect(put.statusCode).toBe(201);
+    expect((await h.objects.read(h.datasetsBucket, 'sentiment/train.csv')).toString()).toBe(rows(12));
+    expect(await call('POST', '/v1/uploads', { modelName: 'Bad Name', fileName: '../x.csv' })).toMatchObject({
+      status: 400,
+    });
+    const noType = await app.inject({ method: 'PUT', url: url.pathname, headers: auth, payload: 'x' });
+    expect(noType.statusCode).toBeGreaterThanOrEqual(400);
+    expect(noType.json().error.code).toBe('invalid_argument');
+  });
+
+  it('answers bad JSON and unknown routes with the error shape and no stack trace', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/runs/r-1/status',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '{"status":',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      error: { code: 'invalid_argument', message: expect.stringContaining('not valid JSON') },
+    });
+    const missing = await app.inject({ method: 'GET', url: '/v2/nothing', headers: auth });
+    expect(missing.json()).toEqual({ error: { code: 'not_found', message: 'no route GET /v2/nothing' } });
+    const dead = new pg.Pool({
+      connectionString: 'postgres://nobody@127.0.0.1:1/none',
+      connectionTimeoutMillis: 2000,
+    });
+    const broken = buildControlApi({
+      ...h,
+      store: createStore(dead),
+      auth: localTokenAuth(TOKEN),
+      uploads: new LocalUploads(h.objects, h.datasetsBucket),
+    });
+    const down = await broken.inject({ method: 'GET', url: '/v1/runs', headers: auth });
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toEqual({ error: { code: 'unavailable', message: expect.any(String) } });
+    expect(down.body).not.toMatch(/\n\s+at |stack/);
+    await broken.close();
+    await dead.end();
+  });
+});

@@ -1,0 +1,140 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { AppError, toAppError } from '../../shared/errors.ts';
+import type { ObjectStore } from '../../shared/storage/index.ts';
+import type { TrackingStore } from '../../shared/store/index.ts';
+import type { Authenticator, Principal } from './auth.ts';
+import { registerDatasetRoutes } from './routes-datasets.ts';
+import { registerModelRoutes } from './routes-models.ts';
+import { registerRunRoutes } from './routes-runs.ts';
+import { registerUploadRoutes } from './routes-uploads.ts';
+import type { UploadTarget } from './uploads.ts';
+
+export interface ControlApiDeps {
+  store: TrackingStore;
+  /** The object store of both buckets. */
+  objects: ObjectStore;
+  datasetsBucket: string;
+  /** Run outputs (`runs/<runId>/`) and model versions (`models/<modelName>/v<N>/`). */
+  modelsBucket: string;
+  auth: Authenticator;
+  /** Signed URLs in the cloud, direct writes locally. */
+  uploads: UploadTarget;
+  /** Directory of the web page's static files, served under `/` without credentials (they hold no data). */
+  webRoot?: string;
+  /** Largest JSON body, in bytes (default 16 MiB: a full metrics batch is ~1 MiB). */
+  bodyLimit?: number;
+  logger?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every API route (method and URL pattern), for the "every route needs credentials" test. */
+    apiRoutes: { method: string; url: string }[];
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Served without credentials (static web files only). */
+    public?: boolean;
+  }
+}
+
+/**
+ * Builds the control API (docs/control-api.md) as a fastify instance without listening: tests
+ * drive it with `inject()`, `functions/control-api.ts` hands it the functions-framework's
+ * requests, the local stack listens on a port. Every `/v1` route requires credentials; errors
+ * are `{"error": {"code", "message"}}` with the status of the code, never a stack trace.
+ */
+export function buildControlApi(deps: ControlApiDeps): FastifyInstance {
+  const bodyLimit = deps.bodyLimit ?? 16 * 1024 * 1024;
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit, trustProxy: true });
+  app.decorate('apiRoutes', []);
+  app.addHook('onRoute', (route) => {
+    if (route.config?.public) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) if (method !== 'HEAD') app.apiRoutes.push({ method, url: route.url });
+  });
+
+  // JSON bodies: under the functions-framework the body was already read and parsed (Express),
+  // so take it from there; otherwise read the stream ourselves (fastify's serverless guide, GCF).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', (_req, payload, done) => {
+    const pre = payload as IncomingMessage & { body?: unknown; rawBody?: Buffer };
+    if (pre.rawBody !== undefined) {
+      done(null, pre.body);
+      return;
+    }
+    readJson(payload, bodyLimit).then(
+      (body) => done(null, body),
+      (err) => done(err as Error, undefined),
+    );
+  });
+  // CSV uploads stream through untouched (PUT /v1/uploads/...).
+  app.addContentTypeParser(['text/csv', 'application/octet-stream'], (_req, payload, done) => {
+    const pre = payload as IncomingMessage & { rawBody?: Buffer };
+    done(null, pre.rawBody !== undefined ? Readable.from([pre.rawBody]) : payload);
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config?.public) return;
+    if (!request.routeOptions.url) return; // unknown route: the not-found handler answers
+    request.principal = await deps.auth.authenticate(request.headers.authorization);
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const e = fromFastifyError(err);
+    if (e.status >= 500) request.log.error({ err }, 'request failed');
+    void reply.status(e.status).send(e.toBody());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const e = new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+    void reply.status(404).send(e.toBody());
+  });
+
+  registerRunRoutes(app, deps);
+  registerModelRoutes(app, deps);
+  registerDatasetRoutes(app, deps);
+  registerUploadRoutes(app, deps);
+  if (deps.webRoot) {
+    void app.register(fastifyStatic, {
+      root: deps.webRoot,
+      prefix: '/',
+      wildcard: true,
+      routeOptions: { config: { public: true } },
+    } as never);
+  }
+  return app;
+}
+
+/** Fastify's own errors (bad JSON, body too large, unsupported media type) in our code table. */
+function fromFastifyError(err: FastifyError): AppError {
+  if (err instanceof AppError) return err;
+  const status = err.statusCode;
+  if (status === 413) return new AppError('too_large', err.message);
+  if (status === 415) return new AppError('invalid_argument', `${err.message}; send application/json`);
+  if (status === 404) return new AppError('not_found', err.message);
+  if (status !== undefined && status >= 400 && status < 500)
+    return new AppError('invalid_argument', err.message);
+  return toAppError(err);
+}
+
+async function readJson(stream: IncomingMessage, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new AppError('too_large', `the request body is larger than ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new AppError('invalid_argument', `the body is not valid JSON: ${(err as Error).message}`);
+  }
+}
