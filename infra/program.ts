@@ -9,7 +9,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { Access } from './components/access.ts';
 import { Budget } from './components/budget.ts';
 import { Database, iamDatabaseUser } from './components/database.ts';
-import { Functions } from './components/functions.ts';
+import { Functions, functionUrl } from './components/functions.ts';
 import { Identities } from './components/identities.ts';
 import { Network } from './components/network.ts';
 import { ProjectServices } from './components/project-services.ts';
@@ -126,6 +126,7 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
     DB_NAME: cfg.dbName,
     LOG_JSON: 'true',
   };
+  const apiUrl = functionUrl(region, project, `${prefix}-control-api`);
   // Identities whose Google-signed ID tokens the control API accepts (emails; groups cannot be matched).
   const allowedInvokers = pulumi
     .all([ids.email('workflow'), ids.email('trainer')])
@@ -154,7 +155,13 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
       eventarcServiceAccount: ids.email('eventarc'),
       apiServiceAccount: ids.email('control-api'),
       triggerEnvironment: { ...commonEnv, DB_USER: dbUser('trigger') },
-      apiEnvironment: { ...commonEnv, DB_USER: dbUser('control-api'), ALLOWED_INVOKERS: allowedInvokers },
+      // Its own URL is the audience its ID-token check expects.
+      apiEnvironment: {
+        ...commonEnv,
+        DB_USER: dbUser('control-api'),
+        ALLOWED_INVOKERS: allowedInvokers,
+        DROPTUNE_API_URL: apiUrl,
+      },
       triggerMaxInstances: cfg.triggerMaxInstances,
       apiMaxInstances: cfg.apiMaxInstances,
     },
@@ -195,7 +202,7 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
   // The workflow's environment, under the names workflows/pipeline.yaml reads (its header lists them).
   // Optional keys are passed only when set, so the pipeline's own defaults apply otherwise.
   const workflowEnv: Record<string, pulumi.Input<string>> = {
-    DROPTUNE_API_URL: functions.apiUrl,
+    DROPTUNE_API_URL: apiUrl,
     MODELS_BUCKET: storage.modelsBucket.name,
     TRAINER_IMAGE: registry.trainerImage,
     TRAINER_SA: ids.email('trainer'),
@@ -248,7 +255,7 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
   return {
     datasetsBucket: storage.datasetsBucket.name,
     modelsBucket: storage.modelsBucket.name,
-    controlApiUrl: functions.apiUrl,
+    controlApiUrl: apiUrl,
     workflowName: workflow.workflow.name,
     startRunCommand: pulumi.interpolate`gcloud storage cp reviews.csv gs://${storage.datasetsBucket.name}/<model-name>/reviews.csv`,
     imagesRepository: registry.imagesUrl,

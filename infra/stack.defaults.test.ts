@@ -32,7 +32,7 @@ describe('default stack', () => {
     const o = run.outputs;
     expect(o.datasetsBucket).toBe(`${project}-droptune-datasets`);
     expect(o.modelsBucket).toBe(`${project}-droptune-models`);
-    expect(o.controlApiUrl).toMatch(/^https:\/\/droptune-control-api-/);
+    expect(o.controlApiUrl).toBe(`https://us-central1-${project}.cloudfunctions.net/droptune-control-api`);
     expect(o.workflowName).toBe('droptune-pipeline');
     expect(o.startRunCommand).toBe(
       `gcloud storage cp reviews.csv gs://${project}-droptune-datasets/<model-name>/reviews.csv`,
@@ -109,6 +109,8 @@ describe('default stack', () => {
       ...common,
       DB_USER: `droptune-control-api@${project}.iam`,
       ALLOWED_INVOKERS: `droptune-workflow@${project}.iam.gserviceaccount.com,droptune-trainer@${project}.iam.gserviceaccount.com`,
+      // The audience of its ID-token check: the URL callers use, which the deployed function reports.
+      DROPTUNE_API_URL: run.outputs.controlApiUrl,
     });
     expect(trigger.inputs.serviceConfig.environmentVariables).toMatchObject({
       ...common,

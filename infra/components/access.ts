@@ -95,6 +95,12 @@ export const BUCKET_GRANTS: (Grant & { bucket: 'datasets' | 'models' | 'sources'
     why: 'signed upload URLs act as this identity',
   },
   { bucket: 'datasets', actor: 'trainer', role: 'roles/storage.objectViewer', why: 'read the training data' },
+  {
+    bucket: 'models',
+    actor: 'trigger',
+    role: 'roles/storage.objectCreator',
+    why: 'write rejection reports (reports/<runId>.json)',
+  },
   { bucket: 'models', actor: 'control-api', role: 'roles/storage.objectViewer', why: 'verify manifests' },
   {
     bucket: 'models',

@@ -16,6 +16,15 @@ export const FUNCTIONS = {
   api: { folder: 'control-api', entryPoint: 'controlApi' },
 } as const;
 
+/** The stable URL Cloud Functions gives a function (gen2 included), computable before it exists. */
+export function functionUrl(
+  region: pulumi.Input<string>,
+  project: pulumi.Input<string>,
+  name: string,
+): pulumi.Output<string> {
+  return pulumi.interpolate`https://${region}-${project}.cloudfunctions.net/${name}`;
+}
+
 export interface FunctionsArgs {
   /** Project of the functions. */
   project: pulumi.Input<string>;
@@ -54,7 +63,7 @@ export interface FunctionsArgs {
 export class Functions extends pulumi.ComponentResource {
   readonly trigger: gcp.cloudfunctionsv2.Function;
   readonly api: gcp.cloudfunctionsv2.Function;
-  /** HTTPS URL of the control API (callers need a Google-signed ID token for this audience). */
+  /** HTTPS URL the API reports for the control API (`https://<region>-<project>.cloudfunctions.net/<name>`). */
   readonly apiUrl: pulumi.Output<string>;
   /** Cloud Run service names behind each function, the scope of their invoker bindings. */
   readonly triggerService: pulumi.Output<string>;

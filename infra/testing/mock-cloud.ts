@@ -46,10 +46,12 @@ function computedState(
     }
     case 'gcp:cloudfunctionsv2/function:Function': {
       const service = `projects/${project}/locations/${region}/services/${resourceName}`;
-      const url = `https://${resourceName}-abc123-uc.a.run.app`;
+      // As the API reports gen2 functions: `url` on cloudfunctions.net, the Cloud Run URI on run.app.
+      const url = `https://${region}-${project}.cloudfunctions.net/${resourceName}`;
+      const uri = `https://${resourceName}-abc123-uc.a.run.app`;
       return {
         id: `projects/${project}/locations/${region}/functions/${resourceName}`,
-        state: { ...inputs, url, serviceConfig: { ...inputs.serviceConfig, service, uri: url } },
+        state: { ...inputs, url, serviceConfig: { ...inputs.serviceConfig, service, uri } },
       };
     }
     case 'gcp:sql/databaseInstance:DatabaseInstance':
