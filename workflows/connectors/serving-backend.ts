@@ -184,7 +184,16 @@ export class LocalServingBackend implements ServingBackend {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
         if (res.status === 200) return { id, port, child, env };
-      } catch {
+        // The container says it will never be ready (its model failed to load): like a failing
+        // startup probe, the revision fails now instead of at the probe's deadline.
+        const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+        const message = body?.error?.message ?? '';
+        if (/failed to load/.test(message)) {
+          await terminate(child, 5000);
+          throw new DeployError(`Revision '${id}' is not ready and cannot serve traffic: ${message}`, id);
+        }
+      } catch (err) {
+        if (err instanceof DeployError) throw err;
         // not listening yet
       }
       await new Promise((r) => setTimeout(r, 200));

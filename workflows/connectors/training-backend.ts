@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { exited, Tail, terminate } from './process-util.ts';
 
@@ -71,6 +71,11 @@ export interface TrainingFaults {
   crashWithExitCode?: number;
   /** Instead of the trainer, run a process that never finishes. */
   hang?: boolean;
+  /**
+   * After a successful trainer exit, append bytes to this file of the run's output (bit rot or
+   * a half-finished upload): registration must then find a checksum mismatch.
+   */
+  corruptOutputFile?: string;
 }
 
 export interface LocalTrainingOptions {
@@ -161,6 +166,7 @@ export class LocalTrainingBackend implements TrainingBackend {
     const inst: LocalInstance = { state, child, tail, timers: [] };
     this.instances.set(key, inst);
     child.on('exit', (code) => {
+      if (code === 0 && f.corruptOutputFile) this.corrupt(spec.env.DROPTUNE_OUTPUT_URI, f.corruptOutputFile);
       state.exitCode = code;
       if (state.status !== 'STOPPING') state.status = 'TERMINATED';
       log.end();
@@ -180,6 +186,14 @@ export class LocalTrainingBackend implements TrainingBackend {
       );
     }
     return { ...state };
+  }
+
+  /** Appends garbage to `<output>/<file>` of a `file://` output prefix (fault injection). */
+  private corrupt(outputUri: string | undefined, file: string): void {
+    const m = /^file:\/\/([^/]+)\/(.*)$/.exec(outputUri ?? '');
+    if (!m) return;
+    const path = join(resolve(this.options.home), 'buckets', m[1] as string, ...`${m[2]}${file}`.split('/').filter(Boolean));
+    if (existsSync(path)) appendFileSync(path, 'corrupted by fault injection');
   }
 
   get(project: string, zone: string, name: string): InstanceState | undefined {

@@ -1,0 +1,180 @@
+/**
+ * Runs workflows/pipeline.yaml end to end on real parts: the real control API
+ * (functions/api, on a real PostgreSQL database) listening on loopback, `file://` buckets in a
+ * temp DROPTUNE_HOME, the real trainer as a child process (LocalTrainingBackend) and the real
+ * prediction service (LocalServingBackend). Only time is virtual: polls and back-offs sleep on
+ * a scaled clock. Faults are options of the local backends.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildControlApi } from '../../functions/api/app.ts';
+import { localTokenAuth } from '../../functions/api/auth.ts';
+import { LocalUploads } from '../../functions/api/uploads.ts';
+import type { Database } from '../../shared/db/pool.ts';
+import { TEST_BACKENDS } from '../../shared/db/testing.ts';
+import { FileObjectStore } from '../../shared/storage/index.ts';
+import { createStore, type Run, type TrackingStore } from '../../shared/store/index.ts';
+import { localBindings, LocalServingBackend, LocalTrainingBackend, type ServingFaults, type TrainingFaults } from '../connectors/index.ts';
+import { type LoadedWorkflow, type LogEntry, loadWorkflowSource, VirtualClock, WorkflowError, toJs } from '../runtime/index.ts';
+
+const REPO = resolve(import.meta.dirname, '../..');
+export const PYTHON = process.env.DROPTUNE_PYTHON ?? join(REPO, '.venv/bin/python');
+/** Real ms per virtual second: polls of 5-30 s take 50-300 ms. */
+export const MS_PER_SECOND = 10;
+
+/** Builds (once per machine) a 2-layer random BERT and a labelled CSV with the trainer's own fixture code. */
+export function trainingFixtures(): { baseModel: string; csv: string } {
+  const dir = join(tmpdir(), 'droptune-workflow-fixtures');
+  const baseModel = join(dir, 'tiny-bert');
+  const csv = join(dir, 'tickets.csv');
+  if (!existsSync(join(baseModel, 'config.json')) || !existsSync(csv)) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync(
+      PYTHON,
+      ['-c', `from pathlib import Path\nfrom droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv\nbuild_tiny_bert(Path(${JSON.stringify(baseModel)}))\nwrite_synthetic_csv(Path(${JSON.stringify(csv)}), rows_per_label=20)`],
+      { cwd: join(REPO, 'training-image'), stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+  }
+  return { baseModel, csv };
+}
+
+export interface HarnessOptions {
+  trainingFaults?: TrainingFaults;
+  servingFaults?: ServingFaults;
+  /** userEnvVars of the workflow on top of the test defaults. */
+  env?: Record<string, string>;
+}
+
+export type Outcome = { result: Record<string, unknown> } | { error: { tags?: string[]; message: string } };
+
+export class PipelineHarness {
+  readonly home = mkdtempSync(join(tmpdir(), 'droptune-wf-'));
+  readonly objects = new FileObjectStore(join(this.home, 'buckets'));
+  readonly token = randomBytes(24).toString('base64url');
+  readonly logs: LogEntry[] = [];
+  training!: LocalTrainingBackend;
+  serving!: LocalServingBackend;
+  store!: TrackingStore;
+  apiUrl = '';
+  env: Record<string, string> = {};
+  private db!: Database;
+  private api?: FastifyInstance;
+  private port = 0;
+  private workflow!: LoadedWorkflow;
+  private fixtures = trainingFixtures();
+  private executions = 0;
+
+  static async open(options: HarnessOptions = {}): Promise<PipelineHarness> {
+    const h = new PipelineHarness();
+    await h.init(options);
+    return h;
+  }
+
+  private async init(options: HarnessOptions): Promise<void> {
+    this.db = await (TEST_BACKENDS.find((b) => b.name === 'postgres') ?? TEST_BACKENDS[0])!.open();
+    this.store = createStore(this.db.pool);
+    await this.apiUp();
+    this.training = new LocalTrainingBackend({
+      home: this.home,
+      python: PYTHON,
+      cwd: join(REPO, 'training-image'),
+      extraEnv: { DROPTUNE_API_TOKEN: this.token, DROPTUNE_WORK_DIR: join(this.home, 'work') },
+      msPerSecond: MS_PER_SECOND,
+      faults: options.trainingFaults,
+    });
+    this.serving = new LocalServingBackend({ home: this.home, cwd: REPO, readyTimeoutMs: 90_000, faults: options.servingFaults });
+    this.env = {
+      DROPTUNE_API_URL: this.apiUrl,
+      MODELS_BUCKET: 'models',
+      DATASETS_BUCKET: 'datasets',
+      STORAGE_SCHEME: 'file',
+      PROJECT_ID: 'local-project',
+      REGION: 'local1',
+      ZONES: 'local1-a,local1-b,local1-c',
+      TRAINER_IMAGE: 'droptune-trainer:local',
+      SERVING_IMAGE: 'droptune-serving:local',
+      TRAINER_SA: 'trainer@local-project.iam.gserviceaccount.com',
+      SERVING_SA: 'serving@local-project.iam.gserviceaccount.com',
+      GPU_PRICE_PER_HOUR: '2.5',
+      SPOT_GPU_PRICE_PER_HOUR: '0.8',
+      POLL_INITIAL_SECONDS: '5',
+      POLL_MAX_SECONDS: '30',
+      MAX_TRAIN_SECONDS: '100000',
+      GATE_MIN: '0',
+      ...options.env,
+    };
+    const source = readFileSync(join(REPO, 'workflows/pipeline.yaml'), 'utf8');
+    this.workflow = loadWorkflowSource(source, localBindings({ training: this.training, serving: this.serving, store: this.objects }));
+  }
+
+  /** Starts (or restarts, on the same port) the real control API. */
+  async apiUp(): Promise<void> {
+    this.api = buildControlApi({
+      store: this.store,
+      objects: this.objects,
+      datasetsBucket: 'datasets',
+      modelsBucket: 'models',
+      auth: localTokenAuth(this.token),
+      uploads: new LocalUploads(this.objects, 'datasets'),
+    });
+    await this.api.listen({ host: '127.0.0.1', port: this.port });
+    this.port = (this.api.server.address() as AddressInfo).port;
+    this.apiUrl = `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Stops the control API: connections are refused until `apiUp()`. */
+  async apiDown(): Promise<void> {
+    await this.api?.close();
+    this.api = undefined;
+  }
+
+  /** Puts the CSV in the datasets bucket and creates its run as the dataset trigger does (validating). */
+  async createRun(modelName: string, params: Record<string, unknown> = {}): Promise<Run> {
+    const datasetUri = `file://datasets/${modelName}/train.csv`;
+    await this.objects.write('datasets', `${modelName}/train.csv`, readFileSync(this.fixtures.csv));
+    const run = await this.store.runs.create({
+      modelName,
+      datasetUri,
+      params: { baseModel: this.fixtures.baseModel, epochs: 2, batchSize: 16, learningRate: 0.003, maxLength: 32, earlyStoppingPatience: 0, quantize: false, ...params },
+    });
+    return this.store.runs.transition(run.runId, 'validating');
+  }
+
+  /** Executes pipeline.yaml for a run, as Cloud Workflows would with the function's arguments. */
+  async execute(run: Run, options: { executionId?: string; env?: Record<string, string> } = {}): Promise<Outcome> {
+    const executionId = options.executionId ?? `exec-${++this.executions}`;
+    try {
+      const result = await this.workflow.execute(
+        { runId: run.runId, modelName: run.modelName, datasetUri: run.datasetUri, params: run.params },
+        {
+          env: { ...this.env, ...options.env },
+          executionId,
+          clock: new VirtualClock({ scale: MS_PER_SECOND / 1000 }),
+          authHeaders: () => ({ Authorization: `Bearer ${this.token}` }),
+          log: (e) => this.logs.push(e),
+        },
+      );
+      return { result: result as Record<string, unknown> };
+    } catch (err) {
+      if (err instanceof WorkflowError) return { error: toJs(err.value) as { tags?: string[]; message: string } };
+      throw err;
+    }
+  }
+
+  async production(modelName: string): Promise<number | null> {
+    return this.store.models.alias(modelName, 'production');
+  }
+
+  async close(): Promise<void> {
+    await this.training?.close();
+    await this.serving?.close();
+    await this.apiDown();
+    await this.db?.close();
+    rmSync(this.home, { recursive: true, force: true });
+  }
+}
