@@ -9,6 +9,7 @@ import { PROJECT_GRANTS } from './components/access.ts';
 import { REQUIRED_SERVICES } from './components/project-services.ts';
 import { PREDICTION_SERVICE_PREFIX } from './components/serving.ts';
 import { envNamesRead } from './components/workflow.ts';
+import { vmInsertBodies } from './policies/workflow-vms.ts';
 import { WORKFLOW_REQUIRED_ENV } from './program.ts';
 import { PIPELINE_PATH, requirePipeline, runStack, type StackRun } from './testing/stack-harness.ts';
 
@@ -26,6 +27,16 @@ beforeAll(async () => {
 describe('default stack', () => {
   it('passes every policy', () => {
     expect(run.violations()).toEqual([]);
+  });
+
+  it('gives the policies something to judge', () => {
+    const count = (t: string) => run.ofType(t).length;
+    expect(count('gcp:storage/bucket:Bucket')).toBe(3);
+    expect(count('gcp:sql/databaseInstance:DatabaseInstance')).toBe(1);
+    expect(count('gcp:cloudfunctionsv2/function:Function')).toBe(2);
+    expect(count('gcp:workflows/workflow:Workflow')).toBe(1);
+    expect(count('gcp:storage/bucketIAMMember:BucketIAMMember')).toBeGreaterThan(5);
+    expect(vmInsertBodies(readFileSync(PIPELINE_PATH, 'utf8')).length).toBeGreaterThan(0);
   });
 
   it('exports bucket names, the API URL, the workflow name and the upload command', () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { checkAll, STACK_POLICIES, type Violation, workflowSourceMatches } from '../policies/policies.ts';
+import { workflowVmsPrivateAndShielded } from '../policies/workflow-vms.ts';
 import { installMocks, type MockedResource, settle } from './mock-cloud.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -17,7 +18,7 @@ export interface StackRun {
   outputs: Record<string, unknown>;
   /** Resources of one type token. */
   ofType(type: string): MockedResource[];
-  /** Every stack policy plus the workflow-source check against workflows/pipeline.yaml. */
+  /** Every stack policy, the trainer-VM check on the workflow, and the source check against workflows/pipeline.yaml. */
   violations(): Violation[];
 }
 
