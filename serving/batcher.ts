@@ -55,6 +55,17 @@ export class MicroBatcher<I, O> {
   /** Queues a request's items; resolves with their outputs in order once every item ran. */
   submit(items: I[]): Promise<O[]> {
     if (items.length === 0) return Promise.resolve([]);
+    if (items.length > this.options.maxQueue) {
+      return Promise.reject(
+        new AppError(
+          'invalid_argument',
+          `instances: ${items.length} texts can never fit the queue of ${this.options.maxQueue}; send at most ${this.options.maxQueue}`,
+          {
+            details: { field: 'instances', limit: this.options.maxQueue },
+          },
+        ),
+      );
+    }
     if (this.depth + items.length > this.options.maxQueue) {
       const retryAfterSeconds = Math.max(1, Math.ceil(this.depth * this.secondsPerItem));
       return Promise.reject(

@@ -10,7 +10,9 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
  */
 export const ServingEnv = z.object({
   /** The model version to serve: `gs://<bucket>/models/<model>/v<N>/` or `file://<bucket>/…/v<N>/`. */
-  MODEL_URI: z.string().min(1, { error: 'MODEL_URI is required (gs://… or file://… of a model version)' }),
+  MODEL_URI: z
+    .string({ error: 'MODEL_URI is required (gs://… or file://… of a model version)' })
+    .min(1, { error: 'MODEL_URI is required (gs://… or file://… of a model version)' }),
   /** Cloud Run sets PORT; 0 picks a free port (the local stack reads it from the `listening` log line). */
   PORT: int(0, 65535).default(8080),
   /** Cloud Run needs all interfaces; the local stack passes 127.0.0.1. */

@@ -14,6 +14,7 @@ import { availableCpus } from './model/cpus.ts';
 import { loadModel } from './model/load-model.ts';
 import { ModelHost } from './model-host.ts';
 import { buildServer } from './server.ts';
+import { drainAndClose, newTraffic } from './shutdown.ts';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof readServingConfig>;
@@ -30,7 +31,8 @@ async function main(): Promise<void> {
     maxWaitMs: config.maxWaitMs,
     maxQueue: config.maxQueue,
   });
-  const app = buildServer({ config, host });
+  const traffic = newTraffic();
+  const app = buildServer({ config, host, traffic });
   const threads = config.threads || availableCpus();
 
   let shuttingDown = false;
@@ -46,9 +48,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownMs);
     force.unref();
-    const stopping = host.stop();
-    await app.close();
-    await stopping;
+    await drainAndClose(app, host, traffic);
     await host.dispose();
     app.log.info('stopped');
     process.exit(0);

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../shared/storage/index.ts';
+import { loadModel } from './model/load-model.ts';
 import { loadTokenizer } from './model/tokenizer.ts';
+import { padBatch } from './predictor.ts';
 import {
   FIXTURE_DIR,
   type InProcessServer,
@@ -30,6 +33,25 @@ describe('parity with the Python trainer', () => {
 
   it('covers a text longer than maxLength, so truncation is checked too', () => {
     expect(golden.cases.some((c) => tokenizer.encode(c.text).length > golden.maxLength)).toBe(true);
+  });
+
+  it(`raw logits from the onnxruntime-node session match Python's within ${golden.tolerance}`, async () => {
+    const staged = stageModel();
+    const { store, bucket, name } = openStore(staged.modelUri, { home: staged.home });
+    const model = await loadModel(
+      { store, bucket, prefix: name, uri: staged.modelUri },
+      { variant: 'fp32', threads: 1 },
+    );
+    try {
+      for (const c of golden.cases) {
+        const { logits } = await model.session.run(padBatch([c.inputIds], model.tokenizer.padId));
+        const worst = Math.max(...c.logits.map((l, i) => Math.abs(l - logits[i]!)));
+        expect(worst, c.text.slice(0, 40)).toBeLessThanOrEqual(golden.tolerance);
+      }
+    } finally {
+      await model.session.dispose();
+      staged.cleanup();
+    }
   });
 
   describe('over HTTP', () => {

@@ -11,6 +11,7 @@ import type { ServingConfig } from './config.ts';
 import { loggerOptions } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import type { ModelHost } from './model-host.ts';
+import { newTraffic, type Traffic } from './shutdown.ts';
 
 export interface ServerDeps {
   config: ServingConfig;
@@ -18,6 +19,8 @@ export interface ServerDeps {
   host: ModelHost;
   /** Where JSON log lines go (stdout when absent); tests pass a stream to read them. */
   logStream?: DestinationStream;
+  /** In-flight counters for graceful shutdown (`drainAndClose`). */
+  traffic?: Traffic;
 }
 
 /**
@@ -66,7 +69,19 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     }
   });
 
+  const traffic = deps.traffic ?? newTraffic();
+  app.addHook('onRequest', async (request) => {
+    traffic.active.add(request);
+    traffic.lastArrival = performance.now();
+  });
+  app.addHook('onRequestAbort', async (request) => {
+    traffic.active.delete(request);
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (traffic.draining) void reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
+    traffic.active.delete(request);
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
     metrics.latency.observe({ route, method: request.method }, reply.elapsedTime / 1000);
