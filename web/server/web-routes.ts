@@ -1,0 +1,153 @@
+/**
+ * Control API routes the web page needs beyond docs/control-api.md's table, registered on the
+ * app `buildControlApi()` returns (so its bearer auth, error handler and JSON rules apply):
+ *
+ * - `POST /v1/datasets:validate?textColumn=&labelColumn=` (body: the CSV, `text/csv`): the
+ *   trigger's own streaming validator on the bytes, nothing stored. Answers
+ *   `{ok: true, profile}` or `{ok: false, rejection: {code, message, details}}` (200 both: a bad
+ *   file is the expected answer here, not a failed request).
+ * - `GET|PUT /v1/models/:modelName/settings`: read / write `<modelName>/droptune.json` in the
+ *   datasets bucket (the body is checked with `ModelSettings`; errors name the field).
+ * - `GET /v1/runs/:runId/evaluation`: the held-out evaluation from the trainer's `metrics.json`
+ *   (`{labels, perClass, confusionMatrix}`; 404 until the trainer wrote it).
+ * - `POST /v1/models/:modelName:predict`: forwards a prediction body to the model's production
+ *   deployment and returns its answer unchanged (the browser cannot call the prediction service
+ *   across origins, and in the cloud it needs an identity the browser does not hold).
+ *
+ * They live here, beside the page, until functions/api takes them over.
+ */
+import type { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { DEFAULT_LIMITS, type ValidationLimits } from '../../functions/dataset/limits.ts';
+import { validateCsv } from '../../functions/dataset/validate-csv.ts';
+import { describeZodError, ModelName, ModelSettings } from '../../shared/contracts/model-settings.ts';
+import { AppError, toAppError } from '../../shared/errors.ts';
+import type { ObjectStore } from '../../shared/storage/index.ts';
+import type { TrackingStore } from '../../shared/store/index.ts';
+
+export interface WebRoutesDeps {
+  store: TrackingStore;
+  objects: ObjectStore;
+  datasetsBucket: string;
+  /** Where run outputs (`runs/<runId>/`) and versions (`models/<modelName>/v<N>/`) live. */
+  modelsBucket: string;
+  /** The trigger's limits, so a file checked here gets the trigger's verdict. */
+  limits?: Partial<ValidationLimits>;
+  /** How long a forwarded prediction may take (default 30 s). */
+  predictTimeoutMs?: number;
+  /** Adds credentials for the prediction service (cloud: an ID token for its URL). Default: none. */
+  predictHeaders?: (url: string) => Promise<Record<string, string>>;
+}
+
+const ValidateQuery = z.strictObject({
+  textColumn: z.string().trim().min(1).max(200).default('text'),
+  labelColumn: z.string().trim().min(1).max(200).default('label'),
+});
+const ModelParams = z.object({ modelName: ModelName });
+const RunParams = z.object({ runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'not a run id') });
+
+interface TrainerMetricsFile {
+  validation?: {
+    labels?: string[];
+    per_class?: Record<string, { precision: number; recall: number; f1: number; support: number }>;
+    confusion_matrix?: number[][];
+  };
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw new AppError('invalid_argument', `${where}: ${describeZodError(r.error)}`);
+  return r.data;
+}
+
+export function registerWebRoutes(app: FastifyInstance, deps: WebRoutesDeps): void {
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+
+  app.post('/v1/datasets::validate', { bodyLimit: Number.MAX_SAFE_INTEGER }, async (request) => {
+    const q = parse(ValidateQuery, request.query, 'query');
+    const body = request.body as Readable | undefined;
+    if (!body || typeof body.pipe !== 'function') {
+      throw new AppError('invalid_argument', 'send the CSV bytes as the body with content-type text/csv');
+    }
+    const result = await validateCsv(body, { ...q, limits });
+    if (!result.ok) {
+      body.resume(); // drain the rest so the client sees the answer instead of a reset
+      return { ok: false, rejection: result.rejection };
+    }
+    return { ok: true, profile: result.profile };
+  });
+
+  app.get('/v1/models/:modelName/settings', async (request) => {
+    const { modelName } = parse(ModelParams, request.params, 'path');
+    const name = `${modelName}/droptune.json`;
+    const stat = await deps.objects.statIfExists(deps.datasetsBucket, name);
+    if (!stat) return { settings: ModelSettings.parse({}), stored: false };
+    const text = (await deps.objects.read(deps.datasetsBucket, name)).toString('utf8');
+    const parsed = ModelSettings.safeParse(JSON.parse(text));
+    if (!parsed.success)
+      throw new AppError('failed_precondition', `${name}: ${describeZodError(parsed.error)}`);
+    return { settings: parsed.data, stored: true };
+  });
+
+  app.put('/v1/models/:modelName/settings', async (request) => {
+    const { modelName } = parse(ModelParams, request.params, 'path');
+    const settings = parse(ModelSettings, request.body, 'body');
+    const json = `${JSON.stringify(settings, null, 2)}\n`;
+    const stat = await deps.objects.write(deps.datasetsBucket, `${modelName}/droptune.json`, json, {
+      contentType: 'application/json',
+    });
+    return { settings, settingsUri: stat.uri };
+  });
+
+  app.get('/v1/runs/:runId/evaluation', async (request) => {
+    const { runId } = parse(RunParams, request.params, 'path');
+    const run = await deps.store.runs.get(runId);
+    // A registered version's copy first (run outputs may be cleaned up), else the run's own output.
+    const candidates = [
+      ...(run.version ? [`models/${run.modelName}/v${run.version}/metrics.json`] : []),
+      `runs/${runId}/metrics.json`,
+    ];
+    for (const name of candidates) {
+      if (!(await deps.objects.statIfExists(deps.modelsBucket, name))) continue;
+      const file = JSON.parse(
+        (await deps.objects.read(deps.modelsBucket, name)).toString('utf8'),
+      ) as TrainerMetricsFile;
+      const v = file.validation;
+      if (!v?.labels || !v.per_class || !v.confusion_matrix) break;
+      return { labels: v.labels, perClass: v.per_class, confusionMatrix: v.confusion_matrix };
+    }
+    throw new AppError('not_found', `run ${runId} has no evaluation yet (it is written when training ends)`);
+  });
+
+  app.post('/v1/models/:modelName::predict', async (request, reply) => {
+    const { modelName } = parse(ModelParams, request.params, 'path');
+    const summary = (await deps.store.models.list()).find((m) => m.modelName === modelName);
+    if (!summary) throw new AppError('not_found', `no model named ${modelName}`);
+    if (summary.productionVersion === null || !summary.url) {
+      throw new AppError('failed_precondition', `${modelName} has no deployed production version yet`);
+    }
+    const base = summary.url.replace(/\/+$/, '');
+    const url = base.includes(':predict') ? base : `${base}/v1/models/${modelName}:predict`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(await deps.predictHeaders?.(url)) },
+        body: JSON.stringify(request.body ?? {}),
+        signal: AbortSignal.timeout(deps.predictTimeoutMs ?? 30_000),
+      });
+    } catch (err) {
+      const e = toAppError(err);
+      throw new AppError(
+        'unavailable',
+        `the prediction service of ${modelName} at ${base} did not answer: ${e.message}`,
+      );
+    }
+    const text = await res.text();
+    return reply
+      .status(res.status)
+      .type(res.headers.get('content-type') ?? 'application/json')
+      .send(text);
+  });
+}
