@@ -109,7 +109,8 @@ class MetricsReporter:
             if attempt == self.max_attempts or (deadline is not None and time.monotonic() + delay > deadline):
                 print(f"metrics: API unreachable ({reason}) after {attempt} attempt(s); will retry later, training continues", file=sys.stderr, flush=True)
                 return False
-            time.sleep(delay)
+            if self._stop.wait(delay) and deadline is None:
+                return False  # closing: close() makes the last, bounded attempts
             delay = min(delay * 2, 30.0)
         return False
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT, TOKEN, MetricsServer, closed_port_url, run_trainer, tiny_params, trainer_env
 from tokenizers import Tokenizer
 
-PARAMS = {"epochs": 4, "logEverySteps": 2}
+PARAMS = {"epochs": 3, "logEverySteps": 2}
 
 
 @pytest.fixture(scope="module")
@@ -106,11 +106,11 @@ def test_metrics_reach_the_api_and_metrics_jsonl(baseline, server):
     steps = [m["step"] for m in lines if m["key"] == "train_loss"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert steps == list(range(1, metrics["train"]["steps"] + 1))
-    assert [m["epoch"] for m in lines if m["key"] == "val_accuracy"] == [1, 2, 3, 4]
+    assert [m["epoch"] for m in lines if m["key"] == "val_accuracy"] == [1, 2, 3]
     received = [m for m in server.metrics() if True]
     assert all(r["path"] == "/v1/runs/base-1/metrics" for r in server.requests)
     assert sorted((m["key"], m["step"]) for m in received) == sorted((m["key"], m["step"]) for m in lines)
-    assert len(metrics["history"]) == 4 and metrics["validation"]["confusion_matrix"]
+    assert len(metrics["history"]) == 3 and metrics["validation"]["confusion_matrix"]
     assert set(metrics["validation"]["per_class"]) == {"billing", "shipping", "technical"}
     assert metrics["int8"]["accuracy"] >= 0 and metrics["onnx"]["parity"]["max_abs_diff"] <= 1e-3
 
@@ -127,7 +127,7 @@ def test_sigterm_saves_a_checkpoint_and_a_restart_resumes_to_the_same_model(base
     seen = []
     for line in proc.stderr:
         seen.append(line)
-        if "[train] epoch 1/4 step 2/" in line:
+        if "[train] epoch 1/3 step 2/" in line:
             proc.send_signal(signal.SIGTERM)
             break
     rest = proc.stderr.read()
@@ -151,9 +151,13 @@ def test_sigterm_saves_a_checkpoint_and_a_restart_resumes_to_the_same_model(base
     assert manifest["metrics"]["champion_accuracy"] == pytest.approx(metrics["onnx"]["accuracy"])
 
 
-def test_a_finished_run_is_not_trained_again(baseline, tiny_bert, tickets_csv):
+def test_a_finished_run_is_not_trained_again(baseline, tiny_bert, tickets_csv, monkeypatch, capsys):
+    from droptune_trainer.__main__ import main
+
     out, _ = baseline
     before = (out / "manifest.json").read_bytes()
-    proc = run_trainer(trainer_env("base-1", tickets_csv, out, tiny_params(tiny_bert, **PARAMS)))
-    assert proc.returncode == 0 and "already has a manifest" in proc.stderr
+    for key, value in trainer_env("base-1", tickets_csv, out, tiny_params(tiny_bert, **PARAMS)).items():
+        monkeypatch.setenv(key, value)
+    assert main() == 0
+    assert "already has a manifest" in capsys.readouterr().err
     assert (out / "manifest.json").read_bytes() == before

