@@ -72,7 +72,7 @@ export interface TrainingFaults {
   /** Instead of the trainer, run a process that never finishes. */
   hang?: boolean;
   /**
-   * After a successful trainer exit, append bytes to this file of the run's output (bit rot or
+   * When the trainer process ends, append bytes to this file of the run's output (bit rot or
    * a half-finished upload): registration must then find a checksum mismatch.
    */
   corruptOutputFile?: string;
@@ -166,7 +166,7 @@ export class LocalTrainingBackend implements TrainingBackend {
     const inst: LocalInstance = { state, child, tail, timers: [] };
     this.instances.set(key, inst);
     child.on('exit', (code) => {
-      if (code === 0 && f.corruptOutputFile) this.corrupt(spec.env.DROPTUNE_OUTPUT_URI, f.corruptOutputFile);
+      if (f.corruptOutputFile) this.corrupt(spec.env.DROPTUNE_OUTPUT_URI, f.corruptOutputFile);
       state.exitCode = code;
       if (state.status !== 'STOPPING') state.status = 'TERMINATED';
       log.end();

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -62,6 +62,11 @@ export class PipelineHarness {
   store!: TrackingStore;
   apiUrl = '';
   env: Record<string, string> = {};
+  /** Connections cut while the API was "down" (evidence that the workflow retried). */
+  refusedConnections = 0;
+  private down = false;
+  private proxy?: Server;
+  private readonly sockets = new Set<Socket>();
   private db!: Database;
   private api?: FastifyInstance;
   private port = 0;
@@ -79,6 +84,7 @@ export class PipelineHarness {
     this.db = await (TEST_BACKENDS.find((b) => b.name === 'postgres') ?? TEST_BACKENDS[0])!.open();
     this.store = createStore(this.db.pool);
     await this.apiUp();
+    await this.startProxy();
     this.training = new LocalTrainingBackend({
       home: this.home,
       python: PYTHON,
@@ -112,8 +118,8 @@ export class PipelineHarness {
     this.workflow = loadWorkflowSource(source, localBindings({ training: this.training, serving: this.serving, store: this.objects }));
   }
 
-  /** Starts (or restarts, on the same port) the real control API. */
-  async apiUp(): Promise<void> {
+  /** Starts the real control API on a loopback port. */
+  private async apiUp(): Promise<void> {
     this.api = buildControlApi({
       store: this.store,
       objects: this.objects,
@@ -127,8 +133,54 @@ export class PipelineHarness {
     this.apiUrl = `http://127.0.0.1:${this.port}`;
   }
 
-  /** Stops the control API: connections are refused until `apiUp()`. */
-  async apiDown(): Promise<void> {
+  /**
+   * The workflow and the trainer reach the API through a TCP relay, so a test can take the API
+   * "down" for a while: every connection is then reset (a ConnectionError in the workflow).
+   */
+  private async startProxy(): Promise<void> {
+    const apiPort = this.port;
+    this.proxy = createServer((client) => {
+      if (this.down) {
+        this.refusedConnections++;
+        client.resetAndDestroy();
+        return;
+      }
+      this.sockets.add(client);
+      const upstream = createConnection({ host: '127.0.0.1', port: apiPort });
+      this.sockets.add(upstream);
+      client.pipe(upstream).pipe(client);
+      const drop = (): void => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((r) => this.proxy?.listen(0, '127.0.0.1', r));
+    this.apiUrl = `http://127.0.0.1:${(this.proxy.address() as AddressInfo).port}`;
+  }
+
+  /** Takes the API down for `ms` real milliseconds: open connections are cut, new ones reset. */
+  async outage(ms: number): Promise<void> {
+    this.down = true;
+    for (const s of this.sockets) s.destroy();
+    await new Promise((r) => setTimeout(r, ms));
+    this.down = false;
+  }
+
+  /** Resolves once the run reaches `status` (polling the store). */
+  async waitForStatus(runId: string, status: string, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if ((await this.store.runs.get(runId)).status === status) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`run ${runId} did not reach ${status} within ${timeoutMs} ms`);
+  }
+
+  private async apiDown(): Promise<void> {
     await this.api?.close();
     this.api = undefined;
   }
@@ -173,6 +225,8 @@ export class PipelineHarness {
   async close(): Promise<void> {
     await this.training?.close();
     await this.serving?.close();
+    for (const sock of this.sockets) sock.destroy();
+    await new Promise<void>((r) => (this.proxy ? this.proxy.close(() => r()) : r()));
     await this.apiDown();
     await this.db?.close();
     rmSync(this.home, { recursive: true, force: true });
