@@ -361,3 +361,34 @@ describe.each(TEST_BACKENDS)('control API on $name', (backend) => {
     await dead.end();
   });
 });
+
+describe('control API web root', () => {
+  it('serves the web page without credentials while every /v1 route still needs them', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const webRoot = mkdtempSync(join(tmpdir(), 'droptune-web-'));
+    writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>droptune</title>');
+    const noStore = {} as never;
+    const app = buildControlApi({
+      store: noStore,
+      objects: noStore,
+      datasetsBucket: 'datasets',
+      modelsBucket: 'models',
+      auth: localTokenAuth(TOKEN),
+      uploads: new LocalUploads(noStore, 'datasets'),
+      webRoot,
+    });
+    try {
+      const page = await app.inject({ method: 'GET', url: '/' });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('<title>droptune</title>');
+      expect((await app.inject({ method: 'GET', url: '/index.html' })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: '/v1/runs' })).statusCode).toBe(401);
+      expect(app.apiRoutes.every((r) => r.url.startsWith('/v1/'))).toBe(true);
+    } finally {
+      await app.close();
+      rmSync(webRoot, { recursive: true, force: true });
+    }
+  });
+});

@@ -52,11 +52,14 @@ declare module 'fastify' {
 export function buildControlApi(deps: ControlApiDeps): FastifyInstance {
   const bodyLimit = deps.bodyLimit ?? 16 * 1024 * 1024;
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit, trustProxy: true });
-  app.decorate('apiRoutes', []);
+  // Routes are collected as registered and filtered when read: the web root's scope marks its
+  // routes public in its own onRoute hook, which runs after this one.
+  const publicUrls = new Set<string>();
+  const registered: { method: string; url: string }[] = [];
+  app.decorate('apiRoutes', { getter: () => registered.filter((r) => !publicUrls.has(r.url)) });
   app.addHook('onRoute', (route) => {
-    if (route.config?.public) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) if (method !== 'HEAD') app.apiRoutes.push({ method, url: route.url });
+    for (const method of methods) if (method !== 'HEAD') registered.push({ method, url: route.url });
   });
 
   // JSON bodies: under the functions-framework the body was already read and parsed (Express),
@@ -100,12 +103,14 @@ export function buildControlApi(deps: ControlApiDeps): FastifyInstance {
   registerDatasetRoutes(app, deps);
   registerUploadRoutes(app, deps);
   if (deps.webRoot) {
-    void app.register(fastifyStatic, {
-      root: deps.webRoot,
-      prefix: '/',
-      wildcard: true,
-      routeOptions: { config: { public: true } },
-    } as never);
+    const webRoot = deps.webRoot;
+    void app.register(async (scope) => {
+      scope.addHook('onRoute', (route) => {
+        route.config = { ...(route.config as object), public: true };
+        publicUrls.add(route.url);
+      });
+      await scope.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: true });
+    });
   }
   return app;
 }
