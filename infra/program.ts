@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
-import { Access } from './components/access.ts';
+import { Access, API_CALLERS } from './components/access.ts';
 import { Budget } from './components/budget.ts';
 import { Database, iamDatabaseUser } from './components/database.ts';
 import { Functions, functionUrl } from './components/functions.ts';
@@ -112,6 +112,23 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
     { dependsOn: [...services.enabled, network.privateServicesConnection] },
   );
 
+  // Before the functions: their builds need the builder's grants, their first requests the runtime ones.
+  const access = new Access(
+    'access',
+    {
+      project,
+      region,
+      identities: ids,
+      datasetsBucket: storage.datasetsBucket.name,
+      modelsBucket: storage.modelsBucket.name,
+      sourcesBucket: storage.sourcesBucket.name,
+      sqlInstance: db.instance.name,
+      imagesRepository: registry.images.repositoryId,
+      functionImagesRepository: registry.functionImages.repositoryId,
+    },
+    after,
+  );
+
   // Function environment: the names shared/config.ts reads.
   const workflowName = `${prefix}-pipeline`;
   const dbUser = (actor: 'trigger' | 'control-api') => ids.email(actor).apply(iamDatabaseUser);
@@ -162,10 +179,15 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
         ALLOWED_INVOKERS: allowedInvokers,
         DROPTUNE_API_URL: apiUrl,
       },
+      triggerInvokers: { eventarc: ids.member('eventarc') },
+      apiInvokers: {
+        ...Object.fromEntries(API_CALLERS.map((actor) => [actor, ids.member(actor)])),
+        ...Object.fromEntries(cfg.apiInvokers.map((m) => [m, m])),
+      },
       triggerMaxInstances: cfg.triggerMaxInstances,
       apiMaxInstances: cfg.apiMaxInstances,
     },
-    { dependsOn: [...services.enabled, db.database] },
+    { dependsOn: [...services.enabled, db.database, access] },
   );
 
   const serving = new Serving(
@@ -176,25 +198,6 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
       servingMember: ids.member('serving'),
       invokers: cfg.servingInvokers,
       allowUnauthenticated: cfg.servingAllowUnauthenticated,
-    },
-    after,
-  );
-
-  new Access(
-    'access',
-    {
-      project,
-      region,
-      identities: ids,
-      datasetsBucket: storage.datasetsBucket.name,
-      modelsBucket: storage.modelsBucket.name,
-      sourcesBucket: storage.sourcesBucket.name,
-      sqlInstance: db.instance.name,
-      imagesRepository: registry.images.repositoryId,
-      functionImagesRepository: registry.functionImages.repositoryId,
-      triggerService: functions.triggerService,
-      apiService: functions.apiService,
-      apiInvokers: cfg.apiInvokers,
     },
     after,
   );

@@ -188,6 +188,21 @@ describe('default stack', () => {
       expect(g.inputs.condition.expression).toContain(`projects/${project}/instances/droptune-db`);
   });
 
+  it('lets only Eventarc invoke the trigger, and only the workflow and trainer invoke the API', () => {
+    const invokers = (service: string) =>
+      run
+        .ofType('gcp:cloudrunv2/serviceIamMember:ServiceIamMember')
+        .filter((m) => m.inputs.name.endsWith(`/services/${service}`))
+        .map((m) => `${m.inputs.role} ${m.inputs.member}`)
+        .sort();
+    const sa = (a: string) => `serviceAccount:droptune-${a}@${project}.iam.gserviceaccount.com`;
+    expect(invokers('droptune-on-dataset-uploaded')).toEqual([`roles/run.invoker ${sa('eventarc')}`]);
+    expect(invokers('droptune-control-api')).toEqual([
+      `roles/run.invoker ${sa('trainer')}`,
+      `roles/run.invoker ${sa('workflow')}`,
+    ]);
+  });
+
   it('lets the workflow act as the trainer and serving identities only', () => {
     const actAs = run
       .ofType('gcp:serviceaccount/iAMMember:IAMMember')

@@ -1,5 +1,6 @@
 /**
- * Who may do what, where: the whole permission table of the stack in one place.
+ * Who may do what, where: the stack's permission table in one place (the functions' invoker grants
+ * are made with the functions, whose Cloud Run services they bind to).
  *
  * Rules it follows (and the policy tests check): predefined roles only, never owner/editor/viewer;
  * each grant at the narrowest scope GCP offers for it (bucket, service account, repository,
@@ -27,11 +28,6 @@ export interface AccessArgs {
   /** Artifact Registry repository ids. */
   imagesRepository: pulumi.Input<string>;
   functionImagesRepository: pulumi.Input<string>;
-  /** Cloud Run services behind the two functions. */
-  triggerService: pulumi.Input<string>;
-  apiService: pulumi.Input<string>;
-  /** Extra principals allowed to call the control API (operators, CI). */
-  apiInvokers: string[];
 }
 
 type Grant = { actor: Actor; role: string; why: string };
@@ -129,7 +125,7 @@ export const BUCKET_GRANTS: (Grant & { bucket: 'datasets' | 'models' | 'sources'
   { bucket: 'sources', actor: 'builder', role: 'roles/storage.objectViewer', why: 'read function bundles' },
 ];
 
-/** Principals of the stack that call the control API. */
+/** Actors of the stack that call the control API (invoker grants live with the functions). */
 export const API_CALLERS: Actor[] = ['workflow', 'trainer'];
 
 export class Access extends pulumi.ComponentResource {
@@ -223,19 +219,6 @@ export class Access extends pulumi.ComponentResource {
       },
       child(),
     );
-
-    const invoker = (resource: string, service: pulumi.Input<string>, member: pulumi.Input<string>) =>
-      new gcp.cloudrunv2.ServiceIamMember(
-        `${name}-${resource}`,
-        { project: args.project, location: args.region, name: service, role: 'roles/run.invoker', member },
-        child(),
-      );
-    invoker('trigger-invoker-eventarc', args.triggerService, ids.member('eventarc'));
-    for (const actor of API_CALLERS) invoker(`api-invoker-${actor}`, args.apiService, ids.member(actor));
-    for (const member of args.apiInvokers) {
-      // Named by the member, so reordering the config list replaces nothing.
-      invoker(`api-invoker-${member.replace(/[^a-zA-Z0-9]+/g, '-')}`, args.apiService, member);
-    }
 
     this.registerOutputs({});
   }

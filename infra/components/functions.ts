@@ -55,6 +55,10 @@ export interface FunctionsArgs {
   triggerEnvironment: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Environment of the control API. */
   apiEnvironment: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Who may invoke `onDatasetUploaded` (the Eventarc identity), keyed by a stable label that names the binding. */
+  triggerInvokers: Record<string, pulumi.Input<string>>;
+  /** Who may invoke the control API (stack actors, operators), keyed likewise. */
+  apiInvokers: Record<string, pulumi.Input<string>>;
   /** Instance caps; each instance holds a small database pool, so these bound Cloud SQL connections. */
   triggerMaxInstances: pulumi.Input<number>;
   apiMaxInstances: pulumi.Input<number>;
@@ -153,6 +157,23 @@ export class Functions extends pulumi.ComponentResource {
     this.apiUrl = this.api.url;
     this.triggerService = this.trigger.serviceConfig.apply((s) => s?.service ?? '');
     this.apiService = this.api.serviceConfig.apply((s) => s?.service ?? '');
+    // Authenticated invocation only: run.invoker on each function's Cloud Run service, to exactly these members.
+    const invokers = (
+      fn: string,
+      service: pulumi.Output<string>,
+      members: Record<string, pulumi.Input<string>>,
+    ) => {
+      for (const [label, member] of Object.entries(members)) {
+        new gcp.cloudrunv2.ServiceIamMember(
+          `${name}-${fn}-invoker-${label.replace(/[^a-zA-Z0-9]+/g, '-')}`,
+          { project: args.project, location: args.region, name: service, role: 'roles/run.invoker', member },
+          child(),
+        );
+      }
+    };
+    invokers('trigger', this.triggerService, args.triggerInvokers);
+    invokers('api', this.apiService, args.apiInvokers);
+
     this.registerOutputs({ apiUrl: this.apiUrl, trigger: this.trigger.name, api: this.api.name });
   }
 }
