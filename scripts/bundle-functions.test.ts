@@ -4,13 +4,14 @@
  * that throws at import (`__dirname is not defined`, a missing descriptor file) fails here.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../infra/components/functions.ts';
 import { type BundleResult, bundleFunctions, FUNCTION_ENTRIES, REPO_ROOT } from './bundle-functions.ts';
 
 // Inside the repository, so the bundles resolve the framework from the repo's node_modules.
+mkdirSync(join(REPO_ROOT, 'dist'), { recursive: true });
 const out = mkdtempSync(join(REPO_ROOT, 'dist', '.bundle-test-'));
 let results: BundleResult[];
 
