@@ -7,10 +7,10 @@
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { buildLibrary } from '../workflows/runtime/stdlib/index.ts';
+import { VirtualClock } from '../workflows/runtime/context.ts';
 import { Interpreter } from '../workflows/runtime/interpreter.ts';
 import { loadWorkflow } from '../workflows/runtime/loader.ts';
-import { VirtualClock } from '../workflows/runtime/context.ts';
+import { buildLibrary } from '../workflows/runtime/stdlib/index.ts';
 
 const STEPS = 100_000;
 
@@ -55,10 +55,16 @@ main:
         return: \${acc}
 `;
 
-async function timeWorkflow(source: string, n: number): Promise<{ steps: number; ms: number; result: unknown }> {
+async function timeWorkflow(
+  source: string,
+  n: number,
+): Promise<{ steps: number; ms: number; result: unknown }> {
   const lib = buildLibrary();
   const program = loadWorkflow(source, lib);
-  const interp = new Interpreter(program, lib, { clock: new VirtualClock(), maxSteps: Number.POSITIVE_INFINITY });
+  const interp = new Interpreter(program, lib, {
+    clock: new VirtualClock(),
+    maxSteps: Number.POSITIVE_INFINITY,
+  });
   const t0 = performance.now();
   const result = await interp.run(BigInt(n));
   return { steps: interp.stepsExecuted, ms: performance.now() - t0, result };
@@ -76,7 +82,10 @@ function machine(): string {
   const c = cpus();
   let gpu = 'none';
   try {
-    gpu = execSync('nvidia-smi --query-gpu=name --format=csv,noheader', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || 'none';
+    gpu =
+      execSync('nvidia-smi --query-gpu=name --format=csv,noheader', { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim() || 'none';
   } catch {
     // no NVIDIA GPU
   }
@@ -100,18 +109,39 @@ async function main(): Promise<void> {
   const plain = await best(() => plainLoop(STEPS));
 
   const expectedJump = Array.from({ length: STEPS / 2 }, (_, k) => (k + 1) % 7).reduce((a, b) => a + b, 0);
-  if (Number(jump.result) !== expectedJump) throw new Error(`jump loop computed ${jump.result}, expected ${expectedJump}`);
+  if (Number(jump.result) !== expectedJump)
+    throw new Error(`jump loop computed ${jump.result}, expected ${expectedJump}`);
   const jumpRate = (jump.steps / jump.ms) * 1000;
   const forRate = (forLoop.steps / forLoop.ms) * 1000;
   const plainRate = (STEPS / plain.ms) * 1000;
 
   const rows = [
-    { system: 'droptune', metric: 'steps_per_s', value: Math.round(jumpRate), unit: 'steps/s', conditions: { loop: 'assign + switch/next', steps: jump.steps } },
-    { system: 'droptune', metric: 'steps_per_s_for_range', value: Math.round(forRate), unit: 'steps/s', conditions: { loop: 'for range, one assign step', steps: forLoop.steps } },
-    { system: 'plain-typescript', metric: 'awaited_iterations_per_s', value: Math.round(plainRate), unit: 'iterations/s', conditions: { iterations: STEPS } },
+    {
+      system: 'droptune',
+      metric: 'steps_per_s',
+      value: Math.round(jumpRate),
+      unit: 'steps/s',
+      conditions: { loop: 'assign + switch/next', steps: jump.steps },
+    },
+    {
+      system: 'droptune',
+      metric: 'steps_per_s_for_range',
+      value: Math.round(forRate),
+      unit: 'steps/s',
+      conditions: { loop: 'for range, one assign step', steps: forLoop.steps },
+    },
+    {
+      system: 'plain-typescript',
+      metric: 'awaited_iterations_per_s',
+      value: Math.round(plainRate),
+      unit: 'iterations/s',
+      conditions: { iterations: STEPS },
+    },
   ];
   console.log('\nlocal Workflows runtime, 100,000-step loops');
-  console.table(rows.map((r) => ({ system: r.system, metric: r.metric, value: r.value.toLocaleString(), unit: r.unit })));
+  console.table(
+    rows.map((r) => ({ system: r.system, metric: r.metric, value: r.value.toLocaleString(), unit: r.unit })),
+  );
   const out = {
     bench: 'workflow',
     machine: machine(),

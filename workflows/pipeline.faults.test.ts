@@ -34,7 +34,10 @@ const BELOW = /^gate: macro_f1 [\d.]+ is below the threshold 0\.99$/;
 
 describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
   it('zone exhausted and quota exceeded → the next zone; ends gated with the scores', async () => {
-    const { h, run } = await scenario({ trainingFaults: { exhaustedZones: ['local1-a'], quotaExceededZones: ['local1-b'] }, env: GATED });
+    const { h, run } = await scenario({
+      trainingFaults: { exhaustedZones: ['local1-a'], quotaExceededZones: ['local1-b'] },
+      env: GATED,
+    });
     const out = await h.execute(run);
     expect(out).toMatchObject({ result: { status: 'gated', version: 1 } });
     const done = await expectTerminal(h, run.runId, 'gated', BELOW);
@@ -42,38 +45,63 @@ describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
   });
 
   it('no Spot capacity and on-demand not allowed → failed naming every zone tried, no VM', async () => {
-    const { h, run } = await scenario({ trainingFaults: { spotUnavailable: true }, env: { ALLOW_ON_DEMAND: 'false' } });
+    const { h, run } = await scenario({
+      trainingFaults: { spotUnavailable: true },
+      env: { ALLOW_ON_DEMAND: 'false' },
+    });
     const out = await h.execute(run);
-    expect(message(out)).toMatch(/^no GPU capacity after 3 insert attempt\(s\) \(\["SPOT@local1-a","SPOT@local1-b","SPOT@local1-c"\]\): ZONE_RESOURCE_POOL_EXHAUSTED: /);
+    expect(message(out)).toMatch(
+      /^no GPU capacity after 3 insert attempt\(s\) \(\["SPOT@local1-a","SPOT@local1-b","SPOT@local1-c"\]\): ZONE_RESOURCE_POOL_EXHAUSTED: /,
+    );
     await expectTerminal(h, run.runId, 'failed', /^no GPU capacity after 3 insert attempt/);
   });
 
   it('Spot preempted mid-training → resumed on-demand with the same output prefix', async () => {
-    const { h, run } = await scenario({ trainingFaults: { preemptSpotAfterMs: 6000 }, env: GATED }, { epochs: 8 });
+    const { h, run } = await scenario(
+      { trainingFaults: { preemptSpotAfterMs: 6000 }, env: GATED },
+      { epochs: 8 },
+    );
     const out = await h.execute(run);
     expect(out).toMatchObject({ result: { status: 'gated' } });
     const done = await expectTerminal(h, run.runId, 'gated', BELOW);
     expect(h.training.preempted).toEqual([expect.stringMatching(/-0-1$/)]);
     expect(done.machine).toMatchObject({ provisioningModel: 'STANDARD', preemptions: 1 });
     const history = await h.store.runs.history(run.runId);
-    expect(history.map((s) => s.toStatus)).toEqual(['queued', 'validating', 'provisioning', 'training', 'provisioning', 'training', 'registering', 'gated']);
-    expect(history[4]?.reason).toMatch(/preempted \(1\); resuming from the checkpoints in file:\/\/models\/runs\//);
+    expect(history.map((s) => s.toStatus)).toEqual([
+      'queued',
+      'validating',
+      'provisioning',
+      'training',
+      'provisioning',
+      'training',
+      'registering',
+      'gated',
+    ]);
+    expect(history[4]?.reason).toMatch(
+      /preempted \(1\); resuming from the checkpoints in file:\/\/models\/runs\//,
+    );
     // Both VMs wrote into the one run prefix; the manifest names the run.
-    const manifest = JSON.parse((await h.objects.read('models', `runs/${run.runId}/manifest.json`)).toString());
+    const manifest = JSON.parse(
+      (await h.objects.read('models', `runs/${run.runId}/manifest.json`)).toString(),
+    );
     expect(manifest.runId).toBe(run.runId);
   });
 
   it('trainer exits non-zero without writing anything → failed with the VM state', async () => {
     const { h, run } = await scenario({ trainingFaults: { crashWithExitCode: 3 } });
     const out = await h.execute(run);
-    expect(message(out)).toMatch(/^trainer exited without writing manifest\.json or failure\.json \(VM droptune-r-[0-9a-f]+-0-1 TERMINATED\)$/);
+    expect(message(out)).toMatch(
+      /^trainer exited without writing manifest\.json or failure\.json \(VM droptune-r-[0-9a-f]+-0-1 TERMINATED\)$/,
+    );
     await expectTerminal(h, run.runId, 'failed', /^trainer exited without writing manifest\.json/);
   });
 
   it('trainer reports a failure (bad hyper-parameter) → failed with its code and message', async () => {
     const { h, run } = await scenario({}, { bogusKnob: 1 });
     const out = await h.execute(run);
-    expect(message(out)).toMatch(/^trainer failed \(invalid_argument\): DROPTUNE_PARAMS has unknown key\(s\): bogusKnob/);
+    expect(message(out)).toMatch(
+      /^trainer failed \(invalid_argument\): DROPTUNE_PARAMS has unknown key\(s\): bogusKnob/,
+    );
     await expectTerminal(h, run.runId, 'failed', /^trainer failed \(invalid_argument\)/);
   });
 
@@ -87,7 +115,9 @@ describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
   it('register finds a checksum mismatch → failed, nothing registered', async () => {
     const { h, run } = await scenario({ trainingFaults: { corruptOutputFile: 'model.onnx' } });
     const out = await h.execute(run);
-    expect(message(out)).toMatch(/^registration rejected \(failed_precondition\): model\.onnx: the manifest says \d+ bytes, the object has \d+$/);
+    expect(message(out)).toMatch(
+      /^registration rejected \(failed_precondition\): model\.onnx: the manifest says \d+ bytes, the object has \d+$/,
+    );
     await expectTerminal(h, run.runId, 'failed', /^registration rejected/);
     expect(await h.store.models.versions('tickets')).toEqual([]);
   });
@@ -104,7 +134,10 @@ describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
 
   it('the same run started by two executions at once → exactly one trains', async () => {
     const { h, run } = await scenario({ env: GATED });
-    const [a, b] = await Promise.all([h.execute(run, { executionId: 'exec-a' }), h.execute(run, { executionId: 'exec-b' })]);
+    const [a, b] = await Promise.all([
+      h.execute(run, { executionId: 'exec-a' }),
+      h.execute(run, { executionId: 'exec-b' }),
+    ]);
     const results = [a, b].map((o) => (o as { result: Record<string, unknown> }).result);
     expect(results.filter((r) => r?.skipped === true)).toHaveLength(1);
     expect(results.filter((r) => r?.status === 'gated')).toHaveLength(1);

@@ -22,7 +22,13 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ instances: [text] }),
     });
-    return { status: res.status, body: (await res.json()) as { predictions: { label: string; scores: Record<string, number> }[]; model: { name: string; version: number } } };
+    return {
+      status: res.status,
+      body: (await res.json()) as {
+        predictions: { label: string; scores: Record<string, number> }[];
+        model: { name: string; version: number };
+      },
+    };
   };
 
   it('CSV → run succeeded → prediction answered by the local serving URL', async () => {
@@ -30,7 +36,12 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
     const out = await h.execute(firstRun);
     expect(out).toHaveProperty('result');
     const result = (out as { result: Record<string, unknown> }).result;
-    expect(result).toMatchObject({ runId: firstRun.runId, status: 'succeeded', version: 1, modelUri: 'file://models/models/tickets/v1/' });
+    expect(result).toMatchObject({
+      runId: firstRun.runId,
+      status: 'succeeded',
+      version: 1,
+      modelUri: 'file://models/models/tickets/v1/',
+    });
     url = result.url as string;
 
     const run = await h.store.runs.get(firstRun.runId);
@@ -40,7 +51,13 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
     expect(run.costEstimate).toBeGreaterThan(0);
     expect(run.machine).toMatchObject({ provisioningModel: 'SPOT', zone: 'local1-a', released: true });
     expect((await h.store.runs.history(run.runId)).map((s) => s.toStatus)).toEqual([
-      'queued', 'validating', 'provisioning', 'training', 'registering', 'deploying', 'succeeded',
+      'queued',
+      'validating',
+      'provisioning',
+      'training',
+      'registering',
+      'deploying',
+      'succeeded',
     ]);
     expect(await h.production('tickets')).toBe(1);
     const deployments = await h.store.models.deployments('tickets');
@@ -55,7 +72,14 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
 
   it('a second execution for the same run is a no-op', async () => {
     const out = await h.execute(firstRun, { executionId: 'exec-again' });
-    expect(out).toEqual({ result: { runId: firstRun.runId, status: 'succeeded', skipped: true, reason: 'run is already succeeded; nothing to do' } });
+    expect(out).toEqual({
+      result: {
+        runId: firstRun.runId,
+        status: 'succeeded',
+        skipped: true,
+        reason: 'run is already succeeded; nothing to do',
+      },
+    });
     expect((await h.store.models.versions('tickets')).length).toBe(1);
     expect(h.training.list()).toEqual([]);
   });
@@ -71,7 +95,9 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
     expect(typeof gate.champion).toBe('number');
     const stored = await h.store.runs.get(run.runId);
     expect(stored.status).toBe('gated');
-    expect(stored.error).toMatch(/^gate: challenger macro_f1 [\d.]+ is worse than champion v1 [\d.]+ by more than the margin -0\.5$/);
+    expect(stored.error).toMatch(
+      /^gate: challenger macro_f1 [\d.]+ is worse than champion v1 [\d.]+ by more than the margin -0\.5$/,
+    );
     expect(await h.production('tickets')).toBe(1);
     expect(h.training.list()).toEqual([]);
   });
@@ -82,7 +108,9 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
     const out = await h.execute(run);
     expect(out).toHaveProperty('error');
     const message = (out as { error: { message: string } }).error.message;
-    expect(message).toMatch(/^deploy of v3 failed: Revision 'predict-tickets-00002' is not ready and cannot serve traffic.*; production unchanged \(still v1\)$/s);
+    expect(message).toMatch(
+      /^deploy of v3 failed: Revision 'predict-tickets-00002' is not ready and cannot serve traffic.*; production unchanged \(still v1\)$/s,
+    );
     const stored = await h.store.runs.get(run.runId);
     expect(stored.status).toBe('failed');
     expect(stored.error).toBe(message);

@@ -7,7 +7,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { type BuiltinFn, type ExecuteOptions, loadWorkflowSource, toJs, WorkflowError, WorkflowLoadError } from './runtime/index.ts';
+import {
+  type BuiltinFn,
+  type ExecuteOptions,
+  loadWorkflowSource,
+  toJs,
+  WorkflowError,
+  WorkflowLoadError,
+} from './runtime/index.ts';
 
 export type RunFileOutcome =
   | { ok: true; result: unknown }
@@ -27,12 +34,20 @@ export async function runWorkflowFile(path: string, options: RunFileOptions = {}
     const wf = loadWorkflowSource(source, options.bindings);
     return { ok: true, result: await wf.execute(options.args, options) };
   } catch (err) {
-    if (err instanceof WorkflowLoadError) return { ok: false, error: { tags: ['LoadError'], message: err.message, line: err.line ?? null } };
+    if (err instanceof WorkflowLoadError)
+      return { ok: false, error: { tags: ['LoadError'], message: err.message, line: err.line ?? null } };
     if (err instanceof WorkflowError) {
       const v = toJs(err.value);
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
         const m = v as Record<string, unknown>;
-        return { ok: false, error: { ...m, tags: Array.isArray(m.tags) ? (m.tags as string[]) : [], message: typeof m.message === 'string' ? m.message : JSON.stringify(v) } };
+        return {
+          ok: false,
+          error: {
+            ...m,
+            tags: Array.isArray(m.tags) ? (m.tags as string[]) : [],
+            message: typeof m.message === 'string' ? m.message : JSON.stringify(v),
+          },
+        };
       }
       return { ok: false, error: { tags: [], message: typeof v === 'string' ? v : JSON.stringify(v) } };
     }
@@ -41,7 +56,11 @@ export async function runWorkflowFile(path: string, options: RunFileOptions = {}
 }
 
 /** Parses `<file> [--args json] [--env K=V]...`; throws a usage message on bad input. */
-export function parseRunFileArgv(argv: string[]): { file: string; args: unknown; env: Record<string, string> } {
+export function parseRunFileArgv(argv: string[]): {
+  file: string;
+  args: unknown;
+  env: Record<string, string>;
+} {
   let file: string | undefined;
   let args: unknown;
   const env: Record<string, string> = {};

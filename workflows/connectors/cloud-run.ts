@@ -1,5 +1,5 @@
-import type { BuiltinFn } from '../runtime/expr/compile.ts';
 import { wfError } from '../runtime/errors.ts';
+import type { BuiltinFn } from '../runtime/expr/compile.ts';
 import { fromJs, isMap, toJs, type WfValue } from '../runtime/values.ts';
 import { googleHttpError, operationError } from './gcp-errors.ts';
 import { DeployError, type ServiceState, type ServingBackend } from './serving-backend.ts';
@@ -8,7 +8,8 @@ function specFrom(name: string, body: WfValue | undefined) {
   if (!isMap(body ?? null)) throw wfError('TypeError', 'services: body must be a Service map');
   const b = toJs(body as WfValue) as Record<string, any>;
   const container = b.template?.containers?.[0];
-  if (!container?.image) throw googleHttpError(400, 'template.containers[0].image is required', 'badRequest', 'INVALID_ARGUMENT');
+  if (!container?.image)
+    throw googleHttpError(400, 'template.containers[0].image is required', 'badRequest', 'INVALID_ARGUMENT');
   const env: Record<string, string> = {};
   for (const e of container.env ?? []) if (e?.name) env[e.name] = String(e.value ?? '');
   return { name, image: container.image as string, env, body: b };
@@ -27,13 +28,20 @@ function serviceResource(s: ServiceState): Record<string, unknown> {
     latestCreatedRevision: `${s.name}/revisions/${s.latestCreatedRevision}`,
     terminalCondition: {
       type: 'Ready',
-      state: s.latestReadyRevision && s.latestReadyRevision === s.latestCreatedRevision ? 'CONDITION_SUCCEEDED' : 'CONDITION_FAILED',
+      state:
+        s.latestReadyRevision && s.latestReadyRevision === s.latestCreatedRevision
+          ? 'CONDITION_SUCCEEDED'
+          : 'CONDITION_FAILED',
     },
     reconciling: false,
   };
 }
 
-async function rollOut(backend: ServingBackend, name: string, run: () => Promise<ServiceState>): Promise<WfValue> {
+async function rollOut(
+  backend: ServingBackend,
+  name: string,
+  run: () => Promise<ServiceState>,
+): Promise<WfValue> {
   try {
     return fromJs(serviceResource(await run()));
   } catch (err) {
@@ -61,12 +69,24 @@ export function cloudRunBindings(backend: ServingBackend): Record<string, Builti
       min: 2,
       blocking: true,
       fn: ([parent, serviceId, , body]) => {
-        if (typeof parent !== 'string' || typeof serviceId !== 'string') throw wfError('TypeError', 'services.create: parent and serviceId must be strings');
+        if (typeof parent !== 'string' || typeof serviceId !== 'string')
+          throw wfError('TypeError', 'services.create: parent and serviceId must be strings');
         if (!/^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$/.test(serviceId)) {
-          throw googleHttpError(400, `serviceId ${serviceId} must begin with a letter, use lowercase letters, digits and hyphens, and be under 50 characters`, 'badRequest', 'INVALID_ARGUMENT');
+          throw googleHttpError(
+            400,
+            `serviceId ${serviceId} must begin with a letter, use lowercase letters, digits and hyphens, and be under 50 characters`,
+            'badRequest',
+            'INVALID_ARGUMENT',
+          );
         }
         const name = `${parent}/services/${serviceId}`;
-        if (backend.get(name)) throw googleHttpError(409, `Resource '${serviceId}' already exists.`, 'alreadyExists', 'ALREADY_EXISTS');
+        if (backend.get(name))
+          throw googleHttpError(
+            409,
+            `Resource '${serviceId}' already exists.`,
+            'alreadyExists',
+            'ALREADY_EXISTS',
+          );
         return rollOut(backend, name, () => backend.create(specFrom(name, body as WfValue)));
       },
     },
@@ -77,7 +97,8 @@ export function cloudRunBindings(backend: ServingBackend): Record<string, Builti
       fn: ([name, allowMissing, , , body]) => {
         if (typeof name !== 'string') throw wfError('TypeError', 'services.patch: name must be a string');
         if (!backend.get(name)) {
-          if (allowMissing === true) return rollOut(backend, name, () => backend.create(specFrom(name, body as WfValue)));
+          if (allowMissing === true)
+            return rollOut(backend, name, () => backend.create(specFrom(name, body as WfValue)));
           throw googleHttpError(404, `Resource '${name}' was not found`, 'notFound', 'NOT_FOUND');
         }
         return rollOut(backend, name, () => backend.update(specFrom(name, body as WfValue)));
@@ -89,7 +110,8 @@ export function cloudRunBindings(backend: ServingBackend): Record<string, Builti
       blocking: true,
       fn: ([name]) => {
         const s = typeof name === 'string' ? backend.get(name) : undefined;
-        if (!s) throw googleHttpError(404, `Resource '${String(name)}' was not found`, 'notFound', 'NOT_FOUND');
+        if (!s)
+          throw googleHttpError(404, `Resource '${String(name)}' was not found`, 'notFound', 'NOT_FOUND');
         return fromJs(serviceResource(s));
       },
     },

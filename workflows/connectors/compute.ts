@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { BuiltinFn } from '../runtime/expr/compile.ts';
 import { wfError } from '../runtime/errors.ts';
+import type { BuiltinFn } from '../runtime/expr/compile.ts';
 import { fromJs, isMap, toJs, type WfValue } from '../runtime/values.ts';
 import { googleHttpError, operationError } from './gcp-errors.ts';
 import { InsertError, type InstanceState, type TrainingBackend } from './training-backend.ts';
@@ -9,11 +9,18 @@ import { InsertError, type InstanceState, type TrainingBackend } from './trainin
 export const TRAINER_ENV_METADATA_KEY = 'droptune-trainer-env';
 
 const str = (fn: string, name: string, v: WfValue | undefined): string => {
-  if (typeof v !== 'string' || v === '') throw wfError('TypeError', `${fn}: argument ${name} must be a non-empty string`);
+  if (typeof v !== 'string' || v === '')
+    throw wfError('TypeError', `${fn}: argument ${name} must be a non-empty string`);
   return v;
 };
 
-function operation(type: string, project: string, zone: string, name: string, extra: Record<string, unknown> = {}) {
+function operation(
+  type: string,
+  project: string,
+  zone: string,
+  name: string,
+  extra: Record<string, unknown> = {},
+) {
   return {
     kind: 'compute#operation',
     id: randomUUID(),
@@ -41,7 +48,12 @@ function instanceResource(s: InstanceState): Record<string, unknown> {
 }
 
 function notFound(project: string, zone: string, name: string) {
-  return googleHttpError(404, `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`, 'notFound', 'NOT_FOUND');
+  return googleHttpError(
+    404,
+    `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`,
+    'notFound',
+    'NOT_FOUND',
+  );
 }
 
 /**
@@ -52,7 +64,15 @@ function notFound(project: string, zone: string, name: string) {
 export function computeBindings(backend: TrainingBackend): Record<string, BuiltinFn> {
   return {
     'googleapis.compute.v1.instances.insert': {
-      params: ['project', 'zone', 'requestId', 'sourceInstanceTemplate', 'sourceMachineImage', 'body', 'connector_params'],
+      params: [
+        'project',
+        'zone',
+        'requestId',
+        'sourceInstanceTemplate',
+        'sourceMachineImage',
+        'body',
+        'connector_params',
+      ],
       min: 2,
       blocking: true,
       fn: async ([project, zone, , , , body]) => {
@@ -65,13 +85,21 @@ export function computeBindings(backend: TrainingBackend): Record<string, Builti
         const items: { key: string; value: string }[] = b.metadata?.items ?? [];
         const envItem = items.find((i) => i.key === TRAINER_ENV_METADATA_KEY);
         if (!envItem) {
-          throw googleHttpError(400, `local training backend: metadata item ${TRAINER_ENV_METADATA_KEY} (JSON of the trainer environment) is required`, 'invalid');
+          throw googleHttpError(
+            400,
+            `local training backend: metadata item ${TRAINER_ENV_METADATA_KEY} (JSON of the trainer environment) is required`,
+            'invalid',
+          );
         }
         let env: Record<string, string>;
         try {
           env = JSON.parse(envItem.value);
         } catch {
-          throw googleHttpError(400, `metadata item ${TRAINER_ENV_METADATA_KEY} is not valid JSON`, 'invalid');
+          throw googleHttpError(
+            400,
+            `metadata item ${TRAINER_ENV_METADATA_KEY} is not valid JSON`,
+            'invalid',
+          );
         }
         const scheduling = b.scheduling ?? {};
         const maxRun = scheduling.maxRunDuration?.seconds;
@@ -87,9 +115,13 @@ export function computeBindings(backend: TrainingBackend): Record<string, Builti
           });
         } catch (err) {
           if (!(err instanceof InsertError)) throw err;
-          if (err.code === 'ALREADY_EXISTS') throw googleHttpError(409, err.message, 'alreadyExists', 'ALREADY_EXISTS');
-          if (err.code === 'QUOTA_EXCEEDED') throw googleHttpError(403, err.message, 'quotaExceeded', 'PERMISSION_DENIED');
-          const op = operation('insert', p, z, name, { error: { errors: [{ code: err.code, message: err.message }] } });
+          if (err.code === 'ALREADY_EXISTS')
+            throw googleHttpError(409, err.message, 'alreadyExists', 'ALREADY_EXISTS');
+          if (err.code === 'QUOTA_EXCEEDED')
+            throw googleHttpError(403, err.message, 'quotaExceeded', 'PERMISSION_DENIED');
+          const op = operation('insert', p, z, name, {
+            error: { errors: [{ code: err.code, message: err.message }] },
+          });
           throw operationError(`${err.code}: ${err.message}`, op);
         }
         return fromJs(operation('insert', p, z, name));

@@ -9,7 +9,9 @@ export function googleHttpError(code: number, message: string, reason: string, s
   return wfError('HttpError', `HTTP server responded with error code ${code}`, {
     code: BigInt(code),
     headers: { 'content-type': 'application/json; charset=UTF-8' },
-    body: fromJs({ error: { code, message, status, errors: [{ reason, message, domain: 'global' }] } }) as WfMap,
+    body: fromJs({
+      error: { code, message, status, errors: [{ reason, message, domain: 'global' }] },
+    }) as WfMap,
   });
 }
 

@@ -15,7 +15,11 @@ export * from './training-backend.ts';
  * (`googleapis.compute.v1.instances.*`, `googleapis.run.v2.projects.locations.services.*`,
  * `googleapis.storage.v1.objects.get`) runs here against child processes and file buckets.
  */
-export function localBindings(deps: { training?: TrainingBackend; serving?: ServingBackend; store?: ObjectStore }): Record<string, BuiltinFn> {
+export function localBindings(deps: {
+  training?: TrainingBackend;
+  serving?: ServingBackend;
+  store?: ObjectStore;
+}): Record<string, BuiltinFn> {
   return {
     ...(deps.training ? computeBindings(deps.training) : {}),
     ...(deps.serving ? cloudRunBindings(deps.serving) : {}),

@@ -108,13 +108,18 @@ export class LocalServingBackend implements ServingBackend {
     svc.proxy.on('request', (req, res) => {
       const rev = svc.current;
       if (!rev) {
-        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"unavailable","message":"no ready revision"}}');
+        res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"unavailable","message":"no ready revision"}}');
         return;
       }
-      const up = request({ host: '127.0.0.1', port: rev.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
+      const up = request(
+        { host: '127.0.0.1', port: rev.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
       up.on('error', () => {
         if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
         res.end('{"error":{"code":"unavailable","message":"revision unreachable"}}');
@@ -123,7 +128,15 @@ export class LocalServingBackend implements ServingBackend {
     });
     await new Promise<void>((r) => svc.proxy.listen(0, '127.0.0.1', r));
     const uri = `http://127.0.0.1:${(svc.proxy.address() as AddressInfo).port}`;
-    svc.state = { name: spec.name, uri, generation: 0, latestReadyRevision: '', latestCreatedRevision: '', env: {}, body: spec.body };
+    svc.state = {
+      name: spec.name,
+      uri,
+      generation: 0,
+      latestReadyRevision: '',
+      latestCreatedRevision: '',
+      env: {},
+      body: spec.body,
+    };
     // Like Cloud Run, a service whose first revision fails still exists, serving nothing.
     this.services.set(spec.name, svc);
     return this.rollOut(svc, spec);
@@ -164,7 +177,14 @@ export class LocalServingBackend implements ServingBackend {
     const log = createWriteStream(join(logDir, `${id}.log`), { flags: 'a' });
     const child = spawn(cmd[0] as string, cmd.slice(1), {
       cwd: this.options.cwd ?? process.cwd(),
-      env: { ...process.env, DROPTUNE_HOME: resolve(this.options.home), ...this.options.extraEnv, ...env, PORT: String(port), HOST: '127.0.0.1' },
+      env: {
+        ...process.env,
+        DROPTUNE_HOME: resolve(this.options.home),
+        ...this.options.extraEnv,
+        ...env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tail = new Tail();
@@ -199,8 +219,13 @@ export class LocalServingBackend implements ServingBackend {
       await new Promise((r) => setTimeout(r, 200));
     }
     await terminate(child, 5000);
-    const why = gone ? `exited with code ${child.exitCode}` : `was not ready within ${this.options.readyTimeoutMs ?? 120_000} ms`;
-    throw new DeployError(`Revision '${id}' is not ready and cannot serve traffic: the container ${why}. ${tail.lastLines(3)}`, id);
+    const why = gone
+      ? `exited with code ${child.exitCode}`
+      : `was not ready within ${this.options.readyTimeoutMs ?? 120_000} ms`;
+    throw new DeployError(
+      `Revision '${id}' is not ready and cannot serve traffic: the container ${why}. ${tail.lastLines(3)}`,
+      id,
+    );
   }
 
   get(name: string): ServiceState | undefined {

@@ -1,7 +1,7 @@
-import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { isAppError } from '../../shared/errors.ts';
-import type { BuiltinFn } from '../runtime/expr/compile.ts';
+import type { ObjectStore } from '../../shared/storage/object-store.ts';
 import { wfError } from '../runtime/errors.ts';
+import type { BuiltinFn } from '../runtime/expr/compile.ts';
 import { fromJs, type WfValue } from '../runtime/values.ts';
 import { googleHttpError } from './gcp-errors.ts';
 
@@ -17,7 +17,8 @@ export function storageBindings(store: ObjectStore): Record<string, BuiltinFn> {
       min: 2,
       blocking: true,
       fn: async ([bucket, object, alt]) => {
-        if (typeof bucket !== 'string' || typeof object !== 'string') throw wfError('TypeError', 'objects.get: bucket and object must be strings');
+        if (typeof bucket !== 'string' || typeof object !== 'string')
+          throw wfError('TypeError', 'objects.get: bucket and object must be strings');
         const name = decodeURIComponent(object);
         try {
           if (alt === 'media') {
@@ -29,7 +30,17 @@ export function storageBindings(store: ObjectStore): Record<string, BuiltinFn> {
             }
           }
           const s = await store.stat(bucket, name);
-          return fromJs({ kind: 'storage#object', bucket, name, size: String(s.size), generation: s.generation, updated: s.updated.toISOString(), md5Hash: s.md5, crc32c: s.crc32c, contentType: s.contentType });
+          return fromJs({
+            kind: 'storage#object',
+            bucket,
+            name,
+            size: String(s.size),
+            generation: s.generation,
+            updated: s.updated.toISOString(),
+            md5Hash: s.md5,
+            crc32c: s.crc32c,
+            contentType: s.contentType,
+          });
         } catch (err) {
           if (isAppError(err, 'not_found') || isAppError(err, 'invalid_argument')) {
             throw googleHttpError(404, `No such object: ${bucket}/${name}`, 'notFound');

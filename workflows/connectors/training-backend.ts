@@ -127,23 +127,35 @@ export class LocalTrainingBackend implements TrainingBackend {
       );
     }
     if (f.quotaExceededZones?.includes(spec.zone)) {
-      throw new InsertError('QUOTA_EXCEEDED', `Quota 'GPUS_ALL_REGIONS' exceeded. Limit: 0.0 globally (zone ${spec.zone}).`);
+      throw new InsertError(
+        'QUOTA_EXCEEDED',
+        `Quota 'GPUS_ALL_REGIONS' exceeded. Limit: 0.0 globally (zone ${spec.zone}).`,
+      );
     }
     const key = this.key(spec.project, spec.zone, spec.name);
     if (this.instances.has(key)) {
-      throw new InsertError('ALREADY_EXISTS', `The resource '${where}/instances/${spec.name}' already exists`);
+      throw new InsertError(
+        'ALREADY_EXISTS',
+        `The resource '${where}/instances/${spec.name}' already exists`,
+      );
     }
     const python = this.options.python ?? process.env.DROPTUNE_PYTHON ?? '/work/main/.venv/bin/python';
     const cwd = this.options.cwd ?? resolve('training-image');
     let args = ['-m', 'droptune_trainer'];
-    if (f.crashWithExitCode !== undefined) args = ['-c', `import sys; sys.exit(${Number(f.crashWithExitCode)})`];
+    if (f.crashWithExitCode !== undefined)
+      args = ['-c', `import sys; sys.exit(${Number(f.crashWithExitCode)})`];
     if (f.hang) args = ['-c', 'import time\nwhile True: time.sleep(1)'];
     const logDir = this.options.logDir ?? join(this.options.home, 'logs', 'training');
     mkdirSync(logDir, { recursive: true });
     const log = createWriteStream(join(logDir, `${spec.name}.log`), { flags: 'a' });
     const child = spawn(python, args, {
       cwd,
-      env: { ...process.env, DROPTUNE_HOME: resolve(this.options.home), ...this.options.extraEnv, ...spec.env },
+      env: {
+        ...process.env,
+        DROPTUNE_HOME: resolve(this.options.home),
+        ...this.options.extraEnv,
+        ...spec.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tail = new Tail();
@@ -174,7 +186,12 @@ export class LocalTrainingBackend implements TrainingBackend {
     const ms = this.options.msPerSecond ?? 1000;
     if (spec.maxRunDurationSeconds !== undefined) {
       // scheduling.maxRunDuration with instanceTerminationAction DELETE: the VM removes itself.
-      inst.timers.push(setTimeout(() => void this.delete(spec.project, spec.zone, spec.name), spec.maxRunDurationSeconds * ms).unref());
+      inst.timers.push(
+        setTimeout(
+          () => void this.delete(spec.project, spec.zone, spec.name),
+          spec.maxRunDurationSeconds * ms,
+        ).unref(),
+      );
     }
     if (spec.provisioningModel === 'SPOT' && f.preemptSpotAfterMs !== undefined && !this.spotPreempted) {
       this.spotPreempted = true;
@@ -192,7 +209,12 @@ export class LocalTrainingBackend implements TrainingBackend {
   private corrupt(outputUri: string | undefined, file: string): void {
     const m = /^file:\/\/([^/]+)\/(.*)$/.exec(outputUri ?? '');
     if (!m) return;
-    const path = join(resolve(this.options.home), 'buckets', m[1] as string, ...`${m[2]}${file}`.split('/').filter(Boolean));
+    const path = join(
+      resolve(this.options.home),
+      'buckets',
+      m[1] as string,
+      ...`${m[2]}${file}`.split('/').filter(Boolean),
+    );
     if (existsSync(path)) appendFileSync(path, 'corrupted by fault injection');
   }
 

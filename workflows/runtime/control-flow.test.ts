@@ -4,7 +4,14 @@ import { runSnippet } from './test-support/run-snippet.ts';
 
 // Steps, scoping, jumps, subworkflows, raise/try/except/retry, as documented in the Workflows
 // syntax reference. Each case is a snippet and the documented result or error.
-type Case = { name: string; yaml: string; args?: unknown; result?: unknown; errorTag?: string; error?: unknown };
+type Case = {
+  name: string;
+  yaml: string;
+  args?: unknown;
+  result?: unknown;
+  errorTag?: string;
+  error?: unknown;
+};
 
 const cases: Case[] = [
   {

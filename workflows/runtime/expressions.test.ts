@@ -95,6 +95,8 @@ describe('expressions', () => {
     expect(await runSnippet(exprWorkflow('true or 1 / 0 == 1'))).toEqual({ result: true });
   });
   it('keeps integers exact beyond 2^53', async () => {
-    expect(await runSnippet(exprWorkflow('string(9007199254740993 + 0)'))).toEqual({ result: '9007199254740993' });
+    expect(await runSnippet(exprWorkflow('string(9007199254740993 + 0)'))).toEqual({
+      result: '9007199254740993',
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSnippet } from './test-support/run-snippet.ts';
@@ -19,12 +19,19 @@ beforeAll(async () => {
       if (url.pathname === '/flaky' && (hits['/flaky'] ?? 0) <= 2) {
         res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"unavailable"}}');
       } else if (url.pathname === '/missing') {
-        res.writeHead(404, { 'content-type': 'application/json', 'x-why': 'gone' }).end('{"error":{"code":"not_found","message":"no run"}}');
+        res
+          .writeHead(404, { 'content-type': 'application/json', 'x-why': 'gone' })
+          .end('{"error":{"code":"not_found","message":"no run"}}');
       } else if (url.pathname === '/slow') {
         setTimeout(() => res.writeHead(200).end('late'), 1500);
       } else {
         res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ method: req.method, query: Object.fromEntries(url.searchParams), body: body ? JSON.parse(body) : null, auth: req.headers.authorization ?? null }),
+          JSON.stringify({
+            method: req.method,
+            query: Object.fromEntries(url.searchParams),
+            body: body ? JSON.parse(body) : null,
+            auth: req.headers.authorization ?? null,
+          }),
         );
       }
     });
@@ -51,7 +58,12 @@ describe('http.*', () => {
       undefined,
       { authHeaders: () => ({ Authorization: 'Bearer local-token' }) },
     );
-    expect(out).toEqual({ result: [200, { method: 'POST', query: { a: '1' }, body: { n: 2, list: ['x'] }, auth: 'Bearer local-token' }] });
+    expect(out).toEqual({
+      result: [
+        200,
+        { method: 'POST', query: { a: '1' }, body: { n: 2, list: ['x'] }, auth: 'Bearer local-token' },
+      ],
+    });
   });
 
   it('raises HttpError with code, body and headers on 404', async () => {

@@ -3,9 +3,9 @@ import { type ExecuteOptions, Interpreter } from './interpreter.ts';
 import { loadWorkflow } from './loader.ts';
 import type { Program } from './program.ts';
 import { buildLibrary } from './stdlib/index.ts';
-import { type WfValue, fromJs, toJs } from './values.ts';
+import { fromJs, toJs, type WfValue } from './values.ts';
 
-export { type Clock, VirtualClock, realClock, type ExecContext, type LogEntry } from './context.ts';
+export { type Clock, type ExecContext, type LogEntry, realClock, VirtualClock } from './context.ts';
 export { WorkflowError, WorkflowLoadError, wfError } from './errors.ts';
 export type { BuiltinFn } from './expr/compile.ts';
 export { type ExecuteOptions, Interpreter } from './interpreter.ts';

@@ -1,10 +1,10 @@
 import { type Clock, type ExecContext, type LogEntry, realClock } from './context.ts';
+import { WorkflowError, wfError } from './errors.ts';
 import type { Evaluator, Library } from './expr/compile.ts';
 import { asBool, getIndex } from './expr/ops.ts';
-import { WorkflowError, wfError } from './errors.ts';
 import type { AssignTarget, Program, RetrySpec, Step, StepBody, StepList, WorkflowDef } from './program.ts';
 import { Scope } from './scope.ts';
-import { type WfMap, type WfValue, clone, isMap, typeName } from './values.ts';
+import { clone, isMap, typeName, type WfMap, type WfValue } from './values.ts';
 
 /** Cloud Workflows quotas mirrored by default: steps per execution and subworkflow call depth. */
 export const DEFAULT_MAX_STEPS = 100_000;
@@ -88,12 +88,15 @@ export class Interpreter {
 
   private async invoke(wf: WorkflowDef, named: Map<string, WfValue>): Promise<WfValue> {
     if (this.depth >= this.maxDepth) {
-      throw wfError('RecursionError', `maximum call stack depth (${this.maxDepth}) exceeded calling ${wf.name}`);
+      throw wfError(
+        'RecursionError',
+        `maximum call stack depth (${this.maxDepth}) exceeded calling ${wf.name}`,
+      );
     }
     const scope = new Scope<ExecContext>(undefined, this.ctx);
     for (const p of wf.params) {
       if (named.has(p.name)) scope.vars.set(p.name, named.get(p.name) as WfValue);
-      else if (!p.required) scope.vars.set(p.name, clone(p.defaultValue ?? null));
+      else if (!p.required) scope.vars.set(p.name, p.defaultValue ? clone(p.defaultValue(scope)) : null);
       else if (wf.name === 'main') scope.vars.set(p.name, null);
       else throw wfError('TypeError', `${wf.name}: missing argument ${p.name}`);
     }
@@ -116,7 +119,10 @@ export class Interpreter {
     while (i < steps.length) {
       const step = steps[i] as Step;
       if (++this.stepsExecuted > this.maxSteps) {
-        throw wfError('ResourceLimitError', `execution exceeded the limit of ${this.maxSteps} steps (at step "${step.name}")`);
+        throw wfError(
+          'ResourceLimitError',
+          `execution exceeded the limit of ${this.maxSteps} steps (at step "${step.name}")`,
+        );
       }
       if (this.ctx.signal.aborted) throw wfError('SystemError', 'execution cancelled');
       this.onStep?.({ name: step.name, line: step.line, workflow: this.current });
@@ -188,7 +194,11 @@ export class Interpreter {
       if (err instanceof WorkflowError) throw err;
       // A bug or an unexpected failure in a binding: surface it as a catchable SystemError so
       // the workflow's cleanup (delete the VM) still runs, and keep the cause in the log.
-      this.ctx.log({ severity: 'ERROR', data: { call: body.fn, error: String((err as Error)?.stack ?? err) }, time: this.ctx.clock.now() });
+      this.ctx.log({
+        severity: 'ERROR',
+        data: { call: body.fn, error: String((err as Error)?.stack ?? err) },
+        time: this.ctx.clock.now(),
+      });
       throw wfError('SystemError', `${body.fn}: ${(err as Error)?.message ?? String(err)}`);
     }
   }
@@ -206,7 +216,10 @@ export class Interpreter {
     if (body.inList) {
       const list = body.inList(scope);
       if (!Array.isArray(list)) {
-        throw wfError('TypeError', `for: "in" must be a list, got ${typeName(list)}${isMap(list) ? ' (iterate over keys(map))' : ''}`);
+        throw wfError(
+          'TypeError',
+          `for: "in" must be a list, got ${typeName(list)}${isMap(list) ? ' (iterate over keys(map))' : ''}`,
+        );
       }
       const items = clone(list) as WfValue[];
       for (let i = 0; i < items.length; i++) {
@@ -219,8 +232,12 @@ export class Interpreter {
     const [fromEv, toEv] = body.range as [Evaluator, Evaluator];
     const from = fromEv(scope);
     const to = toEv(scope);
-    for (const [n, v] of [['start', from], ['end', to]] as const) {
-      if (typeof v !== 'bigint' && typeof v !== 'number') throw wfError('TypeError', `for range ${n} must be a number, got ${typeName(v)}`);
+    for (const [n, v] of [
+      ['start', from],
+      ['end', to],
+    ] as const) {
+      if (typeof v !== 'bigint' && typeof v !== 'number')
+        throw wfError('TypeError', `for range ${n} must be a number, got ${typeName(v)}`);
     }
     const isInt = typeof from === 'bigint';
     let i = 0;
@@ -253,9 +270,15 @@ export class Interpreter {
     }
   }
 
-  private async shouldRetry(spec: RetrySpec, err: WorkflowError, retries: number, scope: Scope<ExecContext>): Promise<boolean> {
+  private async shouldRetry(
+    spec: RetrySpec,
+    err: WorkflowError,
+    retries: number,
+    scope: Scope<ExecContext>,
+  ): Promise<boolean> {
     const max = spec.maxRetries(scope);
-    if (typeof max !== 'bigint' || max < 0n) throw wfError('ValueError', `retry max_retries must be a non-negative integer, got ${typeName(max)}`);
+    if (typeof max !== 'bigint' || max < 0n)
+      throw wfError('ValueError', `retry max_retries must be a non-negative integer, got ${typeName(max)}`);
     if (BigInt(retries) >= max) return false;
     let verdict: WfValue;
     if (spec.predicate.kind === 'sub') {
@@ -274,7 +297,8 @@ export class Interpreter {
 function retryDelay(spec: RetrySpec, retries: number, scope: Scope<ExecContext>): number {
   const num = (ev: Evaluator, what: string): number => {
     const v = ev(scope);
-    if (typeof v !== 'bigint' && typeof v !== 'number') throw wfError('TypeError', `retry backoff ${what} must be a number`);
+    if (typeof v !== 'bigint' && typeof v !== 'number')
+      throw wfError('TypeError', `retry backoff ${what} must be a number`);
     return Number(v);
   };
   const initial = num(spec.initialDelay, 'initial_delay');
@@ -295,12 +319,14 @@ function assign(scope: Scope<ExecContext>, target: AssignTarget, value: WfValue)
     const key = keys[i] as WfValue;
     const last = i === keys.length - 1;
     if (Array.isArray(container)) {
-      if (typeof key !== 'bigint') throw wfError('TypeError', `list indices must be integers, got ${typeName(key)}`);
+      if (typeof key !== 'bigint')
+        throw wfError('TypeError', `list indices must be integers, got ${typeName(key)}`);
       getIndex(container, key);
       if (last) container[Number(key)] = value;
       else container = container[Number(key)] as WfValue;
     } else if (isMap(container)) {
-      if (typeof key !== 'string') throw wfError('TypeError', `map keys must be strings, got ${typeName(key)}`);
+      if (typeof key !== 'string')
+        throw wfError('TypeError', `map keys must be strings, got ${typeName(key)}`);
       if (last) container[key] = value;
       else {
         if (!Object.hasOwn(container, key) || container[key] === null) container[key] = {} as WfMap;

@@ -1,16 +1,43 @@
-import { type Evaluator, type Library, compileAst, compileExpression, expressionBody } from './expr/compile.ts';
-import { parseExpression, type Expr } from './expr/parse.ts';
+import { type ExecContext, realClock } from './context.ts';
 import { WorkflowLoadError } from './errors.ts';
-import type { AssignTarget, ParamDef, Program, RetrySpec, Step, StepBody, StepList, SwitchCase, WorkflowDef } from './program.ts';
+import {
+  compileAst,
+  compileExpression,
+  type Evaluator,
+  expressionBody,
+  type Library,
+} from './expr/compile.ts';
+import { type Expr, parseExpression } from './expr/parse.ts';
+import type {
+  AssignTarget,
+  ParamDef,
+  Program,
+  RetrySpec,
+  Step,
+  StepBody,
+  StepList,
+  SwitchCase,
+  WorkflowDef,
+} from './program.ts';
 import { Scope } from './scope.ts';
-import { type WfMap, type WfValue, clone, isMap } from './values.ts';
-import { type LNode, entry, parseYamlTree } from './yaml-tree.ts';
+import { clone, isMap, type WfMap, type WfValue } from './values.ts';
+import { entry, type LNode, parseYamlTree } from './yaml-tree.ts';
 
 /** Cloud limits enforced at load (quotas page): assignments per step, conditions per switch. */
 export const MAX_ASSIGNMENTS = 50;
 export const MAX_SWITCH_CONDITIONS = 50;
 
-const STEP_KINDS = ['assign', 'call', 'switch', 'for', 'raise', 'return', 'try', 'steps', 'parallel'] as const;
+const STEP_KINDS = [
+  'assign',
+  'call',
+  'switch',
+  'for',
+  'raise',
+  'return',
+  'try',
+  'steps',
+  'parallel',
+] as const;
 const ALLOWED_WITH: Record<string, string[]> = {
   assign: ['next'],
   call: ['args', 'result', 'next'],
@@ -30,6 +57,14 @@ interface Ctx {
   nexts: { target: string; line: number; chain: StepList[]; inFor: boolean }[];
 }
 
+/** Context for the few values evaluated at load time (retry policies): no env, no I/O. */
+const LOAD_CONTEXT: ExecContext = {
+  env: {},
+  clock: realClock,
+  log: () => {},
+  signal: new AbortController().signal,
+};
+
 const fail = (msg: string, line: number): never => {
   throw new WorkflowLoadError(msg, line);
 };
@@ -43,13 +78,19 @@ export function loadWorkflow(source: string, lib: Library): Program {
   const root = parseYamlTree(source);
   const defs: { name: string; node: LNode & { kind: 'map' }; line: number }[] = [];
   if (root.kind === 'seq') {
-    defs.push({ name: 'main', line: root.line, node: { kind: 'map', line: root.line, entries: [{ key: 'steps', line: root.line, value: root }] } });
+    defs.push({
+      name: 'main',
+      line: root.line,
+      node: { kind: 'map', line: root.line, entries: [{ key: 'steps', line: root.line, value: root }] },
+    });
   } else if (root.kind === 'map') {
     for (const e of root.entries) {
-      if (e.value.kind !== 'map') fail(`workflow "${e.key}" must be a map with "steps" (and optional "params")`, e.line);
+      if (e.value.kind !== 'map')
+        fail(`workflow "${e.key}" must be a map with "steps" (and optional "params")`, e.line);
       defs.push({ name: e.key, line: e.line, node: e.value as LNode & { kind: 'map' } });
     }
-    if (!defs.some((d) => d.name === 'main')) fail('no "main" workflow: a map of workflows needs a "main" entry', root.line);
+    if (!defs.some((d) => d.name === 'main'))
+      fail('no "main" workflow: a map of workflows needs a "main" entry', root.line);
   } else {
     fail('a workflow is a list of steps or a map of workflows with "main"', root.line);
   }
@@ -57,12 +98,17 @@ export function loadWorkflow(source: string, lib: Library): Program {
   const subs = new Map<string, ParamDef[]>();
   for (const d of defs) {
     for (const e of d.node.entries) {
-      if (e.key !== 'params' && e.key !== 'steps') fail(`unsupported field "${e.key}" in workflow "${d.name}" (expected params, steps)`, e.line);
+      if (e.key !== 'params' && e.key !== 'steps')
+        fail(`unsupported field "${e.key}" in workflow "${d.name}" (expected params, steps)`, e.line);
     }
     subs.set(d.name, parseParams(d.name, entry(d.node, 'params'), lib));
   }
   const main = subs.get('main') as ParamDef[];
-  if (main.length > 1) fail('main takes at most one parameter (the execution argument)', defs.find((d) => d.name === 'main')?.line ?? 1);
+  if (main.length > 1)
+    fail(
+      'main takes at most one parameter (the execution argument)',
+      defs.find((d) => d.name === 'main')?.line ?? 1,
+    );
 
   const workflows = new Map<string, WorkflowDef>();
   for (const d of defs) {
@@ -77,7 +123,9 @@ export function loadWorkflow(source: string, lib: Library): Program {
         continue;
       }
       if (!n.chain.some((l) => l.index.has(n.target))) {
-        const where = ctx.names.has(n.target) ? 'is not reachable from here (next cannot jump into nested steps or out of a for loop)' : 'does not exist';
+        const where = ctx.names.has(n.target)
+          ? 'is not reachable from here (next cannot jump into nested steps or out of a for loop)'
+          : 'does not exist';
         fail(`next target "${n.target}" ${where} in workflow "${d.name}"`, n.line);
       }
     }
@@ -93,8 +141,7 @@ function parseParams(wf: string, node: LNode | undefined, lib: Library): ParamDe
     if (p.kind === 'scalar' && typeof p.value === 'string') return { name: p.value, required: true };
     if (p.kind === 'map' && p.entries.length === 1) {
       const e = p.entries[0] as { key: string; value: LNode; line: number };
-      const value = compileValue(e.value, lib)(new Scope(undefined, {}));
-      return { name: e.key, required: false, defaultValue: value };
+      return { name: e.key, required: false, defaultValue: compileValue(e.value, lib) };
     }
     return fail(`bad parameter in "${wf}": use a name or {name: default}`, p.line);
   });
@@ -128,9 +175,15 @@ function compileSteps(node: LNode & { kind: 'seq' }, ctx: Ctx, outer: StepList[]
   const list: StepList = { steps: [], index: new Map() };
   const chain = [list, ...outer];
   for (const item of node.items) {
-    if (item.kind !== 'map' || item.entries.length !== 1) fail('each step is a map with exactly one key, the step name', item.line);
-    const { key: name, value, line } = (item as LNode & { kind: 'map' }).entries[0] as { key: string; value: LNode; line: number };
-    if (['end', 'break', 'continue'].includes(name)) fail(`"${name}" is reserved and cannot name a step`, line);
+    if (item.kind !== 'map' || item.entries.length !== 1)
+      fail('each step is a map with exactly one key, the step name', item.line);
+    const {
+      key: name,
+      value,
+      line,
+    } = (item as LNode & { kind: 'map' }).entries[0] as { key: string; value: LNode; line: number };
+    if (['end', 'break', 'continue'].includes(name))
+      fail(`"${name}" is reserved and cannot name a step`, line);
     const prev = ctx.names.get(name);
     if (prev !== undefined) fail(`duplicate step name "${name}" (first defined on line ${prev})`, line);
     ctx.names.set(name, line);
@@ -142,15 +195,25 @@ function compileSteps(node: LNode & { kind: 'seq' }, ctx: Ctx, outer: StepList[]
   return list;
 }
 
-function compileStep(name: string, node: LNode & { kind: 'map' }, ctx: Ctx, chain: StepList[], inFor: boolean): Step {
+function compileStep(
+  name: string,
+  node: LNode & { kind: 'map' },
+  ctx: Ctx,
+  chain: StepList[],
+  inFor: boolean,
+): Step {
   const kinds = node.entries.filter((e) => (STEP_KINDS as readonly string[]).includes(e.key));
-  if (kinds.length > 1) fail(`step "${name}" mixes ${kinds.map((k) => k.key).join(' and ')}; use one per step`, node.line);
+  if (kinds.length > 1)
+    fail(`step "${name}" mixes ${kinds.map((k) => k.key).join(' and ')}; use one per step`, node.line);
   const kind = kinds[0]?.key;
   for (const e of node.entries) {
     if (e.key === kind) continue;
-    const allowed = kind ? ALLOWED_WITH[kind] ?? [] : ['next'];
+    const allowed = kind ? (ALLOWED_WITH[kind] ?? []) : ['next'];
     if (!allowed.includes(e.key)) {
-      fail(`unsupported field "${e.key}" in step "${name}"${kind ? ` (a ${kind} step allows: ${allowed.join(', ') || 'nothing else'})` : ''}`, e.line);
+      fail(
+        `unsupported field "${e.key}" in step "${name}"${kind ? ` (a ${kind} step allows: ${allowed.join(', ') || 'nothing else'})` : ''}`,
+        e.line,
+      );
     }
   }
   const nextNode = entry(node, 'next');
@@ -159,7 +222,11 @@ function compileStep(name: string, node: LNode & { kind: 'map' }, ctx: Ctx, chai
     step.next = scalarString(nextNode, 'next');
     ctx.nexts.push({ target: step.next, line: nextNode.line, chain, inFor });
   }
-  if (!kind && !nextNode) fail(`step "${name}" does nothing: expected one of ${STEP_KINDS.filter((k) => k !== 'parallel').join(', ')}`, node.line);
+  if (!kind && !nextNode)
+    fail(
+      `step "${name}" does nothing: expected one of ${STEP_KINDS.filter((k) => k !== 'parallel').join(', ')}`,
+      node.line,
+    );
   if (kind) step.body = compileBody(kind, node, ctx, chain, inFor, name);
   return step;
 }
@@ -169,20 +236,32 @@ function scalarString(n: LNode, what: string): string {
   return n.value;
 }
 
-function compileBody(kind: string, node: LNode & { kind: 'map' }, ctx: Ctx, chain: StepList[], inFor: boolean, name: string): StepBody {
+function compileBody(
+  kind: string,
+  node: LNode & { kind: 'map' },
+  ctx: Ctx,
+  chain: StepList[],
+  inFor: boolean,
+  name: string,
+): StepBody {
   const v = entry(node, kind) as LNode;
   const keyLine = node.entries.find((e) => e.key === kind)?.line ?? v.line;
   switch (kind) {
     case 'parallel':
-      return fail(`parallel steps are not supported by the local runtime (step "${name}"); run the branches sequentially or use a for loop`, keyLine);
+      return fail(
+        `parallel steps are not supported by the local runtime (step "${name}"); run the branches sequentially or use a for loop`,
+        keyLine,
+      );
     case 'assign': {
       if (v.kind !== 'seq') fail('assign takes a list of {name: value}', v.line);
       const items = (v as LNode & { kind: 'seq' }).items;
-      if (items.length > MAX_ASSIGNMENTS) fail(`assign has ${items.length} assignments; the limit is ${MAX_ASSIGNMENTS} per step`, v.line);
+      if (items.length > MAX_ASSIGNMENTS)
+        fail(`assign has ${items.length} assignments; the limit is ${MAX_ASSIGNMENTS} per step`, v.line);
       return {
         k: 'assign',
         items: items.map((it) => {
-          if (it.kind !== 'map' || it.entries.length !== 1) fail('each assignment is a single {name: value}', it.line);
+          if (it.kind !== 'map' || it.entries.length !== 1)
+            fail('each assignment is a single {name: value}', it.line);
           const e = (it as LNode & { kind: 'map' }).entries[0] as { key: string; value: LNode; line: number };
           return { target: parseTarget(e.key, e.line, ctx.lib), value: compileValue(e.value, ctx.lib) };
         }),
@@ -193,7 +272,8 @@ function compileBody(kind: string, node: LNode & { kind: 'map' }, ctx: Ctx, chai
     case 'switch': {
       if (v.kind !== 'seq') fail('switch takes a list of conditions', v.line);
       const items = (v as LNode & { kind: 'seq' }).items;
-      if (items.length > MAX_SWITCH_CONDITIONS) fail(`switch has ${items.length} conditions; the limit is ${MAX_SWITCH_CONDITIONS}`, v.line);
+      if (items.length > MAX_SWITCH_CONDITIONS)
+        fail(`switch has ${items.length} conditions; the limit is ${MAX_SWITCH_CONDITIONS}`, v.line);
       return { k: 'switch', cases: items.map((c) => compileCase(c, ctx, chain, inFor)) };
     }
     case 'for':
@@ -225,7 +305,8 @@ function parseTarget(key: string, line: number, lib: Library): AssignTarget {
       cur = cur.obj;
     } else break;
   }
-  if (cur.k !== 'var') return fail(`cannot assign to "${key}": expected a variable, map key or list index`, line);
+  if (cur.k !== 'var')
+    return fail(`cannot assign to "${key}": expected a variable, map key or list index`, line);
   return { root: cur.name, path };
 }
 
@@ -233,28 +314,45 @@ function compileCall(fn: string, node: LNode & { kind: 'map' }, ctx: Ctx, line: 
   const argsNode = entry(node, 'args');
   const resultNode = entry(node, 'result');
   const result = resultNode ? scalarString(resultNode, 'result') : undefined;
-  if (argsNode && argsNode.kind !== 'map') fail(`args of call ${fn} must be a map of named arguments`, argsNode.line);
+  if (argsNode && argsNode.kind !== 'map')
+    fail(`args of call ${fn} must be a map of named arguments`, argsNode.line);
   const argEntries = argsNode ? (argsNode as LNode & { kind: 'map' }).entries : [];
   const named = new Map<string, Evaluator>(argEntries.map((e) => [e.key, compileValue(e.value, ctx.lib)]));
   const sub = ctx.subs.get(fn);
   if (sub) {
     if (fn === 'main') fail('main cannot be called as a subworkflow', line);
     for (const e of argEntries) {
-      if (!sub.some((p) => p.name === e.key)) fail(`subworkflow ${fn} has no parameter "${e.key}" (params: ${sub.map((p) => p.name).join(', ') || 'none'})`, e.line);
+      if (!sub.some((p) => p.name === e.key))
+        fail(
+          `subworkflow ${fn} has no parameter "${e.key}" (params: ${sub.map((p) => p.name).join(', ') || 'none'})`,
+          e.line,
+        );
     }
-    for (const p of sub) if (p.required && !named.has(p.name)) fail(`call ${fn}: missing required argument "${p.name}"`, line);
+    for (const p of sub)
+      if (p.required && !named.has(p.name)) fail(`call ${fn}: missing required argument "${p.name}"`, line);
     return { k: 'call', fn, kind: 'sub', args: [], named, result };
   }
   const builtin = ctx.lib.functions.get(fn);
-  if (!builtin) return fail(`unknown function or subworkflow "${fn}" in call step (the local runtime binds the standard library, http.*, sys.* and the connectors it knows)`, line);
+  if (!builtin)
+    return fail(
+      `unknown function or subworkflow "${fn}" in call step (the local runtime binds the standard library, http.*, sys.* and the connectors it knows)`,
+      line,
+    );
   for (const e of argEntries) {
-    if (!builtin.params.includes(e.key)) fail(`${fn} has no argument "${e.key}" (arguments: ${builtin.params.join(', ') || 'none'})`, e.line);
+    if (!builtin.params.includes(e.key))
+      fail(`${fn} has no argument "${e.key}" (arguments: ${builtin.params.join(', ') || 'none'})`, e.line);
   }
   const args = builtin.params.map((p) => named.get(p));
   let last = args.length;
   while (last > 0 && args[last - 1] === undefined) last--;
   if (last < builtin.min || args.slice(0, builtin.min).some((x) => x === undefined)) {
-    fail(`call ${fn}: missing required argument(s) ${builtin.params.slice(0, builtin.min).filter((p) => !named.has(p)).join(', ')}`, line);
+    fail(
+      `call ${fn}: missing required argument(s) ${builtin.params
+        .slice(0, builtin.min)
+        .filter((p) => !named.has(p))
+        .join(', ')}`,
+      line,
+    );
   }
   return { k: 'call', fn, kind: 'builtin', args: args.slice(0, last), named, result };
 }
@@ -264,12 +362,16 @@ function compileCase(c: LNode, ctx: Ctx, chain: StepList[], inFor: boolean): Swi
   const condNode = entry(c, 'condition');
   if (!condNode) fail('switch entry without "condition"', c.line);
   const sc: SwitchCase = { line: c.line, condition: compileValue(condNode as LNode, ctx.lib) };
-  const kinds = c.entries.filter((e) => e.key !== 'condition' && e.key !== 'next' && e.key !== 'args' && e.key !== 'result');
+  const kinds = c.entries.filter(
+    (e) => e.key !== 'condition' && e.key !== 'next' && e.key !== 'args' && e.key !== 'result',
+  );
   for (const e of kinds) {
-    if (!['steps', 'assign', 'call', 'return', 'raise'].includes(e.key)) fail(`unsupported field "${e.key}" in switch condition`, e.line);
+    if (!['steps', 'assign', 'call', 'return', 'raise'].includes(e.key))
+      fail(`unsupported field "${e.key}" in switch condition`, e.line);
   }
   if (kinds.length > 1) fail(`switch condition mixes ${kinds.map((k) => k.key).join(' and ')}`, c.line);
-  if (kinds[0]) sc.body = compileBody(kinds[0].key, c, ctx, chain, inFor, `switch condition on line ${c.line}`);
+  if (kinds[0])
+    sc.body = compileBody(kinds[0].key, c, ctx, chain, inFor, `switch condition on line ${c.line}`);
   const nextNode = entry(c, 'next');
   if (nextNode) {
     sc.next = scalarString(nextNode, 'next');
@@ -282,7 +384,8 @@ function compileCase(c: LNode, ctx: Ctx, chain: StepList[], inFor: boolean): Swi
 function compileFor(v: LNode, ctx: Ctx, keyLine: number): StepBody {
   if (v.kind !== 'map') return fail('for takes a map with value, in or range, and steps', v.line);
   for (const e of v.entries) {
-    if (!['value', 'index', 'in', 'range', 'steps'].includes(e.key)) fail(`unsupported field "${e.key}" in for`, e.line);
+    if (!['value', 'index', 'in', 'range', 'steps'].includes(e.key))
+      fail(`unsupported field "${e.key}" in for`, e.line);
   }
   const inNode = entry(v, 'in');
   const rangeNode = entry(v, 'range');
@@ -295,7 +398,8 @@ function compileFor(v: LNode, ctx: Ctx, keyLine: number): StepBody {
   if (rangeNode && indexNode) fail('"index" is not allowed with range; use value', indexNode.line);
   let range: [Evaluator, Evaluator] | undefined;
   if (rangeNode) {
-    if (rangeNode.kind !== 'seq' || rangeNode.items.length !== 2) fail('range takes a list of two numbers [start, end]', rangeNode.line);
+    if (rangeNode.kind !== 'seq' || rangeNode.items.length !== 2)
+      fail('range takes a list of two numbers [start, end]', rangeNode.line);
     const [a, b] = (rangeNode as LNode & { kind: 'seq' }).items as [LNode, LNode];
     range = [compileValue(a, ctx.lib), compileValue(b, ctx.lib)];
   }
@@ -309,14 +413,21 @@ function compileFor(v: LNode, ctx: Ctx, keyLine: number): StepBody {
   };
 }
 
-function compileTry(node: LNode & { kind: 'map' }, ctx: Ctx, chain: StepList[], inFor: boolean, name: string): StepBody {
+function compileTry(
+  node: LNode & { kind: 'map' },
+  ctx: Ctx,
+  chain: StepList[],
+  inFor: boolean,
+  name: string,
+): StepBody {
   const t = entry(node, 'try') as LNode;
   if (t.kind !== 'map') return fail(`try in step "${name}" takes steps or a single call`, t.line);
   const kinds = t.entries.filter((e) => (STEP_KINDS as readonly string[]).includes(e.key));
   if (kinds.length !== 1) fail(`try in step "${name}" needs exactly one of steps, call, assign, …`, t.line);
   const kind = (kinds[0] as { key: string }).key;
   for (const e of t.entries) {
-    if (e.key !== kind && !(ALLOWED_WITH[kind] ?? []).includes(e.key)) fail(`unsupported field "${e.key}" in try`, e.line);
+    if (e.key !== kind && !(ALLOWED_WITH[kind] ?? []).includes(e.key))
+      fail(`unsupported field "${e.key}" in try`, e.line);
   }
   const body = compileBody(kind, t, ctx, chain, inFor, name);
   const out: StepBody & { k: 'try' } = { k: 'try', body };
@@ -326,18 +437,22 @@ function compileTry(node: LNode & { kind: 'map' }, ctx: Ctx, chain: StepList[], 
   if (exceptNode) {
     if (exceptNode.kind !== 'map') fail('except takes {as: name, steps: [...]}', exceptNode.line);
     const ex = exceptNode as LNode & { kind: 'map' };
-    for (const e of ex.entries) if (e.key !== 'as' && e.key !== 'steps') fail(`unsupported field "${e.key}" in except`, e.line);
+    for (const e of ex.entries)
+      if (e.key !== 'as' && e.key !== 'steps') fail(`unsupported field "${e.key}" in except`, e.line);
     const steps = entry(ex, 'steps');
     if (!steps || steps.kind !== 'seq') fail('except needs a "steps" list', ex.line);
     const asNode = entry(ex, 'as');
-    out.except = { as: asNode ? scalarString(asNode, 'except as') : undefined, steps: compileSteps(steps as LNode & { kind: 'seq' }, ctx, chain, inFor) };
+    out.except = {
+      as: asNode ? scalarString(asNode, 'except as') : undefined,
+      steps: compileSteps(steps as LNode & { kind: 'seq' }, ctx, chain, inFor),
+    };
   }
   if (!out.retry && !out.except) fail(`try in step "${name}" needs retry or except`, node.line);
   return out;
 }
 
 function compileRetry(n: LNode, ctx: Ctx): RetrySpec {
-  const evalConst = (node: LNode): WfValue => compileValue(node, ctx.lib)(new Scope(undefined, {}));
+  const evalConst = (node: LNode): WfValue => compileValue(node, ctx.lib)(new Scope(undefined, LOAD_CONTEXT));
   let policy: WfMap;
   let predNode: LNode | undefined;
   if (n.kind === 'scalar') {
@@ -352,7 +467,8 @@ function compileRetry(n: LNode, ctx: Ctx): RetrySpec {
     policy = clone(v) as WfMap;
   } else if (n.kind === 'map') {
     for (const e of n.entries) {
-      if (!['predicate', 'max_retries', 'backoff'].includes(e.key)) fail(`unsupported field "${e.key}" in retry`, e.line);
+      if (!['predicate', 'max_retries', 'backoff'].includes(e.key))
+        fail(`unsupported field "${e.key}" in retry`, e.line);
     }
     predNode = entry(n, 'predicate');
     policy = {};
@@ -360,9 +476,13 @@ function compileRetry(n: LNode, ctx: Ctx): RetrySpec {
 
   let predicate: RetrySpec['predicate'];
   if (predNode) {
-    const body = predNode.kind === 'scalar' && typeof predNode.value === 'string' ? expressionBody(predNode.value) : undefined;
+    const body =
+      predNode.kind === 'scalar' && typeof predNode.value === 'string'
+        ? expressionBody(predNode.value)
+        : undefined;
     const pname = body?.trim();
-    if (!pname || !/^[A-Za-z_][\w.]*$/.test(pname)) return fail('retry predicate must be ${name} of a subworkflow or a built-in predicate', predNode.line);
+    if (!pname || !/^[A-Za-z_][\w.]*$/.test(pname))
+      return fail('retry predicate must be ${name} of a subworkflow or a built-in predicate', predNode.line);
     if (ctx.subs.has(pname)) predicate = { kind: 'sub', name: pname };
     else if (ctx.lib.functions.has(pname)) predicate = { kind: 'builtin', name: pname };
     else return fail(`unknown retry predicate "${pname}"`, predNode.line);
@@ -376,14 +496,21 @@ function compileRetry(n: LNode, ctx: Ctx): RetrySpec {
     return () => v;
   };
   const backoffNode = n.kind === 'map' ? entry(n, 'backoff') : undefined;
-  const bo = (k: string): LNode | undefined => (backoffNode && backoffNode.kind === 'map' ? entry(backoffNode, k) : undefined);
+  const bo = (k: string): LNode | undefined =>
+    backoffNode && backoffNode.kind === 'map' ? entry(backoffNode, k) : undefined;
   const defaults = (isMap(policy.backoff ?? null) ? policy.backoff : {}) as WfMap;
   if (n.kind === 'map' && !entry(n, 'max_retries')) fail('retry needs max_retries', n.line);
   return {
     predicate,
     maxRetries: pick('max_retries', 0n, n.kind === 'map' ? entry(n, 'max_retries') : undefined),
-    initialDelay: bo('initial_delay') ? compileValue(bo('initial_delay') as LNode, ctx.lib) : () => defaults.initial_delay ?? 1n,
-    maxDelay: bo('max_delay') ? compileValue(bo('max_delay') as LNode, ctx.lib) : () => defaults.max_delay ?? 60n,
-    multiplier: bo('multiplier') ? compileValue(bo('multiplier') as LNode, ctx.lib) : () => defaults.multiplier ?? 1.25,
+    initialDelay: bo('initial_delay')
+      ? compileValue(bo('initial_delay') as LNode, ctx.lib)
+      : () => defaults.initial_delay ?? 1n,
+    maxDelay: bo('max_delay')
+      ? compileValue(bo('max_delay') as LNode, ctx.lib)
+      : () => defaults.max_delay ?? 60n,
+    multiplier: bo('multiplier')
+      ? compileValue(bo('multiplier') as LNode, ctx.lib)
+      : () => defaults.multiplier ?? 1.25,
   };
 }

@@ -8,8 +8,8 @@ export interface Program {
 
 export interface ParamDef {
   name: string;
-  /** Evaluated default when the caller leaves the parameter out. */
-  defaultValue?: WfValue;
+  /** Evaluated in the callee's scope when the caller leaves the parameter out. */
+  defaultValue?: Evaluator;
   required: boolean;
 }
 
@@ -56,9 +56,23 @@ export interface SwitchCase {
 
 export type StepBody =
   | { k: 'assign'; items: { target: AssignTarget; value: Evaluator }[] }
-  | { k: 'call'; fn: string; kind: 'builtin' | 'sub'; args: (Evaluator | undefined)[]; named: Map<string, Evaluator>; result?: string }
+  | {
+      k: 'call';
+      fn: string;
+      kind: 'builtin' | 'sub';
+      args: (Evaluator | undefined)[];
+      named: Map<string, Evaluator>;
+      result?: string;
+    }
   | { k: 'switch'; cases: SwitchCase[] }
-  | { k: 'for'; value?: string; index?: string; inList?: Evaluator; range?: [Evaluator, Evaluator]; steps: StepList }
+  | {
+      k: 'for';
+      value?: string;
+      index?: string;
+      inList?: Evaluator;
+      range?: [Evaluator, Evaluator];
+      steps: StepList;
+    }
   | { k: 'raise'; value: Evaluator }
   | { k: 'return'; value: Evaluator }
   | { k: 'try'; body: StepBody; retry?: RetrySpec; except?: { as?: string; steps: StepList } }

@@ -1,4 +1,13 @@
-import { Alias, type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YNode } from 'yaml';
+import {
+  Alias,
+  type Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Node as YNode,
+} from 'yaml';
 import { WorkflowLoadError } from './errors.ts';
 
 /** A YAML node with the line it starts on, so load errors can point at the source. */
@@ -25,7 +34,12 @@ export function parseYamlTree(source: string): LNode {
       const entries = n.items.map((pair) => {
         const k = pair.key as YNode | null;
         const keyValue = isScalar(k) ? k.value : k;
-        if (typeof keyValue !== 'string' && typeof keyValue !== 'bigint' && typeof keyValue !== 'number' && typeof keyValue !== 'boolean') {
+        if (
+          typeof keyValue !== 'string' &&
+          typeof keyValue !== 'bigint' &&
+          typeof keyValue !== 'number' &&
+          typeof keyValue !== 'boolean'
+        ) {
           throw new WorkflowLoadError('map keys must be plain strings', lineOf(k));
         }
         const keyLine = lineOf(k) || fallbackLine;
@@ -34,7 +48,11 @@ export function parseYamlTree(source: string): LNode {
       return { kind: 'map', line: lineOf(n) || fallbackLine, entries };
     }
     if (isSeq(n)) {
-      return { kind: 'seq', line: lineOf(n) || fallbackLine, items: n.items.map((i) => walk(i, lineOf(n) || fallbackLine)) };
+      return {
+        kind: 'seq',
+        line: lineOf(n) || fallbackLine,
+        items: n.items.map((i) => walk(i, lineOf(n) || fallbackLine)),
+      };
     }
     if (isScalar(n)) return { kind: 'scalar', line: lineOf(n) || fallbackLine, value: n.value };
     if (n === null || n === undefined) return { kind: 'scalar', line: fallbackLine, value: null };

@@ -19,8 +19,21 @@ import type { Database } from '../../shared/db/pool.ts';
 import { TEST_BACKENDS } from '../../shared/db/testing.ts';
 import { FileObjectStore } from '../../shared/storage/index.ts';
 import { createStore, type Run, type TrackingStore } from '../../shared/store/index.ts';
-import { localBindings, LocalServingBackend, LocalTrainingBackend, type ServingFaults, type TrainingFaults } from '../connectors/index.ts';
-import { type LoadedWorkflow, type LogEntry, loadWorkflowSource, VirtualClock, WorkflowError, toJs } from '../runtime/index.ts';
+import {
+  LocalServingBackend,
+  LocalTrainingBackend,
+  localBindings,
+  type ServingFaults,
+  type TrainingFaults,
+} from '../connectors/index.ts';
+import {
+  type LoadedWorkflow,
+  type LogEntry,
+  loadWorkflowSource,
+  toJs,
+  VirtualClock,
+  WorkflowError,
+} from '../runtime/index.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 export const PYTHON = process.env.DROPTUNE_PYTHON ?? join(REPO, '.venv/bin/python');
@@ -36,7 +49,10 @@ export function trainingFixtures(): { baseModel: string; csv: string } {
     mkdirSync(dir, { recursive: true });
     execFileSync(
       PYTHON,
-      ['-c', `from pathlib import Path\nfrom droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv\nbuild_tiny_bert(Path(${JSON.stringify(baseModel)}))\nwrite_synthetic_csv(Path(${JSON.stringify(csv)}), rows_per_label=20)`],
+      [
+        '-c',
+        `from pathlib import Path\nfrom droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv\nbuild_tiny_bert(Path(${JSON.stringify(baseModel)}))\nwrite_synthetic_csv(Path(${JSON.stringify(csv)}), rows_per_label=20)`,
+      ],
       { cwd: join(REPO, 'training-image'), stdio: ['ignore', 'ignore', 'pipe'] },
     );
   }
@@ -93,7 +109,12 @@ export class PipelineHarness {
       msPerSecond: MS_PER_SECOND,
       faults: options.trainingFaults,
     });
-    this.serving = new LocalServingBackend({ home: this.home, cwd: REPO, readyTimeoutMs: 90_000, faults: options.servingFaults });
+    this.serving = new LocalServingBackend({
+      home: this.home,
+      cwd: REPO,
+      readyTimeoutMs: 90_000,
+      faults: options.servingFaults,
+    });
     this.env = {
       DROPTUNE_API_URL: this.apiUrl,
       MODELS_BUCKET: 'models',
@@ -115,7 +136,10 @@ export class PipelineHarness {
       ...options.env,
     };
     const source = readFileSync(join(REPO, 'workflows/pipeline.yaml'), 'utf8');
-    this.workflow = loadWorkflowSource(source, localBindings({ training: this.training, serving: this.serving, store: this.objects }));
+    this.workflow = loadWorkflowSource(
+      source,
+      localBindings({ training: this.training, serving: this.serving, store: this.objects }),
+    );
   }
 
   /** Starts the real control API on a loopback port. */
@@ -192,13 +216,25 @@ export class PipelineHarness {
     const run = await this.store.runs.create({
       modelName,
       datasetUri,
-      params: { baseModel: this.fixtures.baseModel, epochs: 2, batchSize: 16, learningRate: 0.003, maxLength: 32, earlyStoppingPatience: 0, quantize: false, ...params },
+      params: {
+        baseModel: this.fixtures.baseModel,
+        epochs: 2,
+        batchSize: 16,
+        learningRate: 0.003,
+        maxLength: 32,
+        earlyStoppingPatience: 0,
+        quantize: false,
+        ...params,
+      },
     });
     return this.store.runs.transition(run.runId, 'validating');
   }
 
   /** Executes pipeline.yaml for a run, as Cloud Workflows would with the function's arguments. */
-  async execute(run: Run, options: { executionId?: string; env?: Record<string, string> } = {}): Promise<Outcome> {
+  async execute(
+    run: Run,
+    options: { executionId?: string; env?: Record<string, string> } = {},
+  ): Promise<Outcome> {
     const executionId = options.executionId ?? `exec-${++this.executions}`;
     try {
       const result = await this.workflow.execute(
@@ -213,7 +249,8 @@ export class PipelineHarness {
       );
       return { result: result as Record<string, unknown> };
     } catch (err) {
-      if (err instanceof WorkflowError) return { error: toJs(err.value) as { tags?: string[]; message: string } };
+      if (err instanceof WorkflowError)
+        return { error: toJs(err.value) as { tags?: string[]; message: string } };
       throw err;
     }
   }

@@ -1,8 +1,9 @@
+import type { ExecContext } from '../context.ts';
 import { WorkflowLoadError } from '../errors.ts';
 import type { Scope } from '../scope.ts';
-import { type WfMap, type WfValue, clone } from '../values.ts';
+import { clone, type WfMap, type WfValue } from '../values.ts';
 import { asBool, binary, getIndex, getKey, negate } from './ops.ts';
-import { type Expr, dottedName, parseExpression } from './parse.ts';
+import { dottedName, type Expr, parseExpression } from './parse.ts';
 
 /** A standard-library function. `params` name the arguments a `call` step may pass by name. */
 export interface BuiltinFn {
@@ -11,7 +12,7 @@ export interface BuiltinFn {
   min: number;
   /** Blocking calls (HTTP, sleep, connectors) are only allowed in `call` steps, as in the cloud. */
   blocking?: boolean;
-  fn: (args: WfValue[], scope: Scope<any>) => WfValue | Promise<WfValue>;
+  fn: (args: WfValue[], scope: Scope<ExecContext>) => WfValue | Promise<WfValue>;
 }
 
 export interface Library {
@@ -20,7 +21,7 @@ export interface Library {
   constants: ReadonlyMap<string, WfValue>;
 }
 
-export type Evaluator = (scope: Scope<any>) => WfValue;
+export type Evaluator = (scope: Scope<ExecContext>) => WfValue;
 
 /** Compiles one `${...}` body once, at load time, into a closure; unknown functions fail here. */
 export function compileExpression(src: string, lib: Library, line?: number): Evaluator {
@@ -77,7 +78,11 @@ export function compileAst(e: Expr, lib: Library, src: string, line: number | un
       }
       const args = e.args.map(sub);
       const fn = f.fn;
-      return (s) => fn(args.map((a) => a(s)), s) as WfValue;
+      return (s) =>
+        fn(
+          args.map((a) => a(s)),
+          s,
+        ) as WfValue;
     }
     case 'unary': {
       const x = sub(e.e);
@@ -114,4 +119,3 @@ export function expressionBody(v: string): string | undefined {
   if (t.startsWith('${') && t.endsWith('}')) return t.slice(2, -1);
   return undefined;
 }
-

@@ -1,5 +1,5 @@
 import { wfError } from '../errors.ts';
-import { type WfMap, type WfValue, describe, inInt64, isMap, typeName, wfEquals } from '../values.ts';
+import { describe, inInt64, isMap, typeName, type WfMap, type WfValue, wfEquals } from '../values.ts';
 
 function checkInt(v: bigint): bigint {
   if (!inInt64(v)) throw wfError('ValueError', 'integer overflow: result does not fit in 64 bits');
@@ -39,7 +39,7 @@ export function binary(op: string, a: WfValue, b: WfValue): WfValue {
       if (Number(b) === 0) throw wfError('ZeroDivisionError', 'integer division by zero');
       if (typeof a === 'bigint' && typeof b === 'bigint') {
         const q = a / b;
-        return (a % b !== 0n && a < 0n !== b < 0n) ? q - 1n : q;
+        return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
       }
       return Math.floor(Number(a) / Number(b));
     case '%':
@@ -65,7 +65,8 @@ export function binary(op: string, a: WfValue, b: WfValue): WfValue {
     case 'in':
       if (Array.isArray(b)) return b.some((x) => wfEquals(x, a));
       if (isMap(b)) {
-        if (typeof a !== 'string') throw wfError('TypeError', `map keys are strings; cannot test ${typeName(a)} in map`);
+        if (typeof a !== 'string')
+          throw wfError('TypeError', `map keys are strings; cannot test ${typeName(a)} in map`);
         return Object.hasOwn(b, a);
       }
       throw wfError('TypeError', `"in" needs a list or a map on the right, got ${typeName(b)}`);
@@ -95,7 +96,8 @@ export function negate(v: WfValue): WfValue {
 }
 
 export function asBool(v: WfValue, what: string): boolean {
-  if (typeof v !== 'boolean') throw wfError('TypeError', `${what} must be a boolean, got ${typeName(v)} ${describe(v)}`);
+  if (typeof v !== 'boolean')
+    throw wfError('TypeError', `${what} must be a boolean, got ${typeName(v)} ${describe(v)}`);
   return v;
 }
 
@@ -110,7 +112,8 @@ export function getKey(obj: WfValue, key: string): WfValue {
 /** `obj[idx]`: lists by integer index (IndexError out of range), maps by string key. */
 export function getIndex(obj: WfValue, idx: WfValue): WfValue {
   if (Array.isArray(obj)) {
-    if (typeof idx !== 'bigint') throw wfError('TypeError', `list indices must be integers, got ${typeName(idx)}`);
+    if (typeof idx !== 'bigint')
+      throw wfError('TypeError', `list indices must be integers, got ${typeName(idx)}`);
     if (idx < 0n || idx >= BigInt(obj.length)) {
       throw wfError('IndexError', `list index ${idx} out of range (length ${obj.length})`);
     }

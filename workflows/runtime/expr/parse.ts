@@ -13,11 +13,48 @@ export type Expr =
   | { k: 'list'; items: Expr[] }
   | { k: 'map'; entries: [string, Expr][] };
 
-export type BinOp = '+' | '-' | '*' | '/' | '//' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'and' | 'or';
+export type BinOp =
+  | '+'
+  | '-'
+  | '*'
+  | '/'
+  | '//'
+  | '%'
+  | '=='
+  | '!='
+  | '<'
+  | '<='
+  | '>'
+  | '>='
+  | 'in'
+  | 'and'
+  | 'or';
 
 type Tok = { t: 'num' | 'str' | 'id' | 'op' | 'eof'; v: string; pos: number };
 
-const OPS = ['//', '==', '!=', '<=', '>=', '+', '-', '*', '/', '%', '<', '>', '(', ')', '[', ']', '{', '}', ',', '.', ':'];
+const OPS = [
+  '//',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '<',
+  '>',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '.',
+  ':',
+];
 
 function lex(src: string, line: number | undefined): Tok[] {
   const out: Tok[] = [];
@@ -49,7 +86,15 @@ function lex(src: string, line: number | undefined): Tok[] {
       while (j < src.length && src[j] !== c) {
         if (src[j] === '\\') {
           const n = src[j + 1];
-          const esc: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'", '/': '/' };
+          const esc: Record<string, string> = {
+            n: '\n',
+            t: '\t',
+            r: '\r',
+            '\\': '\\',
+            '"': '"',
+            "'": "'",
+            '/': '/',
+          };
           if (n === undefined || !(n in esc)) fail(`unknown escape \\${n ?? ''}`);
           s += esc[n as string];
           j += 2;
@@ -96,7 +141,8 @@ export function parseExpression(src: string, line?: number): Expr {
   const isOp = (v: string): boolean => peek().t === 'op' && peek().v === v;
   const isKw = (v: string): boolean => peek().t === 'id' && peek().v === v;
   const expect = (v: string): void => {
-    if (!isOp(v)) fail(`expected "${v}" but found ${peek().t === 'eof' ? 'end of expression' : `"${peek().v}"`}`);
+    if (!isOp(v))
+      fail(`expected "${v}" but found ${peek().t === 'eof' ? 'end of expression' : `"${peek().v}"`}`);
     p++;
   };
 

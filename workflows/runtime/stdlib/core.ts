@@ -1,12 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import type { BuiltinFn } from '../expr/compile.ts';
 import { wfError } from '../errors.ts';
-import { type WfMap, type WfValue, clone, formatDouble, fromJs, isMap, toJsonText, typeName } from '../values.ts';
+import type { BuiltinFn } from '../expr/compile.ts';
+import {
+  clone,
+  formatDouble,
+  fromJs,
+  isMap,
+  toJsonText,
+  typeName,
+  type WfMap,
+  type WfValue,
+} from '../values.ts';
 import * as a from './args.ts';
 
 /** Core functions: conversions, `default`, `keys`, `len`, `map.*`, `list.*`, `json.*`, `math.*`, `base64.*`, `uuid`, `time`. */
 export const coreFunctions: Record<string, BuiltinFn> = {
-  default: { params: ['value', 'default_value'], min: 2, fn: ([v, d]) => (v === null ? (d as WfValue) : (v as WfValue)) },
+  default: {
+    params: ['value', 'default_value'],
+    min: 2,
+    fn: ([v, d]) => (v === null ? (d as WfValue) : (v as WfValue)),
+  },
   keys: { params: ['map'], min: 1, fn: ([m]) => Object.keys(a.map('keys', 'map', m as WfValue)) },
   len: {
     params: ['value'],
@@ -30,7 +43,8 @@ export const coreFunctions: Record<string, BuiltinFn> = {
         return BigInt(Math.trunc(v));
       }
       if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) return BigInt(v.trim());
-      if (typeof v === 'string') throw wfError('ValueError', `int(): cannot parse ${JSON.stringify(v)} as an integer`);
+      if (typeof v === 'string')
+        throw wfError('ValueError', `int(): cannot parse ${JSON.stringify(v)} as an integer`);
       throw wfError('TypeError', `int(): cannot convert ${typeName(v as WfValue)} to an integer`);
     },
   },
@@ -40,7 +54,8 @@ export const coreFunctions: Record<string, BuiltinFn> = {
     fn: ([v]) => {
       if (typeof v === 'bigint' || typeof v === 'number') return Number(v);
       if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-      if (typeof v === 'string') throw wfError('ValueError', `double(): cannot parse ${JSON.stringify(v)} as a number`);
+      if (typeof v === 'string')
+        throw wfError('ValueError', `double(): cannot parse ${JSON.stringify(v)} as a number`);
       throw wfError('TypeError', `double(): cannot convert ${typeName(v as WfValue)} to a double`);
     },
   },
@@ -51,7 +66,10 @@ export const coreFunctions: Record<string, BuiltinFn> = {
       if (typeof v === 'string') return v;
       if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
       if (typeof v === 'number') return formatDouble(v);
-      throw wfError('TypeError', `string(): cannot convert ${typeName(v as WfValue)}; use json.encode_to_string for lists and maps`);
+      throw wfError(
+        'TypeError',
+        `string(): cannot convert ${typeName(v as WfValue)}; use json.encode_to_string for lists and maps`,
+      );
     },
   },
   bool: {
@@ -61,7 +79,10 @@ export const coreFunctions: Record<string, BuiltinFn> = {
       if (typeof v === 'boolean') return v;
       if (typeof v === 'string' && /^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
       if (typeof v === 'bigint') return v !== 0n;
-      throw wfError('TypeError', `bool(): cannot convert ${typeName(v as WfValue)} ${toJsonText(v as WfValue)}`);
+      throw wfError(
+        'TypeError',
+        `bool(): cannot convert ${typeName(v as WfValue)} ${toJsonText(v as WfValue)}`,
+      );
     },
   },
   'map.get': {
@@ -91,10 +112,21 @@ export const coreFunctions: Record<string, BuiltinFn> = {
   'map.merge': {
     params: ['first', 'second'],
     min: 2,
-    fn: ([x, y]) => ({ ...a.map('map.merge', 'first', x as WfValue), ...a.map('map.merge', 'second', y as WfValue) }),
+    fn: ([x, y]) => ({
+      ...a.map('map.merge', 'first', x as WfValue),
+      ...a.map('map.merge', 'second', y as WfValue),
+    }),
   },
-  'list.concat': { params: ['objs', 'val'], min: 2, fn: ([l, v]) => [...a.list('list.concat', 'objs', l as WfValue), v as WfValue] },
-  'list.prepend': { params: ['objs', 'val'], min: 2, fn: ([l, v]) => [v as WfValue, ...a.list('list.prepend', 'objs', l as WfValue)] },
+  'list.concat': {
+    params: ['objs', 'val'],
+    min: 2,
+    fn: ([l, v]) => [...a.list('list.concat', 'objs', l as WfValue), v as WfValue],
+  },
+  'list.prepend': {
+    params: ['objs', 'val'],
+    min: 2,
+    fn: ([l, v]) => [v as WfValue, ...a.list('list.prepend', 'objs', l as WfValue)],
+  },
   'json.encode': {
     params: ['data', 'indent'],
     min: 1,
@@ -113,19 +145,41 @@ export const coreFunctions: Record<string, BuiltinFn> = {
       }
     },
   },
-  'math.floor': { params: ['x'], min: 1, fn: ([x]) => BigInt(Math.floor(a.num('math.floor', 'x', x as WfValue))) },
+  'math.floor': {
+    params: ['x'],
+    min: 1,
+    fn: ([x]) => BigInt(Math.floor(a.num('math.floor', 'x', x as WfValue))),
+  },
   'math.abs': {
     params: ['x'],
     min: 1,
     fn: ([x]) => (typeof x === 'bigint' ? (x < 0n ? -x : x) : Math.abs(a.num('math.abs', 'x', x as WfValue))),
   },
-  'math.max': { params: ['x', 'y'], min: 2, fn: ([x, y]) => (a.num('math.max', 'x', x as WfValue) >= a.num('math.max', 'y', y as WfValue) ? (x as WfValue) : (y as WfValue)) },
-  'math.min': { params: ['x', 'y'], min: 2, fn: ([x, y]) => (a.num('math.min', 'x', x as WfValue) <= a.num('math.min', 'y', y as WfValue) ? (x as WfValue) : (y as WfValue)) },
+  'math.max': {
+    params: ['x', 'y'],
+    min: 2,
+    fn: ([x, y]) =>
+      a.num('math.max', 'x', x as WfValue) >= a.num('math.max', 'y', y as WfValue)
+        ? (x as WfValue)
+        : (y as WfValue),
+  },
+  'math.min': {
+    params: ['x', 'y'],
+    min: 2,
+    fn: ([x, y]) =>
+      a.num('math.min', 'x', x as WfValue) <= a.num('math.min', 'y', y as WfValue)
+        ? (x as WfValue)
+        : (y as WfValue),
+  },
   'base64.encode': {
     params: ['data', 'padding'],
     min: 1,
     fn: ([d]) => {
-      if (!(d instanceof Uint8Array)) throw wfError('TypeError', `base64.encode: argument data must be bytes, got ${typeName(d as WfValue)}`);
+      if (!(d instanceof Uint8Array))
+        throw wfError(
+          'TypeError',
+          `base64.encode: argument data must be bytes, got ${typeName(d as WfValue)}`,
+        );
       return Buffer.from(d).toString('base64');
     },
   },

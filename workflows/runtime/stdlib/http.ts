@@ -1,8 +1,8 @@
 import type { ExecContext } from '../context.ts';
-import type { BuiltinFn } from '../expr/compile.ts';
 import { wfError } from '../errors.ts';
+import type { BuiltinFn } from '../expr/compile.ts';
 import type { Scope } from '../scope.ts';
-import { type WfMap, type WfValue, fromJs, toJsonText, typeName } from '../values.ts';
+import { fromJs, toJsonText, typeName, type WfMap, type WfValue } from '../values.ts';
 import * as a from './args.ts';
 
 /** Default HTTP timeout of Workflows' http.* functions (seconds). */
@@ -73,22 +73,33 @@ export async function httpRequest(req: HttpRequest, ctx: ExecContext): Promise<W
     else if (req.body instanceof Uint8Array) body = req.body;
     else {
       body = toJsonText(req.body);
-      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+        headers['Content-Type'] = 'application/json';
     }
   }
-  const timeoutS = req.timeout === undefined || req.timeout === null ? DEFAULT_TIMEOUT_S : a.num(fn, 'timeout', req.timeout);
-  if (timeoutS <= 0 || timeoutS > 1800) throw wfError('ValueError', `${fn}: timeout must be between 0 and 1800 seconds`);
+  const timeoutS =
+    req.timeout === undefined || req.timeout === null ? DEFAULT_TIMEOUT_S : a.num(fn, 'timeout', req.timeout);
+  if (timeoutS <= 0 || timeoutS > 1800)
+    throw wfError('ValueError', `${fn}: timeout must be between 0 and 1800 seconds`);
   const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutS * 1000)]);
   let res: Response;
   try {
-    res = await fetch(url, { method: req.method.toUpperCase(), headers, body: body as BodyInit | undefined, signal });
+    res = await fetch(url, {
+      method: req.method.toUpperCase(),
+      headers,
+      body: body as BodyInit | undefined,
+      signal,
+    });
   } catch (err) {
     if (ctx.signal.aborted) throw wfError('SystemError', 'execution cancelled');
     const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
     if (e.name === 'TimeoutError' || e.name === 'AbortError') {
       throw wfError('TimeoutError', `${fn} ${url.origin}${url.pathname}: no response within ${timeoutS}s`);
     }
-    throw wfError('ConnectionError', `${fn} ${url.origin}${url.pathname}: ${e.cause?.code ?? e.cause?.message ?? e.message ?? 'connection failed'}`);
+    throw wfError(
+      'ConnectionError',
+      `${fn} ${url.origin}${url.pathname}: ${e.cause?.code ?? e.cause?.message ?? e.message ?? 'connection failed'}`,
+    );
   }
   const resHeaders: WfMap = {};
   res.headers.forEach((v, k) => {
@@ -98,7 +109,10 @@ export async function httpRequest(req: HttpRequest, ctx: ExecContext): Promise<W
   try {
     resBody = await parseBody(res);
   } catch {
-    throw wfError('ConnectionError', `${fn} ${url.origin}${url.pathname}: connection dropped while reading the body`);
+    throw wfError(
+      'ConnectionError',
+      `${fn} ${url.origin}${url.pathname}: connection dropped while reading the body`,
+    );
   }
   const code = BigInt(res.status);
   if (res.status >= 400) {
@@ -111,14 +125,23 @@ export async function httpRequest(req: HttpRequest, ctx: ExecContext): Promise<W
   return { code, headers: resHeaders, body: resBody };
 }
 
-const PARAMS = ['url', 'timeout', 'body', 'headers', 'query', 'auth', 'private_service_name', 'ca_certificate'];
+const PARAMS = [
+  'url',
+  'timeout',
+  'body',
+  'headers',
+  'query',
+  'auth',
+  'private_service_name',
+  'ca_certificate',
+];
 
 function verb(method: string): BuiltinFn {
   return {
     params: PARAMS,
     min: 1,
     blocking: true,
-    fn: ([url, timeout, body, headers, query, auth], s: Scope<any>) =>
+    fn: ([url, timeout, body, headers, query, auth], s: Scope<ExecContext>) =>
       httpRequest({ method, url: url as string, timeout, body, headers, query, auth }, s.rt as ExecContext),
   };
 }
@@ -134,10 +157,16 @@ export const httpFunctions: Record<string, BuiltinFn> = {
     params: ['method', ...PARAMS],
     min: 2,
     blocking: true,
-    fn: ([method, url, timeout, body, headers, query, auth], s: Scope<any>) => {
-      if (typeof method !== 'string') throw wfError('TypeError', `http.request: method must be a string, got ${typeName(method as WfValue)}`);
-      return httpRequest({ method, url: url as string, timeout, body, headers, query, auth }, s.rt as ExecContext);
+    fn: ([method, url, timeout, body, headers, query, auth], s: Scope<ExecContext>) => {
+      if (typeof method !== 'string')
+        throw wfError(
+          'TypeError',
+          `http.request: method must be a string, got ${typeName(method as WfValue)}`,
+        );
+      return httpRequest(
+        { method, url: url as string, timeout, body, headers, query, auth },
+        s.rt as ExecContext,
+      );
     },
   },
 };
-

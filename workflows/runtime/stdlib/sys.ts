@@ -1,11 +1,11 @@
-import type { BuiltinFn } from '../expr/compile.ts';
 import type { ExecContext } from '../context.ts';
 import { wfError } from '../errors.ts';
+import type { BuiltinFn } from '../expr/compile.ts';
 import type { Scope } from '../scope.ts';
-import { type WfMap, type WfValue, isMap, toJs } from '../values.ts';
+import { isMap, toJs, type WfMap, type WfValue } from '../values.ts';
 import * as a from './args.ts';
 
-const rt = (s: Scope<any>): ExecContext => s.rt as ExecContext;
+const rt = (s: Scope<ExecContext>): ExecContext => s.rt as ExecContext;
 
 function tagsOf(e: WfValue): string[] {
   if (!isMap(e) || !Array.isArray(e.tags)) return [];
@@ -30,7 +30,11 @@ const DEFAULT_BACKOFF: WfMap = { initial_delay: 1n, max_delay: 60n, multiplier: 
 
 /** Named policies usable as `retry: ${http.default_retry}`. */
 export const retryConstants: Record<string, WfValue> = {
-  'http.default_retry': { predicate: 'http.default_retry_predicate', max_retries: 5n, backoff: DEFAULT_BACKOFF },
+  'http.default_retry': {
+    predicate: 'http.default_retry_predicate',
+    max_retries: 5n,
+    backoff: DEFAULT_BACKOFF,
+  },
   'http.default_retry_non_idempotent': {
     predicate: 'http.default_retry_predicate_non_idempotent',
     max_retries: 5n,
@@ -55,7 +59,8 @@ export const sysFunctions: Record<string, BuiltinFn> = {
     min: 0,
     fn: ([data, severity, text, json], s) => {
       const payload = data ?? text ?? json ?? null;
-      const sev = severity === undefined || severity === null ? 'DEFAULT' : a.str('sys.log', 'severity', severity);
+      const sev =
+        severity === undefined || severity === null ? 'DEFAULT' : a.str('sys.log', 'severity', severity);
       rt(s).log({ severity: sev, data: toJs(payload), time: rt(s).clock.now() });
       return null;
     },
@@ -77,13 +82,18 @@ export const sysFunctions: Record<string, BuiltinFn> = {
     blocking: true,
     fn: async ([t], s) => {
       const ms = Date.parse(a.str('sys.sleep_until', 'time', t as WfValue));
-      if (Number.isNaN(ms)) throw wfError('ValueError', 'sys.sleep_until: time must be an RFC 3339 timestamp');
+      if (Number.isNaN(ms))
+        throw wfError('ValueError', 'sys.sleep_until: time must be an RFC 3339 timestamp');
       await rt(s).clock.sleep(Math.max(0, ms - rt(s).clock.now()), rt(s).signal);
       return null;
     },
   },
   'http.default_retry_predicate': { params: ['e'], min: 1, fn: ([e]) => defaultRetryPredicate(e as WfValue) },
-  'http.default_retry_predicate_non_idempotent': { params: ['e'], min: 1, fn: ([e]) => nonIdempotentRetryPredicate(e as WfValue) },
+  'http.default_retry_predicate_non_idempotent': {
+    params: ['e'],
+    min: 1,
+    fn: ([e]) => nonIdempotentRetryPredicate(e as WfValue),
+  },
   'retry.always': { params: ['e'], min: 1, fn: () => true },
   'retry.never': { params: ['e'], min: 1, fn: () => false },
 };

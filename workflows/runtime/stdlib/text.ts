@@ -1,5 +1,5 @@
-import type { BuiltinFn } from '../expr/compile.ts';
 import { wfError } from '../errors.ts';
+import type { BuiltinFn } from '../expr/compile.ts';
 import type { WfValue } from '../values.ts';
 import * as a from './args.ts';
 
@@ -16,7 +16,11 @@ const s = (fn: string, v: WfValue | undefined, name = 'source'): string => a.str
 
 /** The `text.*` functions (indexes count Unicode code points, as Workflows does). */
 export const textFunctions: Record<string, BuiltinFn> = {
-  'text.split': { params: ['source', 'separator'], min: 2, fn: ([x, sep]) => s('text.split', x).split(s('text.split', sep, 'separator')) },
+  'text.split': {
+    params: ['source', 'separator'],
+    min: 2,
+    fn: ([x, sep]) => s('text.split', x).split(s('text.split', sep, 'separator')),
+  },
   'text.to_lower': { params: ['source'], min: 1, fn: ([x]) => s('text.to_lower', x).toLowerCase() },
   'text.to_upper': { params: ['source'], min: 1, fn: ([x]) => s('text.to_upper', x).toUpperCase() },
   'text.substring': {
@@ -32,7 +36,10 @@ export const textFunctions: Record<string, BuiltinFn> = {
   'text.replace_all': {
     params: ['source', 'substr', 'repl'],
     min: 3,
-    fn: ([x, sub, r]) => s('text.replace_all', x).split(s('text.replace_all', sub, 'substr')).join(s('text.replace_all', r, 'repl')),
+    fn: ([x, sub, r]) =>
+      s('text.replace_all', x)
+        .split(s('text.replace_all', sub, 'substr'))
+        .join(s('text.replace_all', r, 'repl')),
   },
   'text.find_all': {
     params: ['source', 'substr'],
@@ -48,7 +55,11 @@ export const textFunctions: Record<string, BuiltinFn> = {
       return out;
     },
   },
-  'text.match_regex': { params: ['source', 'regexp'], min: 2, fn: ([x, r]) => regex('text.match_regex', r as WfValue).test(s('text.match_regex', x)) },
+  'text.match_regex': {
+    params: ['source', 'regexp'],
+    min: 2,
+    fn: ([x, r]) => regex('text.match_regex', r as WfValue).test(s('text.match_regex', x)),
+  },
   'text.find_all_regex': {
     params: ['source', 'regexp'],
     min: 2,
@@ -64,11 +75,18 @@ export const textFunctions: Record<string, BuiltinFn> = {
     params: ['source', 'regexp', 'repl'],
     min: 3,
     fn: ([x, r, rep]) =>
-      s('text.replace_all_regex', x).replace(regex('text.replace_all_regex', r as WfValue, 'g'), s('text.replace_all_regex', rep, 'repl').replace(/\\(\d)/g, '$$$1')),
+      s('text.replace_all_regex', x).replace(
+        regex('text.replace_all_regex', r as WfValue, 'g'),
+        s('text.replace_all_regex', rep, 'repl').replace(/\\(\d)/g, '$$$1'),
+      ),
   },
   'text.url_encode': { params: ['source'], min: 1, fn: ([x]) => encodeURIComponent(s('text.url_encode', x)) },
   'text.url_decode': { params: ['source'], min: 1, fn: ([x]) => decodeURIComponent(s('text.url_decode', x)) },
-  'text.encode': { params: ['text', 'charset'], min: 1, fn: ([x]) => new Uint8Array(Buffer.from(s('text.encode', x, 'text'), 'utf8')) },
+  'text.encode': {
+    params: ['text', 'charset'],
+    min: 1,
+    fn: ([x]) => new Uint8Array(Buffer.from(s('text.encode', x, 'text'), 'utf8')),
+  },
   'text.decode': {
     params: ['data', 'charset'],
     min: 1,

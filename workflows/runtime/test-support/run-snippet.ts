@@ -3,10 +3,16 @@ import { WorkflowError } from '../errors.ts';
 import { type ExecuteOptions, type LoadedWorkflow, loadWorkflowSource } from '../index.ts';
 import { toJs } from '../values.ts';
 
-export type Outcome = { result: unknown } | { error: { tags: string[]; message: string; [k: string]: unknown } | unknown };
+export type Outcome =
+  | { result: unknown }
+  | { error: { tags: string[]; message: string; [k: string]: unknown } | unknown };
 
 /** Runs a workflow snippet on a virtual clock and returns `{result}` or `{error}` like `workflow run`. */
-export async function runSnippet(source: string, args?: unknown, options: ExecuteOptions = {}): Promise<Outcome> {
+export async function runSnippet(
+  source: string,
+  args?: unknown,
+  options: ExecuteOptions = {},
+): Promise<Outcome> {
   const wf: LoadedWorkflow = loadWorkflowSource(source);
   try {
     return { result: await wf.execute(args, { clock: new VirtualClock(), ...options }) };
