@@ -144,4 +144,14 @@ describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
     await expectTerminal(h, run.runId, 'gated', BELOW);
     expect(readdirSync(join(h.home, 'logs', 'training'))).toHaveLength(1);
   });
+
+  it('operator cancels during training → the workflow deletes the VM and ends cancelled', async () => {
+    const { h, run } = await scenario({ trainingFaults: { hang: true } });
+    const running = h.execute(run);
+    await h.waitForStatus(run.runId, 'training');
+    const res = await fetch(`${h.apiUrl}/v1/runs/${run.runId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${h.token}` } });
+    expect(res.status).toBe(200);
+    expect(await running).toEqual({ result: { runId: run.runId, status: 'cancelled' } });
+    await expectTerminal(h, run.runId, 'cancelled', /^cancelled by local$/);
+  });
 });
