@@ -36,20 +36,30 @@ export class ApiClient {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {
-      throw new AppError('unavailable', `cannot reach the control API at ${this.baseUrl} (${(err as Error).message})`);
+      throw new AppError(
+        'unavailable',
+        `cannot reach the control API at ${this.baseUrl} (${(err as Error).message})`,
+      );
     }
     const text = await res.text();
     const parsed = text ? safeJson(text) : undefined;
     if (!res.ok) {
       const e = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
       const code = (e?.code ?? (res.status === 404 ? 'not_found' : 'internal')) as ErrorCode;
-      throw new AppError(code in ERROR_CODES ? code : 'internal', e?.message ?? `${method} ${path}: HTTP ${res.status}`);
+      throw new AppError(
+        code in ERROR_CODES ? code : 'internal',
+        e?.message ?? `${method} ${path}: HTTP ${res.status}`,
+      );
     }
     return parsed as T;
   }
 
   runs(filter: { modelName?: string; status?: string; limit?: number } = {}): Promise<{ runs: Run[] }> {
-    const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    const q = new URLSearchParams(
+      Object.entries(filter)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
     return this.request('GET', `/v1/runs${q.size ? `?${q}` : ''}`);
   }
   run(runId: string): Promise<RunDetail> {
@@ -67,7 +77,10 @@ export class ApiClient {
   versions(modelName: string): Promise<{ versions: ModelVersion[] }> {
     return this.request('GET', `/v1/models/${encodeURIComponent(modelName)}/versions`);
   }
-  promote(modelName: string, version: number): Promise<{ alias: string; version: number; previousVersion: number | null }> {
+  promote(
+    modelName: string,
+    version: number,
+  ): Promise<{ alias: string; version: number; previousVersion: number | null }> {
     return this.request('PUT', `/v1/models/${encodeURIComponent(modelName)}/aliases/production`, { version });
   }
   rollback(modelName: string): Promise<{ alias: string; version: number; previousVersion: number | null }> {
@@ -82,4 +95,3 @@ function safeJson(text: string): unknown {
     return undefined;
   }
 }
-

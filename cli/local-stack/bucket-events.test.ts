@@ -11,7 +11,9 @@ interface Received {
   body: Record<string, string>;
 }
 
-async function receiver(failFirst = 0): Promise<{ url: string; got: Received[]; ids: string[]; close: () => void }> {
+async function receiver(
+  failFirst = 0,
+): Promise<{ url: string; got: Received[]; ids: string[]; close: () => void }> {
   const got: Received[] = [];
   const ids: string[] = [];
   let failures = failFirst;
@@ -61,7 +63,12 @@ it('turns a new object into a storage finalized CloudEvent in binary mode, like 
   expect(ev!.headers['ce-type']).toBe(FINALIZED);
   expect(ev!.headers['ce-source']).toBe('//storage.googleapis.com/projects/_/buckets/datasets');
   expect(ev!.headers['ce-subject']).toBe('objects/tickets/train.csv');
-  expect(ev!.body).toMatchObject({ bucket: 'datasets', name: 'tickets/train.csv', generation: written.generation, size: '15' });
+  expect(ev!.body).toMatchObject({
+    bucket: 'datasets',
+    name: 'tickets/train.csv',
+    generation: written.generation,
+    size: '15',
+  });
 });
 
 it('delivers a file copied in by hand once it is complete, and objects present before start', async () => {

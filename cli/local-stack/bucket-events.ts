@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { relative, sep } from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
+import { type FSWatcher, watch } from 'chokidar';
 import type { FileObjectStore } from '../../shared/storage/index.ts';
 
 /** The CloudEvent type GCS emits when an object is written (Eventarc direct event). */
@@ -91,7 +91,9 @@ export class BucketEvents {
         if (res.ok) return;
         this.options.log?.(`event for ${name} answered ${res.status}; retrying (${attempt}/${maxAttempts})`);
       } catch (err) {
-        this.options.log?.(`event for ${name} not delivered (${(err as Error).message}); retrying (${attempt}/${maxAttempts})`);
+        this.options.log?.(
+          `event for ${name} not delivered (${(err as Error).message}); retrying (${attempt}/${maxAttempts})`,
+        );
       }
       await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 10_000)));
     }

@@ -30,10 +30,16 @@ export function readRunningStack(home: string): StackFile {
   try {
     info = JSON.parse(readFileSync(stackFilePath(home), 'utf8')) as StackFile;
   } catch {
-    throw new AppError('unavailable', `no local stack is running for ${resolve(home)}: start one with "npx droptune up"`);
+    throw new AppError(
+      'unavailable',
+      `no local stack is running for ${resolve(home)}: start one with "npx droptune up"`,
+    );
   }
   if (!isAlive(info.pid)) {
-    throw new AppError('unavailable', `the local stack for ${resolve(home)} (pid ${info.pid}) is not running: start it with "npx droptune up"`);
+    throw new AppError(
+      'unavailable',
+      `the local stack for ${resolve(home)} (pid ${info.pid}) is not running: start it with "npx droptune up"`,
+    );
   }
   return info;
 }

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type { LoadedWorkflow, LogEntry } from '../../workflows/runtime/index.ts';
+
+export interface Execution {
+  executionId: string;
+  state: 'ACTIVE' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  argument: unknown;
+  result?: unknown;
+  error?: { tags?: string[]; message: string };
+  startTime: string;
+  endTime?: string;
+}
+
+/**
+ * The local twin of Cloud Workflows executions: `start` begins an execution of the loaded
+ * workflow in this process and returns its id at once (like `createExecution`); the
+ * execution runs on with the workflow's env, and its end state is kept for `get`.
+ * `stop` aborts what is still running (their `always` cleanup steps run in the workflow).
+ */
+export class LocalExecutions {
+  private readonly executions = new Map<string, Execution>();
+  private readonly running = new Map<string, { done: Promise<void>; abort: AbortController }>();
+
+  constructor(
+    private readonly workflow: LoadedWorkflow,
+    private readonly env: Record<string, string>,
+    /** Headers for the workflow's authenticated HTTP calls (`auth:` in pipeline.yaml) — the control API's bearer token. */
+    private readonly authHeaders: Record<string, string>,
+    private readonly onLog: (executionId: string, entry: LogEntry) => void = () => {},
+  ) {}
+
+  start(argument: unknown): { executionId: string } {
+    const executionId = `local-${randomUUID()}`;
+    const exec: Execution = { executionId, state: 'ACTIVE', argument, startTime: new Date().toISOString() };
+    this.executions.set(executionId, exec);
+    const abort = new AbortController();
+    const done = this.workflow
+      .execute(argument, {
+        env: this.env,
+        executionId,
+        signal: abort.signal,
+        authHeaders: () => this.authHeaders,
+        log: (e) => this.onLog(executionId, e),
+      })
+      .then(
+        (result) => {
+          exec.state = 'SUCCEEDED';
+          exec.result = result;
+        },
+        (err: unknown) => {
+          exec.state = abort.signal.aborted ? 'CANCELLED' : 'FAILED';
+          const e = err as {
+            tags?: string[];
+            message?: string;
+            payload?: { tags?: string[]; message?: string };
+          };
+          exec.error = {
+            tags: e.tags ?? e.payload?.tags,
+            message: e.message ?? e.payload?.message ?? String(err),
+          };
+        },
+      )
+      .finally(() => {
+        exec.endTime = new Date().toISOString();
+        this.running.delete(executionId);
+      });
+    this.running.set(executionId, { done, abort });
+    return { executionId };
+  }
+
+  get(executionId: string): Execution | undefined {
+    return this.executions.get(executionId);
+  }
+
+  /** Resolves when every execution started so far has ended. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.running.values()].map((r) => r.done));
+  }
+
+  async stop(): Promise<void> {
+    for (const r of this.running.values()) r.abort.abort();
+    await this.idle();
+  }
+}

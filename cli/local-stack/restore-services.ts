@@ -1,0 +1,43 @@
+import type { TrackingStore } from '../../shared/store/index.ts';
+import type { ServingBackend } from '../../workflows/connectors/index.ts';
+
+/**
+ * Brings back, after a restart of the local stack, the prediction service of every model that
+ * has a production version — the same service name and MODEL_URI the pipeline deployed
+ * (`projects/local/locations/local/services/predict-<model>`), and records the deployment
+ * with its new local URL so `droptune models` shows where it answers now. Cloud Run keeps
+ * services running by itself; this is the local twin of that.
+ */
+export async function restoreServices(
+  store: TrackingStore,
+  serving: ServingBackend,
+  log: (line: string) => void,
+): Promise<number> {
+  let restored = 0;
+  for (const model of await store.models.list()) {
+    if (model.productionVersion === null) continue;
+    const version = await store.models.version(model.modelName, model.productionVersion);
+    const name = `projects/local/locations/local/services/predict-${model.modelName}`;
+    try {
+      const env = { MODEL_URI: version.modelUri };
+      const state = await serving.create({
+        name,
+        image: 'local/droptune-serving',
+        env,
+        body: { template: { containers: [{ env }] } },
+      });
+      await store.models.recordDeployment({
+        modelName: model.modelName,
+        version: version.version,
+        url: state.uri,
+        revision: state.latestReadyRevision,
+      });
+      restored++;
+    } catch (err) {
+      log(
+        `serving      could not restore predict-${model.modelName} v${version.version}: ${(err as Error).message}`,
+      );
+    }
+  }
+  return restored;
+}

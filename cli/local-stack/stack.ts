@@ -1,0 +1,235 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import type { FastifyInstance } from 'fastify';
+import { ensureApiToken } from '../../functions/api/api-token.ts';
+import { buildControlApi } from '../../functions/api/app.ts';
+import { localTokenAuth } from '../../functions/api/auth.ts';
+import { LocalUploads } from '../../functions/api/uploads.ts';
+import { configureDatasetTrigger } from '../../functions/on-dataset-uploaded.ts';
+import type { WorkflowStarter } from '../../functions/workflow-starter/port.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { type Database, openDatabase } from '../../shared/db/pool.ts';
+import { AppError } from '../../shared/errors.ts';
+import { FileObjectStore } from '../../shared/storage/index.ts';
+import { createStore, type TrackingStore } from '../../shared/store/index.ts';
+import {
+  LocalServingBackend,
+  LocalTrainingBackend,
+  localBindings,
+  type ServingFaults,
+  type TrainingFaults,
+} from '../../workflows/connectors/index.ts';
+import { loadWorkflowSource } from '../../workflows/runtime/index.ts';
+import { ApiClient } from '../api-client.ts';
+import { BucketEvents } from './bucket-events.ts';
+import { LocalExecutions } from './local-executions.ts';
+import { restoreServices } from './restore-services.ts';
+import { isAlive, readRunningStack, removeStackFile, writeStackFile } from './stack-file.ts';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface LocalStackOptions {
+  /** `$DROPTUNE_HOME` (default env or `.droptune`). */
+  home?: string;
+  /** Control API / web page port; 0 picks a free one. */
+  port?: number;
+  log?: (line: string) => void;
+  /** Pipeline settings on top of the local defaults (poll intervals, gate thresholds…). */
+  pipelineEnv?: Record<string, string>;
+  trainingFaults?: TrainingFaults;
+  servingFaults?: ServingFaults;
+}
+
+export interface LocalStack {
+  home: string;
+  apiUrl: string;
+  webUrl: string;
+  functionsUrl: string;
+  token: string;
+  api: ApiClient;
+  store: TrackingStore;
+  db: Database;
+  executions: LocalExecutions;
+  training: LocalTrainingBackend;
+  serving: LocalServingBackend;
+  stop(): Promise<void>;
+}
+
+/** Local defaults of pipeline.yaml's userEnvVars: short polls, one local "zone", no GPU price. */
+function pipelineEnv(
+  apiUrl: string,
+  datasetsBucket: string,
+  modelsBucket: string,
+  extra: Record<string, string>,
+) {
+  return {
+    DROPTUNE_API_URL: apiUrl,
+    DATASETS_BUCKET: datasetsBucket,
+    MODELS_BUCKET: modelsBucket,
+    STORAGE_SCHEME: 'file',
+    PROJECT_ID: 'local',
+    REGION: 'local',
+    ZONES: 'local-a',
+    TRAINER_IMAGE: 'local/droptune-trainer',
+    SERVING_IMAGE: 'local/droptune-serving',
+    TRAINER_SA: 'trainer@local',
+    SERVING_SA: 'serving@local',
+    POLL_INITIAL_SECONDS: '1',
+    POLL_MAX_SECONDS: '2',
+    GPU_PRICE_PER_HOUR: '0',
+    ...extra,
+  };
+}
+
+/**
+ * Starts the whole system on this machine — the cloud's twins wired the way the cloud wires the
+ * real services: embedded PostgreSQL, `file://` buckets, the control API (+ web page), the
+ * `onDatasetUploaded` function behind the functions framework, a bucket watcher that sends it
+ * the CloudEvents GCS would, the local Workflows runtime executing `workflows/pipeline.yaml`,
+ * and the trainer/serving backends its connector calls run on. One process owns a home:
+ * a second `up` on a busy home fails naming the first.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = options.log ?? (() => {});
+  const home = resolve(options.home ?? process.env.DROPTUNE_HOME ?? '.droptune');
+  mkdirSync(home, { recursive: true });
+  const busy = (() => {
+    try {
+      return readRunningStack(home);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (busy && isAlive(busy.pid)) {
+    throw new AppError(
+      'failed_precondition',
+      `a local stack already runs on ${home} (pid ${busy.pid}, ${busy.apiUrl}); stop it first`,
+    );
+  }
+  const cfg = loadConfig({ ...process.env, DROPTUNE_HOME: home });
+  const stops: Array<() => Promise<unknown>> = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse())
+      await s().catch((err) => log(`while stopping: ${(err as Error).message}`));
+    removeStackFile(home);
+  };
+  try {
+    const db = await openDatabase(cfg);
+    stops.push(() => db.close());
+    log(`database     ${db.kind === 'embedded' ? `embedded PostgreSQL (PGlite) in ${db.where}` : db.where}`);
+    const store = createStore(db.pool);
+    const objects = new FileObjectStore(join(home, 'buckets'));
+    for (const b of [cfg.DATASETS_BUCKET, cfg.MODELS_BUCKET])
+      mkdirSync(join(home, 'buckets', b), { recursive: true });
+    log(
+      `buckets      file://${cfg.DATASETS_BUCKET} and file://${cfg.MODELS_BUCKET} in ${join(home, 'buckets')}`,
+    );
+    const token = await ensureApiToken(home);
+
+    const webRoot = join(REPO, 'web', 'dist');
+    const app: FastifyInstance = buildControlApi({
+      store,
+      objects,
+      datasetsBucket: cfg.DATASETS_BUCKET,
+      modelsBucket: cfg.MODELS_BUCKET,
+      auth: localTokenAuth(token),
+      uploads: new LocalUploads(objects, cfg.DATASETS_BUCKET),
+      ...(existsSync(webRoot) ? { webRoot } : {}),
+    });
+    await app.listen({ host: '127.0.0.1', port: options.port ?? 8780 });
+    stops.push(() => app.close());
+    const apiUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    log(`control API  ${apiUrl}  (bearer token in ${join(home, 'api-token')})`);
+
+    const training = new LocalTrainingBackend({
+      home,
+      python: process.env.DROPTUNE_PYTHON ?? join(REPO, '.venv', 'bin', 'python'),
+      cwd: join(REPO, 'training-image'),
+      extraEnv: { DROPTUNE_API_TOKEN: token, DROPTUNE_HOME: home },
+      ...(options.trainingFaults ? { faults: options.trainingFaults } : {}),
+    });
+    const serving = new LocalServingBackend({
+      home,
+      cwd: REPO,
+      extraEnv: { DROPTUNE_HOME: home },
+      ...(options.servingFaults ? { faults: options.servingFaults } : {}),
+    });
+    stops.push(
+      () => training.close(),
+      () => serving.close(),
+    );
+    log('trainer      child processes of .venv/bin/python -m droptune_trainer (the GPU VM twin)');
+
+    const workflow = loadWorkflowSource(
+      readFileSync(join(REPO, 'workflows', 'pipeline.yaml'), 'utf8'),
+      localBindings({ training, serving, store: objects }),
+    );
+    const env = pipelineEnv(apiUrl, cfg.DATASETS_BUCKET, cfg.MODELS_BUCKET, options.pipelineEnv ?? {});
+    const executions = new LocalExecutions(workflow, env, { authorization: `Bearer ${token}` }, (id, e) =>
+      log(
+        `workflow     ${id.slice(6, 14)} ${String(e.severity ?? 'INFO').toLowerCase()}: ${typeof e.data === 'string' ? e.data : JSON.stringify(e.data)}`,
+      ),
+    );
+    stops.push(() => executions.stop());
+    const starter: WorkflowStarter = { start: async (args) => executions.start(args) };
+    log('workflows    local runtime executing workflows/pipeline.yaml');
+
+    configureDatasetTrigger({
+      store,
+      objects,
+      workflows: starter,
+      datasetsBucket: cfg.DATASETS_BUCKET,
+      modelsBucket: cfg.MODELS_BUCKET,
+    });
+    const fnServer: Server = getTestServer('onDatasetUploaded');
+    await new Promise<void>((r) => fnServer.listen(0, '127.0.0.1', () => r()));
+    stops.push(() => new Promise((r) => fnServer.close(() => r(undefined))));
+    const functionsUrl = `http://127.0.0.1:${(fnServer.address() as AddressInfo).port}/`;
+    log(`function     onDatasetUploaded at ${functionsUrl} (functions framework, CloudEvents)`);
+
+    const events = new BucketEvents(objects, cfg.DATASETS_BUCKET, functionsUrl, {
+      log: (m) => log(`eventarc     ${m}`),
+    });
+    await events.start();
+    stops.push(() => events.stop());
+    log(`eventarc     watching file://${cfg.DATASETS_BUCKET} → onDatasetUploaded`);
+
+    const restored = await restoreServices(store, serving, log);
+    if (restored) log(`serving      ${restored} prediction service(s) restored`);
+
+    writeStackFile({
+      pid: process.pid,
+      home,
+      apiUrl,
+      webUrl: `${apiUrl}/`,
+      functionsUrl,
+      startedAt: new Date().toISOString(),
+    });
+    stops.unshift(async () => removeStackFile(home));
+    log(`web page     ${apiUrl}/#token=${token}`);
+    log(
+      `ready: drop a CSV into ${join(home, 'buckets', cfg.DATASETS_BUCKET)}/<model-name>/ or run "npx droptune submit <file.csv> --model <name>"`,
+    );
+    return {
+      home,
+      apiUrl,
+      webUrl: `${apiUrl}/#token=${token}`,
+      functionsUrl,
+      token,
+      api: new ApiClient(apiUrl, token),
+      store,
+      db,
+      executions,
+      training,
+      serving,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
