@@ -186,7 +186,12 @@ export class CsvScanner {
   private content(buf: Buffer, from: number, stop: number, base: number): void {
     const role = this.role;
     if (role === ROLE_TEXT) {
-      this.textChars += this.asciiBuffer ? stop - from : countCodePoints(buf, from, stop);
+      // Whole buffer ASCII: characters are bytes. Otherwise ask per run (native, vectorised) and
+      // count continuation bytes only in runs that hold non-ASCII text.
+      this.textChars +=
+        this.asciiBuffer || isAscii(buf.subarray(from, stop))
+          ? stop - from
+          : countCodePoints(buf, from, stop);
       if (!this.textNonBlank) {
         for (let k = from; k < stop; k++) {
           if (buf[k]! > 0x20) {
