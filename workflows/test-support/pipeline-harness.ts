@@ -16,7 +16,6 @@ import { buildControlApi } from '../../functions/api/app.ts';
 import { localTokenAuth } from '../../functions/api/auth.ts';
 import { LocalUploads } from '../../functions/api/uploads.ts';
 import type { Database } from '../../shared/db/pool.ts';
-import { TEST_BACKENDS } from '../../shared/db/testing.ts';
 import { FileObjectStore } from '../../shared/storage/index.ts';
 import { createStore, type Run, type TrackingStore } from '../../shared/store/index.ts';
 import {
@@ -30,6 +29,7 @@ import {
   type LoadedWorkflow,
   type LogEntry,
   loadWorkflowSource,
+  realClock,
   toJs,
   VirtualClock,
   WorkflowError,
@@ -64,6 +64,10 @@ export interface HarnessOptions {
   servingFaults?: ServingFaults;
   /** userEnvVars of the workflow on top of the test defaults. */
   env?: Record<string, string>;
+  /** Sleep in real time (the local stack's setting) instead of on the scaled virtual clock. */
+  realTime?: boolean;
+  /** A fresh migrated database (default: one on the test PostgreSQL server, needs vitest). */
+  openDb?: () => Promise<Database>;
 }
 
 export type Outcome = { result: Record<string, unknown> } | { error: { tags?: string[]; message: string } };
@@ -89,6 +93,7 @@ export class PipelineHarness {
   private workflow!: LoadedWorkflow;
   private fixtures = trainingFixtures();
   private executions = 0;
+  private realTime = false;
 
   static async open(options: HarnessOptions = {}): Promise<PipelineHarness> {
     const h = new PipelineHarness();
@@ -97,8 +102,13 @@ export class PipelineHarness {
   }
 
   private async init(options: HarnessOptions): Promise<void> {
-    this.db = await (TEST_BACKENDS.find((b) => b.name === 'postgres') ?? TEST_BACKENDS[0])!.open();
+    this.db = options.openDb
+      ? await options.openDb()
+      : await (await import('../../shared/db/testing.ts')).TEST_BACKENDS.find(
+          (b) => b.name === 'postgres',
+        )!.open();
     this.store = createStore(this.db.pool);
+    this.realTime = options.realTime ?? false;
     await this.apiUp();
     await this.startProxy();
     this.training = new LocalTrainingBackend({
@@ -242,7 +252,7 @@ export class PipelineHarness {
         {
           env: { ...this.env, ...options.env },
           executionId,
-          clock: new VirtualClock({ scale: MS_PER_SECOND / 1000 }),
+          clock: this.realTime ? realClock : new VirtualClock({ scale: MS_PER_SECOND / 1000 }),
           authHeaders: () => ({ Authorization: `Bearer ${this.token}` }),
           log: (e) => this.logs.push(e),
         },
