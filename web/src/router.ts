@@ -5,6 +5,7 @@
  */
 
 export interface PageContext {
+  /** The element this visit renders into (a fresh one per visit). */
   main: HTMLElement;
   params: Record<string, string>;
   query: URLSearchParams;
@@ -66,8 +67,13 @@ export async function render(main: HTMLElement): Promise<void> {
   const m = found.pattern.exec(path)!;
   const params = Object.fromEntries(found.names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
   document.title = `${found.title} — droptune`;
+  // Each visit renders into its own element: a slow request of the page just left can only
+  // write into its detached element, never over the new page.
+  const view = document.createElement('div');
+  view.className = 'view';
+  main.replaceChildren(view);
   try {
-    await found.page({ main, params, query, signal: controller.signal });
+    await found.page({ main: view, params, query, signal: controller.signal });
   } finally {
     if (current === controller) main.removeAttribute('aria-busy');
   }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { buildControlApi } from '../../functions/api/app.ts';
 import { localTokenAuth } from '../../functions/api/auth.ts';
 import { LocalUploads } from '../../functions/api/uploads.ts';
+import type { Database } from '../../shared/db/pool.ts';
 import type { TestBackend } from '../../shared/db/testing.ts';
 import { FileObjectStore } from '../../shared/storage/index.ts';
 import { createStore, type TrackingStore } from '../../shared/store/index.ts';
@@ -23,6 +24,8 @@ export interface TestControlApi {
   token: string;
   home: string;
   store: TrackingStore;
+  /** The database itself, for bulk seeding. */
+  pool: Database['pool'];
   objects: FileObjectStore;
   datasetsBucket: string;
   modelsBucket: string;
@@ -56,6 +59,7 @@ export async function startTestControlApi(backend: TestBackend): Promise<TestCon
     token,
     home,
     store,
+    pool: db.pool,
     objects,
     datasetsBucket,
     modelsBucket,

@@ -2,6 +2,8 @@
  * Test support: writes runs, metrics and model versions through the tracking store exactly as
  * the trigger, the trainer (via the API) and registration do, so the page reads real rows.
  */
+
+import type pg from 'pg';
 import type { RunStatus } from '../../shared/contracts/run-status.ts';
 import type { MetricPoint, Run, TrackingStore } from '../../shared/store/index.ts';
 
@@ -92,4 +94,32 @@ export async function seedVersion(
     metrics,
   }));
   return version.version;
+}
+
+/**
+ * `n` finished or live runs in one statement (seeding 1,000 runs one transition at a time takes
+ * minutes on the single-connection embedded database). Run i: model `models[i % len]`, status
+ * `statuses[i % len]`, dataset `tickets-<i>.csv`, created i minutes ago.
+ */
+export async function seedManyRuns(
+  pool: pg.Pool,
+  n: number,
+  models: string[],
+  statuses: string[],
+): Promise<void> {
+  await pool.query(
+    `insert into runs (run_id, model_name, dataset_uri, dataset_generation, params, status, error, cost_estimate,
+                       created_at, updated_at, started_at, finished_at)
+     select 'r-bulk' || lpad(i::text, 6, '0'),
+            ($2::text[])[1 + i % array_length($2::text[], 1)],
+            'file://datasets/' || ($2::text[])[1 + i % array_length($2::text[], 1)] || '/tickets-' || i || '.csv',
+            '1', '{"epochs": 3}'::jsonb,
+            ($3::text[])[1 + i % array_length($3::text[], 1)],
+            case when ($3::text[])[1 + i % array_length($3::text[], 1)] = 'failed' then 'the trainer ran out of memory' end,
+            case when i % 7 = 0 then 0.12 end,
+            now() - make_interval(mins => i), now() - make_interval(mins => i),
+            now() - make_interval(mins => i), now() - make_interval(mins => i) + interval '4 minutes'
+     from generate_series(0, $1 - 1) as i`,
+    [n, models, statuses],
+  );
 }

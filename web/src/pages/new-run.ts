@@ -48,6 +48,7 @@ export async function newRunPage(ctx: PageContext): Promise<void> {
     h('span', null, ' or click to choose a file'),
     h('span', { class: 'muted block' }, 'One row per example, with a text column and a label column.'),
   );
+  const chosen = h('p', { class: 'chosen', id: 'chosen-file' });
   const fileStatus = h('div', { id: 'validation', 'aria-live': 'polite' });
   const modelName = h('input', {
     id: 'model-name',
@@ -81,7 +82,7 @@ export async function newRunPage(ctx: PageContext): Promise<void> {
       'section',
       { class: 'card', 'aria-labelledby': 'step-data' },
       h('h2', { id: 'step-data' }, '1. Dataset'),
-      h('div', { class: 'field' }, drop),
+      h('div', { class: 'field' }, drop, chosen),
       fileStatus,
     ),
     h(
@@ -163,7 +164,7 @@ export async function newRunPage(ctx: PageContext): Promise<void> {
   const pick = (f: File | undefined) => {
     if (!f) return;
     file = f;
-    drop.querySelector('strong')!.textContent = f.name;
+    chosen.textContent = `Chosen: ${f.name} (${formatBytes(f.size)})`;
     if (!modelName.value) {
       const guess = f.name
         .replace(/\.csv$/i, '')

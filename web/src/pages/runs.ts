@@ -46,7 +46,7 @@ export async function runsPage(ctx: PageContext): Promise<void> {
   let sort: { key: SortKey; dir: 1 | -1 } = { key: 'createdAt', dir: -1 };
   let runs: RunDetail[] = [];
   let rows = new Map<string, HTMLTableRowElement>();
-  let signature = '';
+  let signature: string | null = null;
 
   const header = (label: string, key: SortKey | null) => {
     if (!key) return h('th', { scope: 'col' }, label);
@@ -141,7 +141,9 @@ export async function runsPage(ctx: PageContext): Promise<void> {
         (!m || r.modelName === m) &&
         (!s || r.status === s) &&
         (!t || r.runId.toLowerCase().includes(t) || r.datasetUri.toLowerCase().includes(t));
-      rows.get(r.runId)!.hidden = !visible;
+      const tr = rows.get(r.runId)!;
+      // Touch only rows that change: re-setting `hidden` on 1,000 rows re-styles them all.
+      if (tr.hidden === visible) tr.hidden = !visible;
       if (visible) shown++;
     }
     countLine.textContent =
