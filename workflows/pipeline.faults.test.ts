@@ -94,6 +94,35 @@ describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
       /^trainer exited without writing manifest\.json or failure\.json \(VM droptune-r-[0-9a-f]+-0-1 TERMINATED\)$/,
     );
     await expectTerminal(h, run.runId, 'failed', /^trainer exited without writing manifest\.json/);
+    // What was asked of Compute Engine: Spot that deletes itself, a deadline, no external IP,
+    // Shielded VM, the dedicated service account, the trainer environment in metadata.
+    const [spec] = h.training.inserted;
+    expect(spec?.provisioningModel).toBe('SPOT');
+    expect(spec?.maxRunDurationSeconds).toBe(14400);
+    expect(spec?.body).toMatchObject({
+      machineType: 'zones/local1-a/machineTypes/g2-standard-8',
+      guestAccelerators: [],
+      scheduling: {
+        provisioningModel: 'SPOT',
+        instanceTerminationAction: 'DELETE',
+        onHostMaintenance: 'TERMINATE',
+        automaticRestart: false,
+      },
+      shieldedInstanceConfig: { enableVtpm: true, enableIntegrityMonitoring: true },
+      serviceAccounts: [{ email: 'trainer@local-project.iam.gserviceaccount.com' }],
+      networkInterfaces: [{ subnetwork: 'regions/local1/subnetworks/default' }],
+      labels: { 'droptune-model': 'tickets' },
+    });
+    expect(spec?.body.networkInterfaces).toEqual([{ subnetwork: 'regions/local1/subnetworks/default' }]);
+    expect(spec?.env).toMatchObject({
+      DROPTUNE_RUN_ID: run.runId,
+      DROPTUNE_MODEL_NAME: 'tickets',
+      DROPTUNE_DATASET_URI: 'file://datasets/tickets/train.csv',
+      DROPTUNE_OUTPUT_URI: `file://models/runs/${run.runId}/`,
+      DROPTUNE_API_URL: h.apiUrl,
+      DROPTUNE_CHAMPION_URI: '',
+    });
+    expect(JSON.parse(spec?.env.DROPTUNE_PARAMS ?? '{}')).toMatchObject({ epochs: 2, maxLength: 32 });
   });
 
   it('trainer reports a failure (bad hyper-parameter) → failed with its code and message', async () => {
@@ -149,7 +178,10 @@ describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
     const { h, run } = await scenario({ trainingFaults: { hang: true } });
     const running = h.execute(run);
     await h.waitForStatus(run.runId, 'training');
-    const res = await fetch(`${h.apiUrl}/v1/runs/${run.runId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${h.token}` } });
+    const res = await fetch(`${h.apiUrl}/v1/runs/${run.runId}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.token}` },
+    });
     expect(res.status).toBe(200);
     expect(await running).toEqual({ result: { runId: run.runId, status: 'cancelled' } });
     await expectTerminal(h, run.runId, 'cancelled', /^cancelled by local$/);

@@ -64,6 +64,19 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
     expect(deployments.map((d) => [d.version, d.url])).toEqual([[1, url]]);
     expect(h.training.list()).toEqual([]);
 
+    // What was asked of Cloud Run: predict-<model> pinned to v1, its own service account, scaling.
+    const service = h.serving.get('projects/local-project/locations/local1/services/predict-tickets');
+    expect(service?.env).toEqual({ MODEL_URI: 'file://models/models/tickets/v1/' });
+    expect(service?.body).toMatchObject({
+      labels: { 'droptune-model': 'tickets', 'droptune-version': 'v1' },
+      template: {
+        serviceAccount: 'serving@local-project.iam.gserviceaccount.com',
+        maxInstanceRequestConcurrency: 80,
+        scaling: { minInstanceCount: 0, maxInstanceCount: 3 },
+        containers: [{ image: 'droptune-serving:local', startupProbe: { httpGet: { path: '/readyz' } } }],
+      },
+    });
+
     const { status, body } = await predict('my invoice shows a wrong refund');
     expect(status).toBe(200);
     expect(body.model).toMatchObject({ name: 'tickets', version: 1 });

@@ -108,6 +108,8 @@ export class LocalTrainingBackend implements TrainingBackend {
   private spotPreempted = false;
   /** Names of instances that were preempted (for tests and logs). */
   readonly preempted: string[] = [];
+  /** Every insert that created an instance, in order (what the pipeline asked Compute Engine for). */
+  readonly inserted: InstanceSpec[] = [];
 
   constructor(options: LocalTrainingOptions) {
     this.options = options;
@@ -176,6 +178,7 @@ export class LocalTrainingBackend implements TrainingBackend {
       body: spec.body,
     };
     const inst: LocalInstance = { state, child, tail, timers: [] };
+    this.inserted.push(spec);
     this.instances.set(key, inst);
     child.on('exit', (code) => {
       if (f.corruptOutputFile) this.corrupt(spec.env.DROPTUNE_OUTPUT_URI, f.corruptOutputFile);
