@@ -76,6 +76,7 @@ def _download_prefix(uri: str) -> Path:
 
 def load_base_model(name: str, labels: list[str]):
     """(model, tokenizer, resolved) with a fresh head for `labels`; missing → `not_found`."""
+    import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
@@ -90,6 +91,7 @@ def load_base_model(name: str, labels: list[str]):
             id2label=dict(enumerate(labels)),
             label2id={label: i for i, label in enumerate(labels)},
             ignore_mismatched_sizes=True,
+            dtype=torch.float32,  # fp32 master weights even when the checkpoint is stored in half precision
         )
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

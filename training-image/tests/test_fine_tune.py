@@ -2,10 +2,10 @@
 (examples/support-tickets). Run alone with `bash scripts/test-py.sh -m fine_tune`.
 
 Threshold: validation accuracy ≥ 0.60 on 100 rows of heldout.csv (templates and fill values
-never seen in training). Five balanced classes put chance — and the majority-class baseline —
-at 0.20, so 0.60 is three times chance and cannot be reached without learning the intents; it
-stays well below what one epoch reaches on a quiet machine (≈0.95+), leaving room for CPU
-nondeterminism across machines.
+never seen in training, a quarter of them cross-intent). Five balanced classes put chance — and
+the majority-class baseline — at 0.20, so 0.60 is three times chance and cannot be reached
+without learning the intents; one epoch of 20 steps measured 0.91 here, so the margin absorbs
+CPU nondeterminism across machines without letting a broken trainer pass.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ def test_minilm_learns_the_support_ticket_intents(tmp_path):
     with open(data, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["text", "label", "split"])
-        w.writerows([t, label, "train"] for t, label in train[:240])
+        w.writerows([t, label, "train"] for t, label in train[:320])
         w.writerows([t, label, "validation"] for t, label in heldout[:100])
-    params = {"epochs": 1, "batchSize": 16, "learningRate": 1.5e-4, "maxLength": 40, "warmupRatio": 0.1,
+    params = {"epochs": 1, "batchSize": 16, "learningRate": 3e-4, "maxLength": 40, "warmupRatio": 0.1,
               "seed": 42, "quantize": False, "logEverySteps": 5}
     out = tmp_path / "runs" / "ft-1"
     proc = run_trainer(trainer_env("ft-1", data, out, params), timeout=420)
