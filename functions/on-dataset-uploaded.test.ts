@@ -181,6 +181,41 @@ describe.each(TEST_BACKENDS)('onDatasetUploaded on $name', (backend) => {
     expect(h.workflows.starts).toHaveLength(1);
   });
 
+  it('takes over a run whose delivery died without a trace only after the lease', async () => {
+    const stat = await upload('sentiment/train.csv', rows(12));
+    const key = { bucket: stat.bucket, object: stat.name, generation: stat.generation };
+    // A delivery that created the run and then died (process killed) before starting anything.
+    await h.store.runs.createForEvent(key, {
+      modelName: 'sentiment',
+      datasetUri: 'file://datasets/sentiment/train.csv',
+      datasetGeneration: stat.generation,
+    });
+    await expect(fn()(eventOf(stat))).rejects.toMatchObject({ code: 'unavailable' });
+    expect(h.workflows.starts).toEqual([]);
+    const later = buildDatasetTrigger({ ...deps, leaseMs: 0 });
+    await expect(later(eventOf(stat).data)).resolves.toMatchObject({ action: 'started' });
+    expect(h.workflows.starts).toHaveLength(1);
+  });
+
+  it('records an unexpected permanent failure on the run instead of asking for redelivery forever', async () => {
+    const broken = buildDatasetTrigger({
+      ...deps,
+      objects: Object.assign(Object.create(h.objects), {
+        createReadStream: async () => {
+          throw new TypeError('corrupt object metadata');
+        },
+      }),
+    });
+    await expect(broken(eventOf(await upload('sentiment/train.csv', rows(12))).data)).resolves.toMatchObject({
+      action: 'failed',
+    });
+    const [run] = await h.store.runs.list();
+    expect(run).toMatchObject({
+      status: 'failed',
+      error: 'could not prepare the run: corrupt object metadata',
+    });
+  });
+
   it('records a permanent Workflows failure on the run and returns normally', async () => {
     h.workflows.failNext(
       1,

@@ -110,8 +110,14 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
       if (e.retryable) {
         await deps.store.runs.update(run.runId, { error: RETRY_MARK + e.message }).catch(() => {});
         log({ msg: 'transient failure; the event will be redelivered', runId: run.runId, error: e.message });
+        throw e;
       }
-      throw e;
+      // Permanent and unexpected (a bug, a corrupt object): redelivery would fail the same way for
+      // a day, so record it on the run and return. If even that fails, let the event come back.
+      const message = `could not prepare the run: ${e.code === 'internal' ? (err as Error).message : e.message}`;
+      await deps.store.runs.transition(run.runId, 'failed', { error: message });
+      log({ msg: 'permanent failure', runId: run.runId, error: message });
+      return { action: 'failed', runId: run.runId, message };
     }
   }
 
