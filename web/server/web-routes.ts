@@ -120,8 +120,12 @@ export function registerWebRoutes(app: FastifyInstance, deps: WebRoutesDeps): vo
     throw new AppError('not_found', `run ${runId} has no evaluation yet (it is written when training ends)`);
   });
 
-  app.post('/v1/models/:modelName::predict', async (request, reply) => {
-    const { modelName } = parse(ModelParams, request.params, 'path');
+  // find-my-way cannot put a literal `:predict` after a parameter, so take the whole segment.
+  app.post('/v1/models/:target', async (request, reply) => {
+    const { target } = request.params as { target: string };
+    if (!target.endsWith(':predict'))
+      throw new AppError('not_found', `no route POST ${request.url.split('?')[0]}`);
+    const { modelName } = parse(ModelParams, { modelName: target.slice(0, -':predict'.length) }, 'path');
     const summary = (await deps.store.models.list()).find((m) => m.modelName === modelName);
     if (!summary) throw new AppError('not_found', `no model named ${modelName}`);
     if (summary.productionVersion === null || !summary.url) {

@@ -59,3 +59,18 @@ export function formatAgo(iso: string | null | undefined, now = Date.now()): str
 export function fileName(uri: string): string {
   return uri.slice(uri.lastIndexOf('/') + 1);
 }
+
+/** A compact time: `18:57:22` today, `22 Nov, 18:57` this year, else with the year. */
+export function formatWhen(iso: string | null | undefined, now = new Date()): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (d.toDateString() === now.toDateString()) return d.toLocaleTimeString('en-GB');
+  const sameYear = d.getFullYear() === now.getFullYear();
+  return d.toLocaleString('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    ...(sameYear ? {} : { year: 'numeric' }),
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}

@@ -13,6 +13,11 @@ const DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs',
 export async function snap(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   if (process.env.DROPTUNE_SCREENSHOTS !== '1') return;
   mkdirSync(DIR, { recursive: true });
+  // No focus ring, no toast, no caret: the picture shows the page, not the test's last click.
+  await page.evaluate(() => {
+    (document.activeElement as HTMLElement | null)?.blur();
+    document.getElementById('toasts')?.replaceChildren();
+  });
   // Let charts finish their resize and the caret stop blinking into the picture.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await page.screenshot({

@@ -208,8 +208,11 @@ export async function newRunPage(ctx: PageContext): Promise<void> {
   modelName.addEventListener('change', () => void loadSettings());
 
   let columnsTimer: ReturnType<typeof setTimeout> | undefined;
+  let submitted = false;
   settings.onChange(() => {
     updateEstimate();
+    // After a first attempt, re-check as the user types so fixed fields lose their message.
+    if (submitted) settings.read();
     clearTimeout(columnsTimer);
     columnsTimer = setTimeout(() => {
       const raw = settings.raw();
@@ -260,6 +263,7 @@ export async function newRunPage(ctx: PageContext): Promise<void> {
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    submitted = true;
     replace(formError);
     nameError.textContent = '';
     modelName.removeAttribute('aria-invalid');

@@ -7,7 +7,7 @@ import { ApiError, api, type RunDetail } from '../api.ts';
 import { alignSeries, type LineChart, lineChart } from '../chart.ts';
 import { confirmDialog, errorBox, h, loading, replace, toast } from '../dom.ts';
 import { evaluationView, normalizeEvaluation } from '../evaluation-view.ts';
-import { formatDuration, formatMetric, formatTime, formatUsd } from '../format.ts';
+import { formatDuration, formatMetric, formatTime, formatUsd, formatWhen } from '../format.ts';
 import { MetricSeries } from '../metric-series.ts';
 import { paramsView } from '../params-view.ts';
 import { profileView } from '../profile-view.ts';
@@ -250,6 +250,10 @@ function factsView(r: RunDetail, series: MetricSeries): HTMLElement {
       r.version ? h('a', { href: `#/models/${encodeURIComponent(r.modelName)}` }, `v${r.version}`) : '—',
       'version',
     ),
-    card('Started', formatTime(r.startedAt ?? r.createdAt), 'started'),
+    card(
+      'Started',
+      h('span', { title: formatTime(r.startedAt ?? r.createdAt) }, formatWhen(r.startedAt ?? r.createdAt)),
+      'started',
+    ),
   );
 }
