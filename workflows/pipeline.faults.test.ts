@@ -170,7 +170,8 @@ describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
     const results = [a, b].map((o) => (o as { result: Record<string, unknown> }).result);
     expect(results.filter((r) => r?.skipped === true)).toHaveLength(1);
     expect(results.filter((r) => r?.status === 'gated')).toHaveLength(1);
-    await expectTerminal(h, run.runId, 'gated', BELOW);
+    const done = await expectTerminal(h, run.runId, 'gated', BELOW);
+    expect(done.executionId).toBe(results[0]?.skipped ? 'exec-b' : 'exec-a');
     expect(readdirSync(join(h.home, 'logs', 'training'))).toHaveLength(1);
   });
 
