@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,9 +23,12 @@ _STEP_DIR = re.compile(r"^step-(\d{8})/state\.json$")
 
 
 class CheckpointStore:
-    def __init__(self, output_uri: str):
+    def __init__(self, output_uri: str, scratch: Path | None = None):
         self.prefix = join(output_uri, "checkpoints")
         self.store = store_for(output_uri)
+        # Local files are staged here; on the same filesystem as a file:// output they are
+        # hard-linked into place instead of copied (a MiniLM checkpoint is ~270 MB).
+        self.scratch = scratch
 
     def uri(self, name: str) -> str:
         return join(self.prefix, name)
@@ -36,7 +40,7 @@ class CheckpointStore:
 
     def save(self, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict, metrics_jsonl: Path) -> str:
         name = f"step-{step:08d}"
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory(dir=self.scratch) as tmp:
             tmp_path = Path(tmp)
             weights = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
             save_file(_dedupe(weights), tmp_path / "model.safetensors")
@@ -47,7 +51,8 @@ class CheckpointStore:
             save_file(opt_tensors, tmp_path / "optimizer.safetensors")
             for file in ("model.safetensors", "optimizer.safetensors"):
                 self.store.upload_file(tmp_path / file, self.uri(f"{name}/{file}"))
-            self.store.upload_file(metrics_jsonl, self.uri(f"{name}/metrics.jsonl"))
+            shutil.copyfile(metrics_jsonl, tmp_path / "metrics.jsonl")  # a snapshot: the live file keeps growing
+            self.store.upload_file(tmp_path / "metrics.jsonl", self.uri(f"{name}/metrics.jsonl"))
             body = json.dumps({**state, "optimizer": opt_meta}, indent=1).encode()
             self.store.write_bytes(self.uri(f"{name}/state.json"), body)
         return name

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -94,12 +95,23 @@ def run(env: RunEnv, stop: threading.Event) -> dict:
     train_ids, val_ids = encode(dataset.train_texts), encode(dataset.val_texts)
     dev = pick_device(p.precision)
     log(f"[train] device {dev.describe}, {p.epochs} epoch(s), batch {p.batchSize}, lr {p.learningRate}")
+    own_work = not os.environ.get("DROPTUNE_WORK_DIR")
     work = Path(os.environ.get("DROPTUNE_WORK_DIR") or tempfile.mkdtemp(prefix=f"droptune-{env.run_id}-"))
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        return _train_and_write(env, stop, p, model_name, started, dataset, generation, model, tokenizer, train_ids, val_ids, dev, work)
+    finally:
+        if own_work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _train_and_write(env: RunEnv, stop: threading.Event, p: Params, model_name: str, started: float, dataset, generation,
+                     model, tokenizer, train_ids, val_ids, dev, work: Path) -> dict:
+    """Training, export and the artifact writes, in the run's scratch directory `work`."""
     jsonl = work / "metrics.jsonl"
     jsonl.write_text("")
     reporter = MetricsReporter(env.run_id, jsonl, env.api_url, env.api_token)
-    checkpoints = CheckpointStore(env.output_uri)
+    checkpoints = CheckpointStore(env.output_uri, scratch=work)
     try:
         result = train(model, train_ids, dataset.train_labels, val_ids, dataset.val_labels, dataset.labels, p, dev,
                        reporter, checkpoints, stop, checkpoints.latest())

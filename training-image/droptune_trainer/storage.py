@@ -65,6 +65,14 @@ class FileStore:
     def upload_file(self, local: Path, uri: str) -> None:
         dest = self.path(uri)
         dest.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(local, 0o644)
+        try:
+            os.link(local, dest)  # same filesystem: no copy; atomic and create-only
+            return
+        except FileExistsError:
+            raise TrainerError("already_exists", f"{uri} already exists (artifacts are create-only)") from None
+        except OSError:
+            pass  # another filesystem (EXDEV) or no hard links: copy, then link
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
         os.close(fd)
         try:

@@ -131,8 +131,9 @@ def train(model, train_ids, train_labels, val_ids, val_labels, label_names, para
         print(f"[train] resuming from {resume_from}: epoch {st['epoch'] + 1}, batch {st['batch']}, step {st['step']}", file=sys.stderr, flush=True)
 
     def save(reason: str) -> str:
+        t0 = time.perf_counter()
         name = checkpoints.save(st["step"], model, optimizer, {k: st[k] for k in st}, reporter.jsonl_path)
-        print(f"[train] checkpoint {name} saved ({reason})", file=sys.stderr, flush=True)
+        print(f"[train] checkpoint {name} saved ({reason}) in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
         return name
 
     pending: list[tuple[int, torch.Tensor]] = []  # per-step losses still on the device
@@ -194,7 +195,9 @@ def train(model, train_ids, train_labels, val_ids, val_labels, label_names, para
                 raise Preempted(st["step"], checkpoints.uri(name))
         flush_losses(epoch + 1)
         st["trainSeconds"] += time.perf_counter() - mark  # eval and checkpoints are not training time
+        t_eval = time.perf_counter()
         result = evaluate(model, val_ids, val_labels, label_names, params, dev)
+        t_eval = time.perf_counter() - t_eval
         metric = result[params.earlyStoppingMetric]
         row = {"epoch": epoch + 1, "step": st["step"], "val_loss": result["loss"], "val_accuracy": result["accuracy"], "val_macro_f1": result["macro_f1"]}
         st["history"].append(row)
@@ -203,7 +206,7 @@ def train(model, train_ids, train_labels, val_ids, val_labels, label_names, para
         reporter.flush_soon()
         improved = _better(params.earlyStoppingMetric, metric, st["best"])
         print(f"[eval] epoch {epoch + 1}: loss {result['loss']:.4f} accuracy {result['accuracy']:.4f} macro_f1 {result['macro_f1']:.4f}"
-              f"{' (best)' if improved else ''}", file=sys.stderr, flush=True)
+              f"{' (best)' if improved else ''} in {t_eval:.1f}s", file=sys.stderr, flush=True)
         st["epoch"], st["batch"] = epoch + 1, 0
         if improved:
             st.update(best=metric, bestEpoch=epoch + 1, badEpochs=0, bestEval=result, bestCheckpoint=f"step-{st['step']:08d}")
