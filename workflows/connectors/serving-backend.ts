@@ -17,6 +17,24 @@ export interface ServiceSpec {
   body: Record<string, unknown>;
 }
 
+/**
+ * The spec of `predict-<modelName>` serving `modelUri`, as pipeline.yaml deploys it: what the
+ * local stack passes to `create` to bring recorded deployments back after a restart.
+ */
+export function predictionServiceSpec(
+  project: string,
+  region: string,
+  modelName: string,
+  modelUri: string,
+): ServiceSpec {
+  return {
+    name: `projects/${project}/locations/${region}/services/predict-${modelName}`,
+    image: 'droptune-serving:local',
+    env: { MODEL_URI: modelUri },
+    body: { labels: { 'droptune-model': modelName } },
+  };
+}
+
 export interface ServiceState {
   name: string;
   /** Stable URL of the service (a local proxy that follows the serving revision). */

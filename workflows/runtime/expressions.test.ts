@@ -58,6 +58,25 @@ const results: [string, unknown][] = [
   ['math.floor(2.7)', 2],
   ['sys.get_env("GOOGLE_CLOUD_PROJECT_ID")', 'local'],
   ['sys.get_env("NOT_SET", "fallback")', 'fallback'],
+  ['map.delete({"a": 1, "b": 2}, "a")', { b: 2 }],
+  ['map.merge({"a": 1}, {"a": 2, "b": 3})', { a: 2, b: 3 }],
+  ['list.prepend([2], 1)', [1, 2]],
+  [
+    'text.find_all_regex("a1b22", "[0-9]+")',
+    [
+      { index: 1, match: '1' },
+      { index: 3, match: '22' },
+    ],
+  ],
+  ['text.replace_all_regex("zone-a zone-b", "zone-([a-z])", "z\\\\1")', 'za zb'],
+  ['base64.decode(base64.encode(text.encode("hé"))) == text.encode("hé")', true],
+  ['time.format(0)', '1970-01-01T00:00:00.000Z'],
+  ['time.parse("1970-01-01T00:01:00Z")', 60],
+  ['http.default_retry_predicate({"tags": ["HttpError"], "code": 503})', true],
+  ['http.default_retry_predicate_non_idempotent({"tags": ["ConnectionError"]})', false],
+  ['http.default_retry.max_retries', 5],
+  ['-(3 - 5) * 2', 4],
+  ['[1, [2, 3]][1][0] + len({"k": [1, 2]}.k)', 4],
 ];
 
 const errors: [string, string][] = [
