@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   }
   const host = new ModelHost({
     maxBatch: config.maxBatch,
+    maxBatchTokens: config.maxBatchTokens,
     maxWaitMs: config.maxWaitMs,
     maxQueue: config.maxQueue,
   });

@@ -85,6 +85,7 @@ export async function startInProcess(
   const config = servingConfig({ modelUri: staged.modelUri, logLevel: 'silent', threads: 1, ...overrides });
   const host = new ModelHost({
     maxBatch: config.maxBatch,
+    maxBatchTokens: config.maxBatchTokens,
     maxWaitMs: config.maxWaitMs,
     maxQueue: config.maxQueue,
   });
