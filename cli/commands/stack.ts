@@ -101,11 +101,11 @@ export function registerStackCommands(program: Command, globals: () => GlobalOpt
           `${pc.bold('try it')}          curl -s -X POST ${url}/v1/models/support-tickets:predict -H 'content-type: application/json' -d '{"instances": ["I was charged twice this month"]}'`,
         );
         console.log(pc.bold('\nthree held-out tickets:'));
-        body.predictions.forEach((p, i) =>
+        for (const [i, p] of body.predictions.entries()) {
           console.log(
             `  ${pc.cyan(p.label.padEnd(14))} ${(p.scores[p.label]! * 100).toFixed(1)}%  ${heldout[i]}`,
-          ),
-        );
+          );
+        }
         note(pc.dim(`\ndemo took ${((Date.now() - started) / 1000).toFixed(0)} s`));
         if (o.exit) {
           await stack.stop();

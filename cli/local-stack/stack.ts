@@ -27,6 +27,7 @@ import { loadWorkflowSource } from '../../workflows/runtime/index.ts';
 import { ApiClient } from '../api-client.ts';
 import { BucketEvents } from './bucket-events.ts';
 import { LocalExecutions } from './local-executions.ts';
+import { failInterruptedRuns } from './recover-runs.ts';
 import { restoreServices } from './restore-services.ts';
 import { isAlive, readRunningStack, removeStackFile, writeStackFile } from './stack-file.ts';
 
@@ -122,6 +123,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => db.close());
     log(`database     ${db.kind === 'embedded' ? `embedded PostgreSQL (PGlite) in ${db.where}` : db.where}`);
     const store = createStore(db.pool);
+    const interrupted = await failInterruptedRuns(store);
+    if (interrupted) log(`runs         ${interrupted} run(s) interrupted by the last shutdown marked failed`);
     const objects = new FileObjectStore(join(home, 'buckets'));
     for (const b of [cfg.DATASETS_BUCKET, cfg.MODELS_BUCKET])
       mkdirSync(join(home, 'buckets', b), { recursive: true });
@@ -174,7 +177,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         `workflow     ${id.slice(6, 14)} ${String(e.severity ?? 'INFO').toLowerCase()}: ${typeof e.data === 'string' ? e.data : JSON.stringify(e.data)}`,
       ),
     );
-    stops.push(() => executions.stop());
+    stops.push(async () => {
+      await executions.stop();
+      await failInterruptedRuns(store);
+    });
     const starter: WorkflowStarter = { start: async (args) => executions.start(args) };
     log('workflows    local runtime executing workflows/pipeline.yaml');
 

@@ -4,7 +4,9 @@ import pg from 'pg';
 /**
  * A pool to Cloud SQL for PostgreSQL through the Cloud SQL connector: private IP, TLS by the
  * connector, IAM database authentication (no passwords anywhere). `user` is the IAM database
- * user: the service account's email without `.gserviceaccount.com`.
+ * user: the service account's email without `.gserviceaccount.com`. Not exercised here (no
+ * Cloud SQL instance can be reached from this machine); the adapter is the connector's
+ * documented usage.
  */
 export async function cloudSqlPool(options: {
   instanceConnectionName: string;
