@@ -62,7 +62,12 @@ export function compileAst(e: Expr, lib: Library, src: string, line: number | un
     }
     case 'call': {
       const f = lib.functions.get(e.fn);
-      if (!f) throw new WorkflowLoadError(`expression \${${src}}: unknown function ${e.fn}()`, line);
+      if (!f) {
+        const hint = e.fn.includes('.')
+          ? ''
+          : ' (a subworkflow can only be called from a call step in the local runtime)';
+        throw new WorkflowLoadError(`expression \${${src}}: unknown function ${e.fn}()${hint}`, line);
+      }
       if (f.blocking) {
         throw new WorkflowLoadError(
           `expression \${${src}}: ${e.fn} is a blocking call and can only be used in a call step`,
