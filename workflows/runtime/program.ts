@@ -1,5 +1,4 @@
 import type { Evaluator } from './expr/compile.ts';
-import type { WfValue } from './values.ts';
 
 /** A compiled workflow file: `main` plus subworkflows, every step with its source line. */
 export interface Program {
