@@ -88,7 +88,10 @@ describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
   });
 
   it('trainer exits non-zero without writing anything → failed with the VM state', async () => {
-    const { h, run } = await scenario({ trainingFaults: { crashWithExitCode: 3 } });
+    const { h, run } = await scenario({
+      trainingFaults: { crashWithExitCode: 3 },
+      env: { GPU_TYPE: 'nvidia-l4' },
+    });
     const out = await h.execute(run);
     expect(message(out)).toMatch(
       /^trainer exited without writing manifest\.json or failure\.json \(VM droptune-r-[0-9a-f]+-0-1 TERMINATED\)$/,
@@ -126,8 +129,14 @@ describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
   });
 
   it('trainer reports a failure (bad hyper-parameter) → failed with its code and message', async () => {
-    const { h, run } = await scenario({}, { bogusKnob: 1 });
+    const { h, run } = await scenario(
+      { env: { MACHINE_TYPE: 'n1-standard-8', GPU_TYPE: 'nvidia-tesla-t4' } },
+      { bogusKnob: 1 },
+    );
     const out = await h.execute(run);
+    expect(h.training.inserted[0]?.body.guestAccelerators).toEqual([
+      { acceleratorType: 'zones/local1-a/acceleratorTypes/nvidia-tesla-t4', acceleratorCount: 1 },
+    ]);
     expect(message(out)).toMatch(
       /^trainer failed \(invalid_argument\): DROPTUNE_PARAMS has unknown key\(s\): bogusKnob/,
     );
