@@ -14,9 +14,17 @@ export interface ServingMetrics {
   ready: Gauge;
 }
 
-export function createMetrics(queueDepth: () => number): ServingMetrics {
+export function createMetrics(queueDepth: () => number, inFlight: () => number): ServingMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'droptune_serving_' });
+  new Gauge({
+    name: 'droptune_http_requests_in_flight',
+    help: 'Requests received and not yet answered (this scrape included).',
+    registers: [registry],
+    collect() {
+      this.set(inFlight());
+    },
+  });
   new Gauge({
     name: 'droptune_queue_depth',
     help: 'Sequences waiting for a batch.',

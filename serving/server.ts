@@ -39,7 +39,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
-  const metrics = createMetrics(() => host.predictor?.batcher.depth ?? 0);
+  const traffic = deps.traffic ?? newTraffic();
+  const metrics = createMetrics(
+    () => host.predictor?.batcher.depth ?? 0,
+    () => traffic.active.size,
+  );
   host.onBatch = (size, seconds) => {
     metrics.batchSize.observe(size);
     metrics.batchSeconds.observe(seconds);
@@ -69,7 +73,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     }
   });
 
-  const traffic = deps.traffic ?? newTraffic();
   app.addHook('onRequest', async (request) => {
     traffic.active.add(request);
     traffic.lastArrival = performance.now();
