@@ -8,6 +8,7 @@ type Case = {
   name: string;
   yaml: string;
   args?: unknown;
+  env?: Record<string, string>;
   result?: unknown;
   errorTag?: string;
   error?: unknown;
@@ -225,6 +226,24 @@ only_transient:
     result: ['a', 'b'],
   },
   {
+    name: 'parameter defaults are evaluated at call time (sys.get_env reads the execution env)',
+    yaml: `
+main:
+  steps:
+    - c:
+        call: greet
+        result: r
+    - ret:
+        return: \${r}
+greet:
+  params: [{greeting: '\${sys.get_env("GREETING", "hi")}'}]
+  steps:
+    - r:
+        return: \${greeting}`,
+    env: { GREETING: 'hello' },
+    result: 'hello',
+  },
+  {
     name: 'exceeding the step limit raises ResourceLimitError',
     yaml: `
 - loop:
@@ -235,7 +254,7 @@ only_transient:
 
 describe('errors, retries and calls', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const out = await runSnippet(c.yaml, c.args, { maxSteps: 1000 });
+    const out = await runSnippet(c.yaml, c.args, { maxSteps: 1000, env: c.env });
     if (c.errorTag !== undefined) {
       expect(out).toHaveProperty('error');
       expect((out as { error: { tags: string[] } }).error.tags).toContain(c.errorTag);
