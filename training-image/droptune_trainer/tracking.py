@@ -69,6 +69,13 @@ class MetricsReporter:
             with self._lock:
                 self._queue.append(record)
 
+    def replace_log(self, restore) -> None:
+        """Lets `restore(path)` overwrite metrics.jsonl (a resumed run takes the checkpoint's
+        copy, so every step appears exactly once), then appends to it again."""
+        self._file.close()
+        restore(self.jsonl_path)
+        self._file = open(self.jsonl_path, "a", encoding="utf-8")
+
     def flush_soon(self) -> None:
         self._wake.set()
 

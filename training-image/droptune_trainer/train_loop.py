@@ -100,7 +100,8 @@ def train(model, train_ids, train_labels, val_ids, val_labels, label_names, para
         {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)], "weight_decay": params.weightDecay},
         {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
-    optimizer = torch.optim.AdamW(groups, lr=params.learningRate, fused=dev.torch_device.type == "cuda")
+    # The fused kernel (CUDA and, since torch 2.4, CPU) updates all parameters in one pass.
+    optimizer = torch.optim.AdamW(groups, lr=params.learningRate, fused=True)
     steps_per_epoch = math.ceil(len(train_ids) / params.batchSize)
     total_steps = steps_per_epoch * params.epochs
     if params.maxSteps:
@@ -121,9 +122,7 @@ def train(model, train_ids, train_labels, val_ids, val_labels, label_names, para
         saved = checkpoints.load_state(resume_from)
         checkpoints.load_weights(resume_from, model)
         model.to(dev.torch_device)
-        checkpoints.load_training(resume_from, optimizer, saved["optimizer"], reporter.jsonl_path)
-        reporter._file.close()
-        reporter._file = open(reporter.jsonl_path, "a", encoding="utf-8")
+        reporter.replace_log(lambda path: checkpoints.load_training(resume_from, optimizer, saved["optimizer"], path))
         st.update({k: v for k, v in saved.items() if k in st})
         # the restored param_groups already hold the lr of that step; the schedule continues from it
         scheduler.last_epoch = st["step"]
