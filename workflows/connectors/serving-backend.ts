@@ -109,6 +109,8 @@ export class LocalServingBackend implements ServingBackend {
   private readonly services = new Map<string, LocalService>();
   private readonly options: LocalServingOptions;
   private failuresLeft: number;
+  /** Revisions still starting (not yet serving): stopped by `close` too. */
+  private readonly starting = new Set<ChildProcess>();
 
   constructor(options: LocalServingOptions) {
     this.options = options;
@@ -213,6 +215,21 @@ export class LocalServingBackend implements ServingBackend {
       });
     }
     child.on('exit', () => log.end());
+    this.starting.add(child);
+    try {
+      return await this.waitReady(id, port, child, env, tail);
+    } finally {
+      this.starting.delete(child);
+    }
+  }
+
+  private async waitReady(
+    id: string,
+    port: number,
+    child: ChildProcess,
+    env: Record<string, string>,
+    tail: Tail,
+  ): Promise<Revision> {
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 120_000);
     let gone = false;
     void exited(child).then(() => {
@@ -265,6 +282,7 @@ export class LocalServingBackend implements ServingBackend {
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.starting].map((c) => terminate(c, 5000)));
     await Promise.all([...this.services.keys()].map((n) => this.delete(n)));
   }
 }
