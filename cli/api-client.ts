@@ -4,6 +4,14 @@ import { AppError, ERROR_CODES, type ErrorCode } from '../shared/errors.ts';
 import type { ModelSummary, ModelVersion, Run, StoredMetric } from '../shared/store/index.ts';
 import { readRunningStack } from './local-stack/stack-file.ts';
 
+/** What promote/rollback answer: the move asked for, and the execution deploying it (202). */
+export interface AliasChange {
+  modelName: string;
+  version: number;
+  previousVersion: number | null;
+  executionId?: string;
+}
+
 /** A run as the control API returns it from `GET /v1/runs/:runId`. */
 export type RunDetail = Run & { metrics?: Record<string, unknown>; dataset?: unknown };
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../shared/errors.ts';
 import { ApiClient } from '../api-client.ts';
-import { emit, fail, type GlobalOptions, table } from '../output.ts';
+import { emit, fail, type GlobalOptions, note, table } from '../output.ts';
 
 /** Reads texts from stdin, one per line, when `predict` is given none. */
 async function stdinLines(): Promise<string[]> {

@@ -15,7 +15,9 @@ export interface Execution {
  * The local twin of Cloud Workflows executions: `start` begins an execution of the loaded
  * workflow in this process and returns its id at once (like `createExecution`); the
  * execution runs on with the workflow's env, and its end state is kept for `get`.
- * `stop` aborts what is still running (their `always` cleanup steps run in the workflow).
+ * `stop` aborts what is still running; as in the cloud, an aborted execution runs no further
+ * steps (no `except`, no cleanup), so the stack stops the trainer and serving processes itself
+ * and fails the runs it interrupted.
  */
 export class LocalExecutions {
   private readonly executions = new Map<string, Execution>();

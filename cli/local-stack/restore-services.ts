@@ -1,5 +1,5 @@
 import type { TrackingStore } from '../../shared/store/index.ts';
-import type { ServingBackend } from '../../workflows/connectors/index.ts';
+import { predictionServiceSpec, type ServingBackend } from '../../workflows/connectors/index.ts';
 
 /**
  * Brings back, after a restart of the local stack, the prediction service of every model that

@@ -23,8 +23,8 @@ let trainCsv: string;
 /** Easy held-out texts: one keyword-laden sentence per class of the synthetic data. */
 const EASY = [
   { text: 'my invoice and the refund problem', label: 'billing' },
-  { text: 'question about delivery and the package', label: 'shipping' },
-  { text: 'help: crash not working, error', label: 'technical' },
+  { text: 'my parcel and the courier problem', label: 'shipping' },
+  { text: 'my crash and the error problem', label: 'technical' },
 ];
 
 /** Runs the real CLI as a child process (async: the stack it talks to lives in this process). */
@@ -70,7 +70,7 @@ beforeAll(async () => {
         'from pathlib import Path',
         'from droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv',
         'w = Path(sys.argv[1])',
-        'print(json.dumps({"bert": str(build_tiny_bert(w / "tiny-bert")), "csv": str(write_synthetic_csv(w / "train.csv", rows_per_label=60))}))',
+        'print(json.dumps({"bert": str(build_tiny_bert(w / "tiny-bert")), "csv": str(write_synthetic_csv(w / "train.csv", rows_per_label=80))}))',
       ].join('\n'),
       work,
     ],

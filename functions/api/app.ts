@@ -5,6 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AppError, toAppError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/storage/index.ts';
 import type { TrackingStore } from '../../shared/store/index.ts';
+import type { WorkflowStarter } from '../workflow-starter/port.ts';
 import type { Authenticator, Principal } from './auth.ts';
 import { registerDatasetRoutes } from './routes-datasets.ts';
 import { registerModelRoutes } from './routes-models.ts';
@@ -24,6 +25,8 @@ export interface ControlApiDeps {
   uploads: UploadTarget;
   /** Directory of the web page's static files, served under `/` without credentials (they hold no data). */
   webRoot?: string;
+  /** Starts the pipeline's promote action (deploy, then move production); absent: promote moves the alias only. */
+  workflows?: WorkflowStarter;
   /** Largest JSON body, in bytes (default 16 MiB: a full metrics batch is ~1 MiB). */
   bodyLimit?: number;
   logger?: boolean;

@@ -1,7 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { Alias, AliasBody, DeploymentBody, RegisterVersionBody } from '../../shared/contracts/api.ts';
+import {
+  Alias,
+  AliasBody,
+  DeploymentBody,
+  PromoteBody,
+  RegisterVersionBody,
+} from '../../shared/contracts/api.ts';
 import { ModelName } from '../../shared/contracts/model-settings.ts';
+import type { WorkflowStarter } from '../workflow-starter/port.ts';
 import { parse } from './parse.ts';
 import { type RegisterDeps, registerVersion } from './register-version.ts';
 
@@ -9,7 +16,10 @@ const ModelParams = z.object({ modelName: ModelName });
 const AliasParams = z.object({ modelName: ModelName, alias: Alias });
 
 /** Models: list, versions, register, aliases (set, history, rollback), deployments. */
-export function registerModelRoutes(app: FastifyInstance, deps: RegisterDeps): void {
+export function registerModelRoutes(
+  app: FastifyInstance,
+  deps: RegisterDeps & { workflows?: WorkflowStarter },
+): void {
   const { store } = deps;
 
   app.get('/v1/models', async () => ({ models: await store.models.list() }));
@@ -37,18 +47,54 @@ export function registerModelRoutes(app: FastifyInstance, deps: RegisterDeps): v
 
   app.put('/v1/models/:modelName/aliases/:alias', async (request) => {
     const { modelName, alias } = parse(AliasParams, request.params, 'path');
-    const { version, reason } = parse(AliasBody, request.body, 'body');
+    const { version, reason, kind } = parse(AliasBody, request.body, 'body');
     return store.models.setAlias(
       modelName,
       alias,
       version,
       reason ?? `set by ${request.principal?.subject ?? 'unknown'}`,
+      kind,
     );
   });
 
-  app.post('/v1/models/:modelName/rollback', async (request) => {
+  /**
+   * Promote and rollback change what the prediction URL serves, so they deploy before they move
+   * the alias: both start the pipeline's promote action (deploy the version, wait for it to be
+   * ready, then move `production` and record the deployment) and answer 202 with the execution.
+   * A failed deploy leaves production where it was. Without a workflow starter (no pipeline to
+   * deploy with) only the alias moves.
+   */
+  const promote = async (
+    modelName: string,
+    version: number,
+    previousVersion: number | null,
+    kind: 'promote' | 'rollback',
+  ) => {
+    if (!deps.workflows) {
+      return kind === 'rollback'
+        ? store.models.rollback(modelName)
+        : store.models.setAlias(modelName, 'production', version, 'promoted (no deploy configured)');
+    }
+    const { executionId } = await deps.workflows.start({ action: 'promote', modelName, version, kind });
+    return { modelName, alias: 'production', version, previousVersion, executionId, state: 'deploying' };
+  };
+
+  app.post('/v1/models/:modelName/promote', async (request, reply) => {
     const { modelName } = parse(ModelParams, request.params, 'path');
-    return store.models.rollback(modelName);
+    const { version } = parse(PromoteBody, request.body, 'body');
+    await store.models.version(modelName, version);
+    const previous = await store.models.alias(modelName, 'production');
+    return reply
+      .status(deps.workflows ? 202 : 200)
+      .send(await promote(modelName, version, previous, 'promote'));
+  });
+
+  app.post('/v1/models/:modelName/rollback', async (request, reply) => {
+    const { modelName } = parse(ModelParams, request.params, 'path');
+    const { current, target } = await store.models.rollbackTarget(modelName);
+    return reply
+      .status(deps.workflows ? 202 : 200)
+      .send(await promote(modelName, target, current, 'rollback'));
   });
 
   app.post('/v1/models/:modelName/deployments', async (request, reply) => {

@@ -19,6 +19,8 @@ export interface DatasetTriggerDeps {
   /** Where rejection reports go (`reports/<runId>.json`); never watched by the trigger. */
   modelsBucket: string;
   limits?: Partial<ValidationLimits>;
+  /** Defaults under every droptune.json (the local stack sets the offline base model). */
+  defaultSettings?: { baseModel?: string };
   /**
    * How long a run being validated belongs to the delivery that created it (default 10 min:
    * longer than validating the largest allowed file). A later delivery of the same event takes
@@ -80,7 +82,7 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
     size: number | undefined,
   ): Promise<TriggerOutcome> {
     const datasetUri = `${deps.objects.scheme}://${key.bucket}/${key.object}`;
-    const settings = await readModelSettings(deps.objects, key.bucket, modelName);
+    const settings = await readModelSettings(deps.objects, key.bucket, modelName, deps.defaultSettings);
     const params = 'settings' in settings ? settings.settings : {};
     const { run, created } = await deps.store.runs.createForEvent(key, {
       modelName,

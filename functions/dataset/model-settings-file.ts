@@ -11,10 +11,12 @@ export async function readModelSettings(
   objects: ObjectStore,
   bucket: string,
   modelName: string,
+  /** Deployment-wide defaults under the file's values (the local stack: the packaged base model). */
+  defaults: { baseModel?: string } = {},
 ): Promise<{ settings: ModelSettings } | { rejection: DatasetRejection }> {
   const name = `${modelName}/droptune.json`;
   const stat = await objects.statIfExists(bucket, name);
-  if (!stat) return { settings: ModelSettings.parse({}) };
+  if (!stat) return { settings: ModelSettings.parse({ ...defaults }) };
   const text = (await objects.read(bucket, name)).toString('utf8');
   let json: unknown;
   try {
@@ -28,7 +30,9 @@ export async function readModelSettings(
       },
     };
   }
-  const parsed = ModelSettings.safeParse(json);
+  const parsed = ModelSettings.safeParse(
+    json !== null && typeof json === 'object' && !Array.isArray(json) ? { ...defaults, ...json } : json,
+  );
   if (parsed.success) return { settings: parsed.data };
   return {
     rejection: {

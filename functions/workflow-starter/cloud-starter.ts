@@ -1,6 +1,6 @@
 import { ExecutionsClient } from '@google-cloud/workflows';
 import { AppError, type ErrorCode } from '../../shared/errors.ts';
-import type { PipelineArgs, WorkflowStarter } from './port.ts';
+import type { PipelineArgs, PromoteArgs, WorkflowStarter } from './port.ts';
 
 export interface CloudWorkflowStarterArgs {
   /** GCP project id that holds the workflow. */
@@ -36,13 +36,16 @@ export class CloudWorkflowStarter implements WorkflowStarter {
     this.parent = this.client.workflowPath(args.project, args.location, args.workflow);
   }
 
-  async start(args: PipelineArgs): Promise<{ executionId: string }> {
+  async start(args: PipelineArgs | PromoteArgs): Promise<{ executionId: string }> {
     try {
       const [execution] = await this.client.createExecution({
         parent: this.parent,
         execution: {
           argument: JSON.stringify(args),
-          labels: { run_id: labelValue(args.runId), model: labelValue(args.modelName) },
+          labels: {
+            ...('runId' in args ? { run_id: labelValue(args.runId) } : { action: 'promote' }),
+            model: labelValue(args.modelName),
+          },
         },
       });
       if (!execution.name)

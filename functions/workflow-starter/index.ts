@@ -3,5 +3,5 @@ export {
   type CloudWorkflowStarterArgs,
   translateWorkflowsError,
 } from './cloud-starter.ts';
-export { PipelineArgs, type WorkflowStarter } from './port.ts';
+export { PipelineArgs, PromoteArgs, type WorkflowStarter } from './port.ts';
 export { RecordingWorkflowStarter } from './recording-starter.ts';

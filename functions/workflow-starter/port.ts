@@ -16,11 +16,23 @@ export const PipelineArgs = z.object({
 });
 export type PipelineArgs = z.infer<typeof PipelineArgs>;
 
+/**
+ * The argument of a promote/rollback execution of the same pipeline.yaml: deploy `version`
+ * (Cloud Run service pinned to it), then move `production` (recorded as `kind`).
+ */
+export const PromoteArgs = z.object({
+  action: z.literal('promote'),
+  modelName: z.string().min(1),
+  version: z.number().int().min(1),
+  kind: z.enum(['promote', 'rollback']),
+});
+export type PromoteArgs = z.infer<typeof PromoteArgs>;
+
 export interface WorkflowStarter {
   /**
    * Starts one execution and returns its id (the cloud: the execution's resource name).
    * Throws an `AppError`: `retryable` for transient failures (API unavailable, quota), not
    * retryable for permanent ones (workflow missing, permission denied).
    */
-  start(args: PipelineArgs): Promise<{ executionId: string }>;
+  start(args: PipelineArgs | PromoteArgs): Promise<{ executionId: string }>;
 }

@@ -1,5 +1,5 @@
 import { AppError } from '../../shared/errors.ts';
-import { PipelineArgs, type WorkflowStarter } from './port.ts';
+import { PipelineArgs, PromoteArgs, type WorkflowStarter } from './port.ts';
 
 /**
  * THE in-memory fake of the `WorkflowStarter` port (the GCP control plane cannot run here):
@@ -8,6 +8,8 @@ import { PipelineArgs, type WorkflowStarter } from './port.ts';
  */
 export class RecordingWorkflowStarter implements WorkflowStarter {
   readonly starts: PipelineArgs[] = [];
+  /** Promote/rollback executions, kept apart from pipeline runs. */
+  readonly promotions: PromoteArgs[] = [];
   private failures: AppError[] = [];
   /** Optional delay per start, to widen race windows in concurrency tests. */
   delayMs = 0;
@@ -17,11 +19,17 @@ export class RecordingWorkflowStarter implements WorkflowStarter {
     for (let i = 0; i < times; i++) this.failures.push(error);
   }
 
-  async start(args: PipelineArgs): Promise<{ executionId: string }> {
-    PipelineArgs.parse(args);
+  async start(args: PipelineArgs | PromoteArgs): Promise<{ executionId: string }> {
+    const promote = 'action' in args;
+    if (promote) PromoteArgs.parse(args);
+    else PipelineArgs.parse(args);
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     const failure = this.failures.shift();
     if (failure) throw failure;
+    if (promote) {
+      this.promotions.push(structuredClone(args));
+      return { executionId: `promote-${this.promotions.length}` };
+    }
     this.starts.push(structuredClone(args));
     return { executionId: `exec-${this.starts.length}` };
   }

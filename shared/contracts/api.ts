@@ -60,6 +60,13 @@ export const Alias = z.enum(['production', 'candidate']);
 export const AliasBody = z.strictObject({
   version: z.number().int().min(1),
   reason: z.string().max(2_000).optional(),
+  /** `rollback` moves are skipped when the next rollback looks for the version before. */
+  kind: z.enum(['promote', 'rollback']).default('promote'),
+});
+
+/** `POST /v1/models/:modelName/promote`: deploy this version, then point production at it. */
+export const PromoteBody = z.strictObject({
+  version: z.number().int().min(1),
 });
 
 export const DeploymentBody = z.strictObject({

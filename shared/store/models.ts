@@ -143,6 +143,12 @@ export class ModelStore {
    * then v1, not v3 again). Fails with `failed_precondition` when there is nothing before.
    */
   async rollback(modelName: string): Promise<AliasMove> {
+    const { current, target } = await this.rollbackTarget(modelName);
+    return this.setAlias(modelName, 'production', target, `rollback from v${current}`, 'rollback');
+  }
+
+  /** Where `rollback` would move production, without moving it (the deploy happens first). */
+  async rollbackTarget(modelName: string): Promise<{ current: number; target: number }> {
     const current = await this.alias(modelName, 'production');
     if (current === null)
       throw new AppError('failed_precondition', `model ${modelName} has no production version to roll back`);
@@ -161,7 +167,7 @@ export class ModelStore {
         `model ${modelName} v${current} is the first production version; nothing to roll back to`,
       );
     }
-    return this.setAlias(modelName, 'production', target, `rollback from v${current}`, 'rollback');
+    return { current, target };
   }
 
   async aliasHistory(modelName: string): Promise<Array<AliasMove & { reason: string | null; at: string }>> {
