@@ -73,8 +73,7 @@ describe.each(TEST_BACKENDS)('web routes of the control API ($name)', (backend) 
     expect(res.json()).toEqual({ ok: false, rejection: (expected as { rejection: unknown }).rejection });
 
     const good =
-      'body;topic\n'.replace(';', ',') +
-      Array.from({ length: 20 }, (_, i) => `text ${i},${i % 2 ? 'a' : 'b'}`).join('\n');
+      'body,topic\n' + Array.from({ length: 20 }, (_, i) => `text ${i},${i % 2 ? 'a' : 'b'}`).join('\n');
     const ok = await app.inject({
       method: 'POST',
       url: '/v1/datasets:validate?textColumn=body&labelColumn=topic',

@@ -43,6 +43,15 @@ export type ValidationAnswer =
   | { ok: true; profile: ValidatedProfile }
   | { ok: false; rejection: DatasetRejection };
 
+/** What promote/rollback answer: the move asked for, and the execution deploying it (if any). */
+export interface AliasChange {
+  modelName?: string;
+  version: number;
+  previousVersion: number | null;
+  executionId?: string;
+  state?: 'deploying';
+}
+
 export interface Prediction {
   predictions: { label: string; scores: Record<string, number> }[];
   model: { name: string; version: number };
@@ -165,16 +174,16 @@ export const api = {
     request<{ deployments: Deployment[] }>(`/v1/models/${enc(modelName)}/deployments`, { signal }).then(
       (r) => r.deployments,
     ),
+  /**
+   * Deploys `version` and then moves `production` to it. With a pipeline behind the API this
+   * answers 202 with the deploying execution and the alias moves once the version serves;
+   * without one (tests, no deploy configured) the alias moves at once.
+   */
   promote: (modelName: string, version: number) =>
-    request<{ alias: string; version: number; previousVersion: number | null }>(
-      `/v1/models/${enc(modelName)}/aliases/production`,
-      { method: 'PUT', body: { version } },
-    ),
+    request<AliasChange>(`/v1/models/${enc(modelName)}/promote`, { method: 'POST', body: { version } }),
+  /** Deploys the previous production version again, then moves `production` back to it. */
   rollback: (modelName: string) =>
-    request<{ alias: string; version: number; previousVersion: number | null }>(
-      `/v1/models/${enc(modelName)}/rollback`,
-      { method: 'POST' },
-    ),
+    request<AliasChange>(`/v1/models/${enc(modelName)}/rollback`, { method: 'POST' }),
   /** Runs the trigger's validator on the file without storing it (nothing trains). */
   validate: (file: Blob, columns: { textColumn: string; labelColumn: string }, signal?: AbortSignal) =>
     request<ValidationAnswer>(`/v1/datasets:validate${qs(columns)}`, {

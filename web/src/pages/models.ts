@@ -3,10 +3,13 @@
  * their metrics, marks `production`, promotes or rolls back (after a confirmation), shows the
  * deployment history and the prediction URL with a `curl` example to copy.
  */
-import { api, type Deployment, type ModelSummary, type ModelVersion } from '../api.ts';
+import { type AliasChange, api, type Deployment, type ModelSummary, type ModelVersion } from '../api.ts';
 import { confirmDialog, errorBox, h, loading, replace, toast } from '../dom.ts';
 import { formatAgo, formatMetric, formatTime } from '../format.ts';
 import type { PageContext } from '../router.ts';
+
+/** How long the page waits for a promote/rollback deploy before saying it is still running. */
+const DEPLOY_WAIT_MS = 300_000;
 
 /** The prediction endpoint for a deployment URL (a service base URL, or already the full route). */
 export function predictUrl(url: string, modelName: string): string {
@@ -122,6 +125,49 @@ async function modelPage(ctx: PageContext, modelName: string): Promise<void> {
     summary?.productionVersion ?? versions.find((v) => v.aliases.includes('production'))?.version ?? null;
   const reload = () => modelPage(ctx, modelName);
 
+  /**
+   * Runs a promote/rollback. When the API answers with a deploying execution, production moves
+   * only once the version serves: say so, wait for it (polling the model), then show the result.
+   */
+  const move = async (
+    call: () => Promise<AliasChange>,
+    done: (version: number, was: number | null) => string,
+  ) => {
+    for (const b of Array.from(main.querySelectorAll<HTMLButtonElement>('button'))) b.disabled = true;
+    try {
+      const change = await call();
+      if (change.state === 'deploying' || change.executionId) {
+        replace(
+          status,
+          h(
+            'p',
+            { class: 'alert alert-warn', role: 'status' },
+            `Deploying v${change.version}… production moves to it as soon as it serves.`,
+          ),
+        );
+        const end = Date.now() + DEPLOY_WAIT_MS;
+        let now: ModelSummary | undefined;
+        while (Date.now() < end && !signal.aborted) {
+          await new Promise((r) => setTimeout(r, 1000));
+          now = (await api.listModels(signal)).find((m) => m.modelName === modelName);
+          if (now?.productionVersion === change.version) break;
+        }
+        if (now?.productionVersion !== change.version) {
+          toast(
+            `v${change.version} is not serving yet (execution ${change.executionId ?? '?'}); production is still v${now?.productionVersion ?? '—'}.`,
+            'error',
+          );
+          await reload();
+          return;
+        }
+      }
+      toast(done(change.version, change.previousVersion));
+    } catch (err) {
+      toast((err as Error).message, 'error');
+    }
+    await reload();
+  };
+
   const promote = async (version: number) => {
     const ok = await confirmDialog({
       title: `Promote v${version} to production?`,
@@ -135,15 +181,10 @@ async function modelPage(ctx: PageContext, modelName: string): Promise<void> {
       confirm: `Promote v${version}`,
     });
     if (!ok) return;
-    try {
-      const moved = await api.promote(modelName, version);
-      toast(
-        `${modelName}: production is now v${moved.version}${moved.previousVersion ? ` (was v${moved.previousVersion})` : ''}.`,
-      );
-      await reload();
-    } catch (err) {
-      toast((err as Error).message, 'error');
-    }
+    await move(
+      () => api.promote(modelName, version),
+      (v, was) => `${modelName}: production is now v${v}${was ? ` (was v${was})` : ''}.`,
+    );
   };
   const rollback = async () => {
     const ok = await confirmDialog({
@@ -157,15 +198,13 @@ async function modelPage(ctx: PageContext, modelName: string): Promise<void> {
       danger: true,
     });
     if (!ok) return;
-    try {
-      const moved = await api.rollback(modelName);
-      toast(`${modelName}: rolled back to v${moved.version}.`);
-      await reload();
-    } catch (err) {
-      toast((err as Error).message, 'error');
-    }
+    await move(
+      () => api.rollback(modelName),
+      (v) => `${modelName}: rolled back to v${v}.`,
+    );
   };
 
+  const status = h('div', { id: 'move-status', 'aria-live': 'polite' });
   const url = summary?.url ?? deployments.find((d) => d.version === production)?.url ?? null;
   const curl = url ? curlExample(url, modelName) : null;
   const copy = h('button', { type: 'button', id: 'copy-curl' }, 'Copy');
@@ -216,6 +255,7 @@ async function modelPage(ctx: PageContext, modelName: string): Promise<void> {
           : null,
       ),
     ),
+    status,
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'url-title' },
