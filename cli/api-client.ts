@@ -85,14 +85,37 @@ export class ApiClient {
   versions(modelName: string): Promise<{ versions: ModelVersion[] }> {
     return this.request('GET', `/v1/models/${encodeURIComponent(modelName)}/versions`);
   }
-  promote(
-    modelName: string,
-    version: number,
-  ): Promise<{ alias: string; version: number; previousVersion: number | null }> {
-    return this.request('PUT', `/v1/models/${encodeURIComponent(modelName)}/aliases/production`, { version });
+  /** Starts the promote (deploy, then move production); see `waitForProduction`. */
+  promote(modelName: string, version: number): Promise<AliasChange> {
+    return this.request('POST', `/v1/models/${encodeURIComponent(modelName)}/promote`, { version });
   }
-  rollback(modelName: string): Promise<{ alias: string; version: number; previousVersion: number | null }> {
+  rollback(modelName: string): Promise<AliasChange> {
     return this.request('POST', `/v1/models/${encodeURIComponent(modelName)}/rollback`);
+  }
+
+  /**
+   * Waits until `production` of `modelName` is `version` and the latest deployment is of it,
+   * i.e. the promote execution finished. A failed deploy leaves production unchanged, which
+   * shows here as a timeout saying so.
+   */
+  async waitForProduction(modelName: string, version: number, timeoutMs = 300_000): Promise<ModelSummary> {
+    const end = Date.now() + timeoutMs;
+    const path = `/v1/models/${encodeURIComponent(modelName)}/deployments`;
+    while (Date.now() < end) {
+      const model = (await this.models()).models.find((m) => m.modelName === modelName);
+      if (model?.productionVersion === version) {
+        const { deployments } = await this.request<{ deployments: Array<{ version: number; url: string }> }>(
+          'GET',
+          path,
+        );
+        if (deployments[0]?.version === version) return { ...model, url: deployments[0].url };
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new AppError(
+      'deadline_exceeded',
+      `v${version} of ${modelName} was not serving within ${timeoutMs / 1000} s; production is unchanged (the stack's log says why the deploy failed)`,
+    );
   }
 }
 

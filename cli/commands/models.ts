@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AppError } from '../../shared/errors.ts';
-import { ApiClient } from '../api-client.ts';
+import { type AliasChange, ApiClient } from '../api-client.ts';
 import { emit, fail, type GlobalOptions, note, table } from '../output.ts';
 
 /** Reads texts from stdin, one per line, when `predict` is given none. */
@@ -9,6 +9,23 @@ async function stdinLines(): Promise<string[]> {
   let raw = '';
   for await (const chunk of process.stdin) raw += chunk;
   return raw.split(/\r?\n/).filter((l) => l.trim() !== '');
+}
+
+/** Waits until the promoted version serves (the deploy runs in the pipeline), then prints where. */
+async function printServing(
+  g: GlobalOptions,
+  api: ApiClient,
+  model: string,
+  moved: AliasChange,
+): Promise<void> {
+  const serving = await api.waitForProduction(model, moved.version);
+  const { executionId: _, ...move } = moved as AliasChange & { state?: string };
+  const out = { ...move, state: 'serving', url: serving.url };
+  emit(g, out, () =>
+    console.log(
+      `${model}: production v${moved.previousVersion ?? '-'} → v${moved.version}, serving at ${serving.url}`,
+    ),
+  );
 }
 
 export function registerModelCommands(program: Command, globals: () => GlobalOptions): void {
@@ -50,10 +67,10 @@ export function registerModelCommands(program: Command, globals: () => GlobalOpt
             'invalid_argument',
             `version must be a positive whole number like 3 or v3 (got "${version}")`,
           );
-        const moved = await ApiClient.forOptions(g).promote(model, v);
-        emit(g, moved, () =>
-          console.log(`${model}: production v${moved.previousVersion ?? '-'} → v${moved.version}`),
-        );
+        const api = ApiClient.forOptions(g);
+        const moved = await api.promote(model, v);
+        note(`deploying ${model} v${moved.version}…`);
+        await printServing(g, api, model, moved);
       } catch (err) {
         fail(g, err);
       }
@@ -65,10 +82,10 @@ export function registerModelCommands(program: Command, globals: () => GlobalOpt
     .action(async (model: string) => {
       const g = globals();
       try {
-        const moved = await ApiClient.forOptions(g).rollback(model);
-        emit(g, moved, () =>
-          console.log(`${model}: production v${moved.previousVersion ?? '-'} → v${moved.version}`),
-        );
+        const api = ApiClient.forOptions(g);
+        const moved = await api.rollback(model);
+        note(`rolling ${model} back to v${moved.version}…`);
+        await printServing(g, api, model, moved);
       } catch (err) {
         fail(g, err);
       }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { LoadedWorkflow, LogEntry } from '../../workflows/runtime/index.ts';
+import { type LoadedWorkflow, type LogEntry, toJs, WorkflowError } from '../../workflows/runtime/index.ts';
 
 export interface Execution {
   executionId: string;
@@ -51,15 +51,12 @@ export class LocalExecutions {
         },
         (err: unknown) => {
           exec.state = abort.signal.aborted ? 'CANCELLED' : 'FAILED';
-          const e = err as {
-            tags?: string[];
-            message?: string;
-            payload?: { tags?: string[]; message?: string };
-          };
-          exec.error = {
-            tags: e.tags ?? e.payload?.tags,
-            message: e.message ?? e.payload?.message ?? String(err),
-          };
+          exec.error = describeError(err);
+          this.onLog(executionId, {
+            severity: 'ERROR',
+            data: `execution ${exec.state.toLowerCase()}: ${exec.error.message}`,
+            time: Date.now(),
+          });
         },
       )
       .finally(() => {
@@ -83,4 +80,14 @@ export class LocalExecutions {
     for (const r of this.running.values()) r.abort.abort();
     await this.idle();
   }
+}
+
+/** A workflow error (a map with tags and message, wrapped in WorkflowError) as plain text. */
+function describeError(err: unknown): { tags?: string[]; message: string } {
+  if (err instanceof WorkflowError) {
+    const v = toJs(err.value) as { tags?: string[]; message?: string } | string | null;
+    if (v && typeof v === 'object') return { tags: v.tags, message: v.message ?? JSON.stringify(v) };
+    return { message: String(v) };
+  }
+  return { message: err instanceof Error ? err.message : String(err) };
 }
