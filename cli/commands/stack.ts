@@ -65,7 +65,7 @@ export function registerStackCommands(program: Command, globals: () => GlobalOpt
     )
     .option('--port <port>', 'control API and web page port (0: any free port)', '8780')
     .option('--exit', 'stop the stack and exit when the demo is done')
-    .option('--epochs <n>', 'training epochs', '2')
+    .option('--epochs <n>', 'training epochs', '1')
     .action(async (o: { port: string; exit?: boolean; epochs: string }) => {
       const g = globals();
       const started = Date.now();

@@ -12,21 +12,34 @@ import type { ObjectStat, ObjectStore, WriteOptions } from './object-store.ts';
  */
 export class GcsObjectStore implements ObjectStore {
   readonly scheme = 'gs' as const;
+  private client: Storage | undefined;
 
-  constructor(private readonly storage: Storage) {}
+  /**
+   * `storage` may be a client or a function that makes one on first use, so processes that
+   * never touch `gs://` (the local stack, a `file://` prediction service) do not pay for
+   * loading the GCS library at start.
+   */
+  constructor(private readonly storage: Storage | (() => Promise<Storage>)) {
+    if (typeof storage !== 'function') this.client = storage;
+  }
 
-  private file(bucket: string, name: string): File {
-    return this.storage.bucket(assertBucketName(bucket)).file(assertObjectName(name));
+  private async gcs(): Promise<Storage> {
+    this.client ??= await (this.storage as () => Promise<Storage>)();
+    return this.client;
+  }
+
+  private async file(bucket: string, name: string): Promise<File> {
+    return (await this.gcs()).bucket(assertBucketName(bucket)).file(assertObjectName(name));
   }
 
   async createReadStream(bucket: string, name: string): Promise<Readable> {
     await this.stat(bucket, name);
-    return this.file(bucket, name).createReadStream({ validation: 'crc32c' });
+    return (await this.file(bucket, name)).createReadStream({ validation: 'crc32c' });
   }
 
   async read(bucket: string, name: string): Promise<Buffer> {
     try {
-      const [buf] = await this.file(bucket, name).download();
+      const [buf] = await (await this.file(bucket, name)).download();
       return buf;
     } catch (err) {
       throw translate(err, `gs://${bucket}/${name}`);
@@ -39,7 +52,7 @@ export class GcsObjectStore implements ObjectStore {
     body: Readable | Buffer | string,
     options: WriteOptions = {},
   ): Promise<ObjectStat> {
-    const file = this.file(bucket, name);
+    const file = await this.file(bucket, name);
     const opts = {
       resumable: false,
       ...(options.contentType ? { contentType: options.contentType } : {}),
@@ -56,7 +69,7 @@ export class GcsObjectStore implements ObjectStore {
 
   async stat(bucket: string, name: string): Promise<ObjectStat> {
     try {
-      const [meta] = await this.file(bucket, name).getMetadata();
+      const [meta] = await (await this.file(bucket, name)).getMetadata();
       return {
         uri: `gs://${bucket}/${name}`,
         bucket,
@@ -85,7 +98,7 @@ export class GcsObjectStore implements ObjectStore {
   async list(bucket: string, prefix: string): Promise<ObjectStat[]> {
     assertPrefix(prefix);
     try {
-      const [files] = await this.storage
+      const [files] = await (await this.gcs())
         .bucket(assertBucketName(bucket))
         .getFiles({ prefix, autoPaginate: true });
       return files
@@ -109,7 +122,7 @@ export class GcsObjectStore implements ObjectStore {
     options: WriteOptions = {},
   ): Promise<ObjectStat> {
     try {
-      await this.file(src.bucket, src.name).copy(this.file(dst.bucket, dst.name), {
+      await (await this.file(src.bucket, src.name)).copy(await this.file(dst.bucket, dst.name), {
         ...(options.createOnly ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
       });
     } catch (err) {
@@ -120,7 +133,7 @@ export class GcsObjectStore implements ObjectStore {
 
   async delete(bucket: string, name: string): Promise<void> {
     try {
-      await this.file(bucket, name).delete();
+      await (await this.file(bucket, name)).delete();
     } catch (err) {
       throw translate(err, `gs://${bucket}/${name}`);
     }

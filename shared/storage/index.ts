@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Storage } from '@google-cloud/storage';
+import type { Storage } from '@google-cloud/storage';
 import { FileObjectStore } from './file-store.ts';
 import { GcsObjectStore } from './gcs-store.ts';
 import type { ObjectStore } from './object-store.ts';
@@ -35,7 +35,8 @@ export function storeFor(scheme: Scheme, options: StoreOptions = {}): ObjectStor
   if (scheme === 'gs') {
     if (options.gcs) return new GcsObjectStore(options.gcs);
     const key = 'gs';
-    const s = cache.get(key) ?? new GcsObjectStore(new Storage());
+    const s =
+      cache.get(key) ?? new GcsObjectStore(async () => new (await import('@google-cloud/storage')).Storage());
     cache.set(key, s);
     return s;
   }
