@@ -67,13 +67,19 @@ try {
       columns: true,
     },
   ) as Array<{ text: string; label: string }>;
-  const res = await fetch(`${url}/v1/models/support-tickets:predict`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ instances: heldout.map((r) => r.text) }),
-  });
-  const body = (await res.json()) as { predictions: Array<{ label: string }> };
-  const correct = body.predictions.filter((p, i) => p.label === heldout[i]!.label).length;
+  // The service takes at most 64 instances a request (DROPTUNE_SERVE_MAX_INSTANCES).
+  let correct = 0;
+  for (let i = 0; i < heldout.length; i += 64) {
+    const chunk = heldout.slice(i, i + 64);
+    const res = await fetch(`${url}/v1/models/support-tickets:predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instances: chunk.map((r) => r.text) }),
+    });
+    const body = (await res.json()) as { predictions?: Array<{ label: string }>; error?: { message: string } };
+    if (!body.predictions) throw new Error(`prediction failed: ${body.error?.message}`);
+    correct += body.predictions.filter((p, j) => p.label === chunk[j]!.label).length;
+  }
   const accuracy = correct / heldout.length;
 
   const conditions = { ...settings, rows: 2500, created_to_upload_ms: created - t0 };
