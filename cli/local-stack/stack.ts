@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -16,6 +16,7 @@ import { type Database, openDatabase } from '../../shared/db/pool.ts';
 import { AppError } from '../../shared/errors.ts';
 import { FileObjectStore } from '../../shared/storage/index.ts';
 import { createStore, type TrackingStore } from '../../shared/store/index.ts';
+import { ensureWebBuilt } from '../../web/build.ts';
 import {
   LocalServingBackend,
   LocalTrainingBackend,
@@ -139,7 +140,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       throw new AppError('unavailable', 'the local Workflows runtime is still starting');
     };
     const starter: WorkflowStarter = { start: (args) => startExecution(args) };
-    const webRoot = join(REPO, 'web', 'dist');
+    const webRoot = await ensureWebBuilt();
     const app: FastifyInstance = buildControlApi({
       store,
       objects,
@@ -148,7 +149,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       auth: localTokenAuth(token),
       uploads: new LocalUploads(objects, cfg.DATASETS_BUCKET),
       workflows: starter,
-      ...(existsSync(webRoot) ? { webRoot } : {}),
+      webRoot,
     });
     await app.listen({ host: '127.0.0.1', port: options.port ?? 8780 });
     stops.push(() => app.close());

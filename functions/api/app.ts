@@ -9,6 +9,7 @@ import type { WorkflowStarter } from '../workflow-starter/port.ts';
 import type { Authenticator, Principal } from './auth.ts';
 import { registerDatasetRoutes } from './routes-datasets.ts';
 import { registerModelRoutes } from './routes-models.ts';
+import { registerWebRoutes } from './routes-page.ts';
 import { registerRunRoutes } from './routes-runs.ts';
 import { registerUploadRoutes } from './routes-uploads.ts';
 import type { UploadTarget } from './uploads.ts';
@@ -105,6 +106,7 @@ export function buildControlApi(deps: ControlApiDeps): FastifyInstance {
   registerModelRoutes(app, deps);
   registerDatasetRoutes(app, deps);
   registerUploadRoutes(app, deps);
+  registerWebRoutes(app, deps);
   if (deps.webRoot) {
     const webRoot = deps.webRoot;
     void app.register(async (scope) => {

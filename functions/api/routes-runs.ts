@@ -14,7 +14,10 @@ export function registerRunRoutes(app: FastifyInstance, deps: { store: TrackingS
 
   app.get('/v1/runs', async (request) => {
     const q = parse(RunsQuery, request.query, 'query');
-    return { runs: await store.runs.list({ modelName: q.modelName, status: q.status, limit: q.limit }) };
+    const runs = await store.runs.list({ modelName: q.modelName, status: q.status, limit: q.limit });
+    // Each run with its latest value of every metric but the per-step ones (the CLI contract).
+    const latest = await store.metrics.latestFor(runs.map((r) => r.runId));
+    return { runs: runs.map((r) => ({ ...r, metrics: { latest: latest.get(r.runId) ?? {} } })) };
   });
 
   app.get('/v1/runs/:runId', async (request) => {

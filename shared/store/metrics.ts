@@ -55,6 +55,21 @@ export class MetricStore {
     return rows.map(toMetric);
   }
 
+  /** `latest` for many runs in one query (run lists show each run's headline metrics). */
+  async latestFor(runIds: string[]): Promise<Map<string, Record<string, number>>> {
+    const out = new Map<string, Record<string, number>>(runIds.map((id) => [id, {}]));
+    if (runIds.length === 0) return out;
+    const rows = await query<{ run_id: string; key: string; value: number }>(
+      this.db,
+      `select distinct on (run_id, key) run_id, key, value from metrics
+       where run_id = any($1) and key <> 'train_loss' and key <> 'learning_rate'
+       order by run_id, key, id desc`,
+      [runIds],
+    );
+    for (const r of rows) out.get(r.run_id)![r.key] = r.value;
+    return out;
+  }
+
   /** The latest value of each key: the run's headline metrics. */
   async latest(runId: string): Promise<Record<string, number>> {
     const rows = await query<{ key: string; value: number }>(

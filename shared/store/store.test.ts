@@ -134,6 +134,18 @@ describe.each(TEST_BACKENDS)('tracking store on $name', (backend) => {
     });
   });
 
+  it('gives many runs their latest headline metrics in one call, without per-step series', async () => {
+    const [a, b] = [await newRun('latest-for'), await newRun('latest-for')];
+    await store.metrics.append(a.runId, [
+      { key: 'train_loss', step: 1, value: 0.5 },
+      { key: 'val_accuracy', step: 1, value: 0.6 },
+      { key: 'val_accuracy', step: 2, value: 0.8 },
+    ]);
+    const latest = await store.metrics.latestFor([a.runId, b.runId]);
+    expect(latest.get(a.runId)).toEqual({ val_accuracy: 0.8 });
+    expect(latest.get(b.runId)).toEqual({});
+  });
+
   it('finds the best run of a model by a metric', async () => {
     const runs = [await newRun('best-of'), await newRun('best-of'), await newRun('best-of')];
     await store.metrics.append(runs[0]!.runId, [{ key: 'val_accuracy', step: 1, value: 0.7 }]);

@@ -17,7 +17,6 @@ import type { TestBackend } from '../../shared/db/testing.ts';
 import { FileObjectStore } from '../../shared/storage/index.ts';
 import { createStore, type TrackingStore } from '../../shared/store/index.ts';
 import { ensureWebBuilt } from '../build.ts';
-import { registerWebRoutes } from '../server/web-routes.ts';
 
 export interface TestControlApi {
   url: string;
@@ -51,7 +50,6 @@ export async function startTestControlApi(backend: TestBackend): Promise<TestCon
     uploads: new LocalUploads(objects, datasetsBucket),
     webRoot,
   });
-  registerWebRoutes(app, { store, objects, datasetsBucket, modelsBucket });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {

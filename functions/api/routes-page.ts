@@ -14,17 +14,17 @@
  *   deployment and returns its answer unchanged (the browser cannot call the prediction service
  *   across origins, and in the cloud it needs an identity the browser does not hold).
  *
- * They live here, beside the page, until functions/api takes them over.
+ * `buildControlApi` registers them, so the cloud's control API serves the page the same way.
  */
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { DEFAULT_LIMITS, type ValidationLimits } from '../../functions/dataset/limits.ts';
-import { validateCsv } from '../../functions/dataset/validate-csv.ts';
 import { describeZodError, ModelName, ModelSettings } from '../../shared/contracts/model-settings.ts';
 import { AppError, toAppError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/storage/index.ts';
 import type { TrackingStore } from '../../shared/store/index.ts';
+import { DEFAULT_LIMITS, type ValidationLimits } from '../dataset/limits.ts';
+import { validateCsv } from '../dataset/validate-csv.ts';
 
 export interface WebRoutesDeps {
   store: TrackingStore;

@@ -4,17 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildControlApi } from '../../functions/api/app.ts';
-import { localTokenAuth } from '../../functions/api/auth.ts';
-import { LocalUploads } from '../../functions/api/uploads.ts';
-import { validateCsvBytes } from '../../functions/dataset/validate-csv.ts';
 import { ModelSettings } from '../../shared/contracts/model-settings.ts';
 import type { Database } from '../../shared/db/pool.ts';
 import { TEST_BACKENDS } from '../../shared/db/testing.ts';
 import { FileObjectStore } from '../../shared/storage/index.ts';
 import { createStore, type TrackingStore } from '../../shared/store/index.ts';
-import { seedRun, seedVersion } from '../testing/seed.ts';
-import { registerWebRoutes } from './web-routes.ts';
+import { seedRun, seedVersion } from '../../web/testing/seed.ts';
+import { validateCsvBytes } from '../dataset/validate-csv.ts';
+import { buildControlApi } from './app.ts';
+import { localTokenAuth } from './auth.ts';
+import { LocalUploads } from './uploads.ts';
 
 describe.each(TEST_BACKENDS)('web routes of the control API ($name)', (backend) => {
   let db: Database;
@@ -38,7 +37,6 @@ describe.each(TEST_BACKENDS)('web routes of the control API ($name)', (backend) 
       auth: localTokenAuth(token),
       uploads: new LocalUploads(objects, 'datasets'),
     });
-    registerWebRoutes(app, { store, objects, datasetsBucket: 'datasets', modelsBucket: 'models' });
     await app.ready();
   });
   afterAll(async () => {
