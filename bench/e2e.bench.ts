@@ -76,7 +76,10 @@ try {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ instances: chunk.map((r) => r.text) }),
     });
-    const body = (await res.json()) as { predictions?: Array<{ label: string }>; error?: { message: string } };
+    const body = (await res.json()) as {
+      predictions?: Array<{ label: string }>;
+      error?: { message: string };
+    };
     if (!body.predictions) throw new Error(`prediction failed: ${body.error?.message}`);
     correct += body.predictions.filter((p, j) => p.label === chunk[j]!.label).length;
   }

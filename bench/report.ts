@@ -20,11 +20,12 @@ export function machineDescription(): string {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown cpu';
   let gpu = 'none';
   try {
-    gpu = execSync('nvidia-smi --query-gpu=name --format=csv,noheader', { stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim()
-      .split('\n')
-      .join(', ') || 'none';
+    gpu =
+      execSync('nvidia-smi --query-gpu=name --format=csv,noheader', { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim()
+        .split('\n')
+        .join(', ') || 'none';
   } catch {
     // no NVIDIA driver: no GPU
   }

@@ -22,7 +22,12 @@ async function measure(pool: pg.Pool, label: string, perPoint = false): Promise<
   const run = await store.runs.create({ modelName: 'bench', datasetUri: 'file://datasets/bench/x.csv' });
   let step = 0;
   const batch = (): MetricPoint[] =>
-    Array.from({ length: BATCH }, () => ({ key: 'train_loss', step: step++, epoch: step / 1000, value: Math.random() }));
+    Array.from({ length: BATCH }, () => ({
+      key: 'train_loss',
+      step: step++,
+      epoch: step / 1000,
+      value: Math.random(),
+    }));
   // Warm-up
   await store.metrics.append(run.runId, batch());
   let rows = 0;
@@ -30,13 +35,10 @@ async function measure(pool: pg.Pool, label: string, perPoint = false): Promise<
   while (performance.now() - start < SECONDS * 1000) {
     if (perPoint) {
       for (const p of batch().slice(0, 50)) {
-        await pool.query('insert into metrics (run_id, key, step, epoch, value) values ($1, $2, $3, $4, $5)', [
-          run.runId,
-          p.key,
-          p.step,
-          p.epoch,
-          p.value,
-        ]);
+        await pool.query(
+          'insert into metrics (run_id, key, step, epoch, value) values ($1, $2, $3, $4, $5)',
+          [run.runId, p.key, p.step, p.epoch, p.value],
+        );
         rows++;
       }
     } else {
@@ -49,18 +51,33 @@ async function measure(pool: pg.Pool, label: string, perPoint = false): Promise<
 }
 
 async function startServer(): Promise<{ url: string; stop: () => void }> {
-  if (process.env.DROPTUNE_BENCH_DATABASE_URL) return { url: process.env.DROPTUNE_BENCH_DATABASE_URL, stop: () => {} };
+  if (process.env.DROPTUNE_BENCH_DATABASE_URL)
+    return { url: process.env.DROPTUNE_BENCH_DATABASE_URL, stop: () => {} };
   const dir = mkdtempSync(join(tmpdir(), 'droptune-bench-pg-'));
   chmodSync(dir, 0o777);
   const asRoot = process.getuid?.() === 0;
-  const bin = execFileSync('bash', ['-c', 'dirname "$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | tail -1)"'])
+  const bin = execFileSync('bash', [
+    '-c',
+    'dirname "$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | tail -1)"',
+  ])
     .toString()
     .trim();
   const run = (cmd: string, args: string[]) =>
-    execFileSync(asRoot ? 'runuser' : cmd, asRoot ? ['-u', 'postgres', '--', cmd, ...args] : args, { stdio: 'pipe' });
+    execFileSync(asRoot ? 'runuser' : cmd, asRoot ? ['-u', 'postgres', '--', cmd, ...args] : args, {
+      stdio: 'pipe',
+    });
   run(join(bin, 'initdb'), ['-D', join(dir, 'data'), '-U', 'droptune', '--auth=trust', '--no-sync']);
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  run(join(bin, 'pg_ctl'), ['-D', join(dir, 'data'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-l', join(dir, 'log'), '-w', 'start']);
+  run(join(bin, 'pg_ctl'), [
+    '-D',
+    join(dir, 'data'),
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+    '-l',
+    join(dir, 'log'),
+    '-w',
+    'start',
+  ]);
   return {
     url: `postgres://droptune@127.0.0.1:${port}/postgres`,
     stop: () => {
@@ -90,7 +107,13 @@ const conditions = { batch: BATCH, seconds: SECONDS };
 results.push(
   { system: 'pglite', metric: 'metric_rows_per_s', value: Math.round(lite), unit: 'rows/s', conditions },
   { system: 'postgres', metric: 'metric_rows_per_s', value: Math.round(real), unit: 'rows/s', conditions },
-  { system: 'postgres-per-row-insert', metric: 'metric_rows_per_s', value: Math.round(naive), unit: 'rows/s', conditions: { batch: 1, seconds: SECONDS } },
+  {
+    system: 'postgres-per-row-insert',
+    metric: 'metric_rows_per_s',
+    value: Math.round(naive),
+    unit: 'rows/s',
+    conditions: { batch: 1, seconds: SECONDS },
+  },
 );
 const ratios = { pglite_vs_postgres: lite / real, batched_vs_per_row_postgres: real / naive };
 printTable(

@@ -17,15 +17,9 @@ export async function restoreServices(
   for (const model of await store.models.list()) {
     if (model.productionVersion === null) continue;
     const version = await store.models.version(model.modelName, model.productionVersion);
-    const name = `projects/local/locations/local/services/predict-${model.modelName}`;
     try {
-      const env = { MODEL_URI: version.modelUri };
-      const state = await serving.create({
-        name,
-        image: 'local/droptune-serving',
-        env,
-        body: { template: { containers: [{ env }] } },
-      });
+      const spec = predictionServiceSpec('local', 'local', model.modelName, version.modelUri);
+      const state = await serving.create(spec);
       await store.models.recordDeployment({
         modelName: model.modelName,
         version: version.version,
