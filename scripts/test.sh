@@ -12,6 +12,9 @@ status=0
 bash scripts/ensure-test-tools.sh || { echo "test tools could not be installed" >&2; status=1; }
 [ -d node_modules ] || npm ci --no-audit --no-fund >&2 || status=1
 
+# The trainer's environment first: the TypeScript end-to-end tests run the trainer too.
+bash scripts/py-env.sh || { echo "the trainer's Python environment could not be created" >&2; status=1; }
+
 echo "== lint (biome) ==" >&2
 npx --no-install biome check . >&2 || { echo "lint failed" >&2; status=1; }
 echo "== types (tsc) ==" >&2
