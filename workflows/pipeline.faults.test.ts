@@ -58,7 +58,7 @@ describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
 
   it('Spot preempted mid-training → resumed on-demand with the same output prefix', async () => {
     const { h, run } = await scenario(
-      { trainingFaults: { preemptSpotAfterMs: 6000 }, env: GATED },
+      { trainingFaults: { preemptSpotAfterCheckpoint: true }, env: GATED },
       { epochs: 8 },
     );
     const out = await h.execute(run);

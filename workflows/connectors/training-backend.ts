@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { exited, Tail, terminate } from './process-util.ts';
 
@@ -67,6 +67,11 @@ export interface TrainingFaults {
   spotUnavailable?: boolean;
   /** Preempt the first Spot instance this long after it starts: SIGTERM, then the VM is deleted. */
   preemptSpotAfterMs?: number;
+  /**
+   * Preempt the first Spot instance as soon as its trainer has saved a checkpoint (progress,
+   * not wall time, so the test means the same on a fast and a loaded machine).
+   */
+  preemptSpotAfterCheckpoint?: boolean;
   /** Instead of the trainer, run a process that exits with this code without writing anything. */
   crashWithExitCode?: number;
   /** Instead of the trainer, run a process that never finishes. */
@@ -205,7 +210,31 @@ export class LocalTrainingBackend implements TrainingBackend {
         }, f.preemptSpotAfterMs).unref(),
       );
     }
+    if (spec.provisioningModel === 'SPOT' && f.preemptSpotAfterCheckpoint && !this.spotPreempted) {
+      this.spotPreempted = true;
+      const checkpoints = this.outputPath(spec.env.DROPTUNE_OUTPUT_URI, 'checkpoints');
+      const poll = setInterval(() => {
+        if (!checkpoints || !existsSync(checkpoints) || readdirSync(checkpoints).length === 0) return;
+        clearInterval(poll);
+        this.preempted.push(spec.name);
+        void this.delete(spec.project, spec.zone, spec.name);
+      }, 25);
+      poll.unref();
+      inst.timers.push(poll);
+    }
     return { ...state };
+  }
+
+  /** The local path of `<output>/<file>` for a `file://` output prefix. */
+  private outputPath(outputUri: string | undefined, file: string): string | undefined {
+    const m = /^file:\/\/([^/]+)\/(.*)$/.exec(outputUri ?? '');
+    if (!m) return undefined;
+    return join(
+      resolve(this.options.home),
+      'buckets',
+      m[1] as string,
+      ...`${m[2]}${file}`.split('/').filter(Boolean),
+    );
   }
 
   /** Appends garbage to `<output>/<file>` of a `file://` output prefix (fault injection). */
