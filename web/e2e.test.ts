@@ -6,20 +6,17 @@
  * trains while the chart gains points, succeeds, answers in Try it, and is promoted and rolled
  * back from the Models page.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../cli/local-stack/stack.ts';
 import { validateCsvBytes } from '../functions/dataset/validate-csv.ts';
+import { makeTinyModelAndData } from '../test/tiny-model.ts';
 import { ensureWebBuilt } from './build.ts';
 import { launchBrowser, type TestBrowser } from './testing/browser.ts';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const PYTHON = process.env.DROPTUNE_PYTHON ?? join(REPO, '.venv', 'bin', 'python');
 const MODEL = 'web-tickets';
 /** Promote/rollback deploy the version (a serving process) before production moves. */
 const DEPLOY_MS = 180_000;
@@ -54,7 +51,9 @@ async function startRunFromPage(page: Page, csv: string): Promise<string> {
   await page.locator('#validation [data-verdict="ok"]').waitFor({ timeout: 60_000 });
   await page.getByLabel('Model name').fill(MODEL);
   await page.getByLabel('Base model').fill(tinyBert);
-  await page.getByLabel('Epochs').fill('6');
+  // Enough steps per epoch (3,000 rows) that the run stays live for several chart polls even on a
+  // fast, quiet machine, where early stopping ends it after a few epochs.
+  await page.getByLabel('Epochs').fill('20');
   await page.getByLabel('Learning rate').fill('0.003');
   await page.getByLabel('Max length (tokens)').fill('64');
   await page.getByRole('button', { name: 'Start training' }).click();
@@ -74,22 +73,7 @@ async function waitForStatus(page: Page, statuses: string[], timeoutMs = 600_000
 }
 
 beforeAll(async () => {
-  const out = execFileSync(
-    PYTHON,
-    [
-      '-c',
-      [
-        'import sys, json',
-        'from pathlib import Path',
-        'from droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv',
-        'w = Path(sys.argv[1])',
-        'print(json.dumps({"bert": str(build_tiny_bert(w / "tiny-bert")), "csv": str(write_synthetic_csv(w / "tickets.csv", rows_per_label=60))}))',
-      ].join('\n'),
-      work,
-    ],
-    { cwd: join(REPO, 'training-image'), encoding: 'utf8' },
-  );
-  ({ bert: tinyBert, csv: trainCsv } = JSON.parse(out) as { bert: string; csv: string });
+  ({ bert: tinyBert, csv: trainCsv } = makeTinyModelAndData(work, 1000, 'tickets.csv'));
   writeFileSync(join(work, 'one-class.csv'), BAD_CSV);
   await ensureWebBuilt();
   [stack, browser] = await Promise.all([

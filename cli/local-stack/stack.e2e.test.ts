@@ -4,17 +4,17 @@
  * local Workflows runtime, the Python trainer as a child process (a tiny random BERT so it
  * trains in seconds on a CPU), the serving process, and the `droptune` CLI as a child process.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../shared/store/index.ts';
+import { makeTinyModelAndData } from '../../test/tiny-model.ts';
 import { type LocalStack, startLocalStack } from './stack.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PYTHON = process.env.DROPTUNE_PYTHON ?? join(REPO, '.venv', 'bin', 'python');
 const work = mkdtempSync(join(tmpdir(), 'droptune-e2e-'));
 let stack: LocalStack;
 let tinyBert: string;
@@ -61,22 +61,7 @@ async function predict(url: string, texts: string[]) {
 }
 
 beforeAll(async () => {
-  const out = execFileSync(
-    PYTHON,
-    [
-      '-c',
-      [
-        'import sys, json',
-        'from pathlib import Path',
-        'from droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv',
-        'w = Path(sys.argv[1])',
-        'print(json.dumps({"bert": str(build_tiny_bert(w / "tiny-bert")), "csv": str(write_synthetic_csv(w / "train.csv", rows_per_label=80))}))',
-      ].join('\n'),
-      work,
-    ],
-    { cwd: join(REPO, 'training-image'), encoding: 'utf8' },
-  );
-  ({ bert: tinyBert, csv: trainCsv } = JSON.parse(out) as { bert: string; csv: string });
+  ({ bert: tinyBert, csv: trainCsv } = makeTinyModelAndData(work, 80));
   stack = await startLocalStack({ home: join(work, 'home'), port: 0, pipelineEnv: { GATE_MIN: '0.5' } });
   await stack.store.runs.list(); // the database answers
   const settings = {
