@@ -17,6 +17,9 @@ export const RUN_STATUSES = [
 export const RunStatus = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof RunStatus>;
 
+/** The happy path, in order: what a run goes through when nothing goes wrong. */
+export const HAPPY_PATH: readonly RunStatus[] = RUN_STATUSES.slice(0, 7);
+
 export const TERMINAL_STATUSES: readonly RunStatus[] = [
   'succeeded',
   'rejected',

@@ -2,21 +2,13 @@
  * Run statuses in plain words: the badge, what each stage means, and what a person should do
  * about a run that did not succeed.
  */
-import { isTerminal, type RunStatus } from '../../shared/contracts/run-status.ts';
+import { HAPPY_PATH, isTerminal, type RunStatus } from '../../shared/contracts/run-status.ts';
 import { h } from './dom.ts';
 
 export { isTerminal };
 
 /** The happy path, in order (the status timeline's steps). */
-export const STAGES: RunStatus[] = [
-  'queued',
-  'validating',
-  'provisioning',
-  'training',
-  'registering',
-  'deploying',
-  'succeeded',
-];
+export const STAGES: readonly RunStatus[] = HAPPY_PATH;
 
 export const STAGE_HELP: Record<RunStatus, string> = {
   queued: 'Waiting to start.',
