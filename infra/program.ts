@@ -179,8 +179,11 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
         ALLOWED_INVOKERS: allowedInvokers,
         DROPTUNE_API_URL: apiUrl,
       },
-      triggerInvokers: { eventarc: ids.member('eventarc') },
+      // Direct VPC egress requires run.invoker for the function's own identity (Google's Direct VPC
+      // egress guide for 2nd gen functions); granted on its own service only.
+      triggerInvokers: { eventarc: ids.member('eventarc'), 'direct-vpc-self': ids.member('trigger') },
       apiInvokers: {
+        'direct-vpc-self': ids.member('control-api'),
         ...Object.fromEntries(API_CALLERS.map((actor) => [actor, ids.member(actor)])),
         ...Object.fromEntries(cfg.apiInvokers.map((m) => [m, m])),
       },

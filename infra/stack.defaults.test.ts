@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_GRANTS } from './components/access.ts';
+import { BUILDER_SOURCES_ROLE, PROJECT_GRANTS } from './components/access.ts';
 import { REQUIRED_SERVICES } from './components/project-services.ts';
 import { PREDICTION_SERVICE_PREFIX } from './components/serving.ts';
 import { envNamesRead } from './components/workflow.ts';
@@ -91,7 +91,7 @@ describe('default stack', () => {
     const fn = run
       .ofType('gcp:cloudfunctionsv2/function:Function')
       .find((f) => f.inputs.name === 'droptune-on-dataset-uploaded')!;
-    expect(fn.inputs.buildConfig).toMatchObject({ runtime: 'nodejs20', entryPoint: 'onDatasetUploaded' });
+    expect(fn.inputs.buildConfig).toMatchObject({ runtime: 'nodejs22', entryPoint: 'onDatasetUploaded' });
     expect(fn.inputs.eventTrigger).toMatchObject({
       eventType: 'google.cloud.storage.object.v1.finalized',
       retryPolicy: 'RETRY_POLICY_RETRY',
@@ -178,7 +178,11 @@ describe('default stack', () => {
 
   it('grants project-level roles only from the documented table', () => {
     // Defaults: the documented table plus Eventarc's publisher grant to the GCS agent; no serving invokers.
-    const allowed = new Set([...PROJECT_GRANTS.map((g) => g.role), 'roles/pubsub.publisher']);
+    const allowed = new Set([
+      ...PROJECT_GRANTS.map((g) => g.role),
+      'roles/pubsub.publisher',
+      BUILDER_SOURCES_ROLE,
+    ]);
     const roles = run.ofType('gcp:projects/iAMMember:IAMMember').map((m) => m.inputs.role);
     expect(roles.filter((r) => !allowed.has(r))).toEqual([]);
     const sqlGrants = run
@@ -188,7 +192,7 @@ describe('default stack', () => {
       expect(g.inputs.condition.expression).toContain(`projects/${project}/instances/droptune-db`);
   });
 
-  it('lets only Eventarc invoke the trigger, and only the workflow and trainer invoke the API', () => {
+  it('lets only Eventarc invoke the trigger, only the workflow and trainer the API, and each function itself (Direct VPC)', () => {
     const invokers = (service: string) =>
       run
         .ofType('gcp:cloudrunv2/serviceIamMember:ServiceIamMember')
@@ -196,8 +200,12 @@ describe('default stack', () => {
         .map((m) => `${m.inputs.role} ${m.inputs.member}`)
         .sort();
     const sa = (a: string) => `serviceAccount:droptune-${a}@${project}.iam.gserviceaccount.com`;
-    expect(invokers('droptune-on-dataset-uploaded')).toEqual([`roles/run.invoker ${sa('eventarc')}`]);
+    expect(invokers('droptune-on-dataset-uploaded')).toEqual([
+      `roles/run.invoker ${sa('eventarc')}`,
+      `roles/run.invoker ${sa('trigger')}`,
+    ]);
     expect(invokers('droptune-control-api')).toEqual([
+      `roles/run.invoker ${sa('control-api')}`,
       `roles/run.invoker ${sa('trainer')}`,
       `roles/run.invoker ${sa('workflow')}`,
     ]);

@@ -122,8 +122,24 @@ export const BUCKET_GRANTS: (Grant & { bucket: 'datasets' | 'models' | 'sources'
     role: 'roles/storage.objectViewer',
     why: 'read status objects and metrics for the gate',
   },
-  { bucket: 'sources', actor: 'builder', role: 'roles/storage.objectViewer', why: 'read function bundles' },
+  {
+    bucket: 'sources',
+    actor: 'builder',
+    role: 'roles/storage.objectViewer',
+    why: 'read the uploaded bundle the function names as storageSource',
+  },
 ];
+
+/** Role the function builder holds on Google's gen2 source bucket (Google's build-service-account guide). */
+export const BUILDER_SOURCES_ROLE = 'roles/storage.objectAdmin';
+
+/** Google's bucket that gen2 builds read sources from: `gcf-v2-sources-<project number>-<region>`. */
+export function gcfSourcesBucket(
+  projectNumber: pulumi.Input<string>,
+  region: pulumi.Input<string>,
+): pulumi.Output<string> {
+  return pulumi.interpolate`gcf-v2-sources-${projectNumber}-${region}`;
+}
 
 /** Actors of the stack that call the control API (invoker grants live with the functions). */
 export const API_CALLERS: Actor[] = ['workflow', 'trainer'];
@@ -208,6 +224,25 @@ export class Access extends pulumi.ComponentResource {
       },
       child(),
     );
+    // Gen2 builds fetch the source from Google's own bucket `gcf-v2-sources-<number>-<region>` (with a
+    // `-<hash>` suffix under CMEK), created on the first deploy, so no bucket binding can precede it.
+    // Google's build-service-account guide asks for Storage Object Admin; a condition keeps it to that bucket.
+    const number = gcp.organizations.getProjectOutput({ projectId: args.project }, { parent: this }).number;
+    new gcp.projects.IAMMember(
+      `${name}-builder-gcf-sources`,
+      {
+        project: args.project,
+        role: BUILDER_SOURCES_ROLE,
+        member: ids.member('builder'),
+        condition: {
+          title: 'droptune-gcf-v2-sources-only',
+          description: "Only Cloud Functions' own gen2 source bucket of this region",
+          expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${gcfSourcesBucket(number, args.region)}")`,
+        },
+      },
+      child(),
+    );
+
     new gcp.artifactregistry.RepositoryIamMember(
       `${name}-function-images-builder-writer`,
       {

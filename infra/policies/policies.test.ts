@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   bucketsArePrivate,
+  functionsRuntimeSupported,
   iamGrants,
   noComputeDefaultServiceAccount,
   noPrimitiveRoles,
@@ -251,5 +252,24 @@ describe('workflowEnvValid', () => {
       workflowEnvValid([wf(Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`V${i}`, 'x'])))]),
     ).toHaveLength(1);
     expect(workflowEnvValid([wf({ GOOGLE_X: '1', WORKFLOWS_Y: '2' })])).toHaveLength(2);
+  });
+});
+
+describe('functionsRuntimeSupported', () => {
+  const fn = (runtime: string) =>
+    res('gcp:cloudfunctionsv2/function:Function', { buildConfig: { runtime } }, runtime);
+  it('accepts a runtime before its decommission date', () => {
+    expect(functionsRuntimeSupported('2026-12-07')([fn('nodejs22'), fn('nodejs24')])).toEqual([]);
+  });
+  it('rejects nodejs20 after 2026-10-30, naming the date', () => {
+    expect(functionsRuntimeSupported('2026-12-07')([fn('nodejs20')])[0]?.message).toBe(
+      'runtime nodejs20 was decommissioned on 2026-10-30: no create, no update',
+    );
+    expect(functionsRuntimeSupported('2026-10-29')([fn('nodejs20')])).toEqual([]);
+  });
+  it('rejects a runtime Google does not list', () => {
+    expect(functionsRuntimeSupported('2026-12-07')([fn('nodejs21')])[0]?.message).toMatch(
+      /nodejs21 is not in Cloud Run functions' Node.js schedule/,
+    );
   });
 });

@@ -6,6 +6,7 @@
  * Each policy returns the violations it found; an empty list means compliant.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { runtimeRefusal } from '../data/function-runtimes.ts';
 
 export interface PolicyResource {
   type: string;
@@ -234,6 +235,20 @@ export const workflowEnvValid: Policy = (resources) =>
       return out;
     });
 
+/**
+ * Functions use a runtime Cloud Run functions still accepts on `day` (default: today, the day a
+ * `pulumi up` would run): a decommissioned runtime refuses every create and update.
+ */
+export function functionsRuntimeSupported(day = new Date().toISOString().slice(0, 10)): Policy {
+  return (resources) =>
+    resources
+      .filter((r) => r.type === 'gcp:cloudfunctionsv2/function:Function')
+      .flatMap((r) => {
+        const why = runtimeRefusal(String(r.inputs.buildConfig?.runtime), day);
+        return why ? [violation('functions-runtime', r, why)] : [];
+      });
+}
+
 /** Every stack-wide policy (the workflow-source check needs a path, so it is added by the caller). */
 export const STACK_POLICIES: Record<string, Policy> = {
   bucketsArePrivate,
@@ -244,6 +259,7 @@ export const STACK_POLICIES: Record<string, Policy> = {
   vmsPrivateAndShielded,
   servicesAuthenticated,
   workflowEnvValid,
+  functionsRuntimeSupported: functionsRuntimeSupported(),
 };
 
 /** Runs policies and returns all violations, in policy order. */
