@@ -7,8 +7,8 @@
  */
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
-import { childOptions } from './child-options.ts';
 import { FUNCTIONS_RUNTIME } from '../data/function-runtimes.ts';
+import { childOptions } from './child-options.ts';
 import { functionSource } from './function-source.ts';
 
 /** Folder names under the bundle root and the entry points the functions register. */

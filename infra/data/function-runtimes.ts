@@ -27,7 +27,9 @@ export const FUNCTIONS_NODE_MAJOR = Number(FUNCTIONS_RUNTIME.replace('nodejs', '
 /** Why `runtime` cannot be deployed on `day` (YYYY-MM-DD), or undefined when it can. */
 export function runtimeRefusal(runtime: string, day: string): string | undefined {
   const s = NODE_RUNTIMES.find((r) => r.runtime === runtime);
-  if (!s) return `runtime ${runtime} is not in Cloud Run functions' Node.js schedule (${NODE_RUNTIMES.map((r) => r.runtime).join(', ')})`;
-  if (day >= s.decommission) return `runtime ${runtime} was decommissioned on ${s.decommission}: no create, no update`;
+  if (!s)
+    return `runtime ${runtime} is not in Cloud Run functions' Node.js schedule (${NODE_RUNTIMES.map((r) => r.runtime).join(', ')})`;
+  if (day >= s.decommission)
+    return `runtime ${runtime} was decommissioned on ${s.decommission}: no create, no update`;
   return undefined;
 }

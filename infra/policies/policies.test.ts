@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  apisEnabled,
   bucketsArePrivate,
   functionsRuntimeSupported,
   iamGrants,
@@ -270,6 +271,28 @@ describe('functionsRuntimeSupported', () => {
   it('rejects a runtime Google does not list', () => {
     expect(functionsRuntimeSupported('2026-12-07')([fn('nodejs21')])[0]?.message).toMatch(
       /nodejs21 is not in Cloud Run functions' Node.js schedule/,
+    );
+  });
+});
+
+describe('apisEnabled', () => {
+  const api = (service: string) => res('gcp:projects/service:Service', { service }, service);
+  const sa = res('gcp:serviceaccount/account:Account', { accountId: 'a' });
+  const grant = res('gcp:projects/iAMMember:IAMMember', { role: 'roles/x', member: SA });
+  it('accepts resources whose APIs are enabled', () => {
+    expect(
+      apisEnabled([api('iam.googleapis.com'), api('cloudresourcemanager.googleapis.com'), sa, grant]),
+    ).toEqual([]);
+  });
+  it('names the API a service account and a project grant need', () => {
+    expect(apisEnabled([sa, grant]).map((v) => v.message)).toEqual([
+      'needs iam.googleapis.com, which the stack does not enable',
+      'needs cloudresourcemanager.googleapis.com, which the stack does not enable',
+    ]);
+  });
+  it('refuses a resource type it cannot place', () => {
+    expect(apisEnabled([res('gcp:pubsub/topic:Topic', {})])[0]?.message).toMatch(
+      /no API known for gcp:pubsub/,
     );
   });
 });

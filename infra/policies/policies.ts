@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { runtimeRefusal } from '../data/function-runtimes.ts';
+import { apisFor } from '../data/resource-apis.ts';
 
 export interface PolicyResource {
   type: string;
@@ -249,6 +250,21 @@ export function functionsRuntimeSupported(day = new Date().toISOString().slice(0
       });
 }
 
+/** Every resource's API is among the `gcp.projects.Service` resources the stack enables. */
+export const apisEnabled: Policy = (resources) => {
+  const enabled = new Set(
+    resources.filter((r) => r.type === 'gcp:projects/service:Service').map((r) => r.inputs.service),
+  );
+  return resources.flatMap((r) => {
+    const apis = apisFor(r.type, r.inputs);
+    if (!apis)
+      return [violation('apis-enabled', r, `no API known for ${r.type}: add it to data/resource-apis.ts`)];
+    return apis
+      .filter((a) => !enabled.has(a))
+      .map((a) => violation('apis-enabled', r, `needs ${a}, which the stack does not enable`));
+  });
+};
+
 /** Every stack-wide policy (the workflow-source check needs a path, so it is added by the caller). */
 export const STACK_POLICIES: Record<string, Policy> = {
   bucketsArePrivate,
@@ -260,6 +276,7 @@ export const STACK_POLICIES: Record<string, Policy> = {
   servicesAuthenticated,
   workflowEnvValid,
   functionsRuntimeSupported: functionsRuntimeSupported(),
+  apisEnabled,
 };
 
 /** Runs policies and returns all violations, in policy order. */
