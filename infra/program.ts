@@ -124,6 +124,7 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
     {
       project,
       region,
+      namePrefix: prefix,
       identities: ids,
       datasetsBucket: storage.datasetsBucket.name,
       modelsBucket: storage.modelsBucket.name,

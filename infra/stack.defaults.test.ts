@@ -5,7 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUILDER_SOURCES_ROLE, PROJECT_GRANTS } from './components/access.ts';
+import {
+  BUILDER_SOURCES_ROLE,
+  customRoleId,
+  PREDICTION_DEPLOYER_ROLES,
+  PROJECT_GRANTS,
+} from './components/access.ts';
 import { REQUIRED_SERVICES } from './components/project-services.ts';
 import { PREDICTION_SERVICE_PREFIX } from './components/serving.ts';
 import { envNamesRead } from './components/workflow.ts';
@@ -182,6 +187,9 @@ describe('default stack', () => {
       ...PROJECT_GRANTS.map((g) => g.role),
       'roles/pubsub.publisher',
       BUILDER_SOURCES_ROLE,
+      ...Object.keys(PREDICTION_DEPLOYER_ROLES).map(
+        (k) => `projects/${project}/roles/${customRoleId('droptune', k)}`,
+      ),
     ]);
     const roles = run.ofType('gcp:projects/iAMMember:IAMMember').map((m) => m.inputs.role);
     expect(roles.filter((r) => !allowed.has(r))).toEqual([]);
@@ -209,6 +217,24 @@ describe('default stack', () => {
       `roles/run.invoker ${sa('trainer')}`,
       `roles/run.invoker ${sa('workflow')}`,
     ]);
+  });
+
+  it('gives the workflow no run.admin: Cloud Run rights only through two custom roles, updates on predict-* only', () => {
+    const grants = run
+      .ofType('gcp:projects/iAMMember:IAMMember')
+      .filter(
+        (m) => m.inputs.member === `serviceAccount:droptune-workflow@${project}.iam.gserviceaccount.com`,
+      );
+    expect(grants.map((g) => g.inputs.role)).not.toContain('roles/run.admin');
+    const roles = run.ofType('gcp:projects/iAMCustomRole:IAMCustomRole');
+    const perms = (key: string) =>
+      roles.find((r) => r.inputs.roleId === customRoleId('droptune', key))!.inputs.permissions;
+    expect(perms('create')).toEqual(['run.services.create', 'run.operations.get']);
+    expect(perms('manage')).toContain('run.services.setIamPolicy');
+    const manage = grants.find(
+      (g) => g.inputs.role === `projects/${project}/roles/droptune_prediction_manage`,
+    )!;
+    expect(manage.inputs.condition.expression).toContain('.startsWith("predict-")');
   });
 
   it('lets the workflow act as the trainer and serving identities only', () => {

@@ -11,6 +11,7 @@ import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { childOptions } from './child-options.ts';
 import type { Actor, Identities } from './identities.ts';
+import { PREDICTION_SERVICES_CONDITION } from './serving.ts';
 
 export interface AccessArgs {
   /** Project the stack lives in. */
@@ -23,6 +24,8 @@ export interface AccessArgs {
   datasetsBucket: pulumi.Input<string>;
   modelsBucket: pulumi.Input<string>;
   sourcesBucket: pulumi.Input<string>;
+  /** Short prefix shared by the stack's resource names (custom role ids derive from it). */
+  namePrefix: string;
   /** Cloud SQL instance name (IAM conditions restrict SQL roles to it). */
   sqlInstance: pulumi.Input<string>;
   /** Artifact Registry repository ids. */
@@ -63,11 +66,6 @@ export const PROJECT_GRANTS: (Grant & { sqlOnly?: boolean })[] = [
     actor: 'workflow',
     role: 'roles/compute.instanceAdmin.v1',
     why: 'trainer VMs are created at run time, so no instance exists to bind on',
-  },
-  {
-    actor: 'workflow',
-    role: 'roles/run.admin',
-    why: 'prediction services are created at run time and need their invoker policy set',
   },
   { actor: 'workflow', role: 'roles/logging.logWriter', why: 'workflow call logs' },
   { actor: 'trainer', role: 'roles/logging.logWriter', why: 'container logs from the VM' },
@@ -139,6 +137,36 @@ export function gcfSourcesBucket(
   region: pulumi.Input<string>,
 ): pulumi.Output<string> {
   return pulumi.interpolate`gcf-v2-sources-${projectNumber}-${region}`;
+}
+
+/**
+ * The workflow's Cloud Run permissions, split in two custom roles instead of roles/run.admin (which
+ * holds setIamPolicy and update on every service, the two functions included):
+ * - `create`: project-wide, unconditioned. A create names a new service and fails on an existing one,
+ *   so it cannot touch the functions; operations.get polls the create/patch long-running operations.
+ * - `manage`: read, update and read-modify-write the IAM policy of `predict-*` services only.
+ */
+export const PREDICTION_DEPLOYER_ROLES = {
+  create: {
+    title: 'droptune prediction service creator',
+    permissions: ['run.services.create', 'run.operations.get'],
+    condition: undefined,
+  },
+  manage: {
+    title: 'droptune prediction service deployer',
+    permissions: [
+      'run.services.get',
+      'run.services.update',
+      'run.services.getIamPolicy',
+      'run.services.setIamPolicy',
+    ],
+    condition: PREDICTION_SERVICES_CONDITION,
+  },
+} as const;
+
+/** Custom role id (`[a-zA-Z0-9_.]{3,64}`, no hyphens) for a prefix and a role key. */
+export function customRoleId(namePrefix: string, key: string): string {
+  return `${namePrefix.replace(/-/g, '_')}_prediction_${key}`;
 }
 
 /** Actors of the stack that call the control API (invoker grants live with the functions). */
@@ -224,6 +252,27 @@ export class Access extends pulumi.ComponentResource {
       },
       child(),
     );
+    for (const [key, def] of Object.entries(PREDICTION_DEPLOYER_ROLES)) {
+      const role = new gcp.projects.IAMCustomRole(
+        `${name}-prediction-${key}-role`,
+        {
+          project: args.project,
+          roleId: customRoleId(args.namePrefix, key),
+          title: def.title,
+          description:
+            'What the pipeline workflow needs to deploy prediction services (infra/components/access.ts)',
+          permissions: [...def.permissions],
+          stage: 'GA',
+        },
+        child(),
+      );
+      new gcp.projects.IAMMember(
+        `${name}-workflow-prediction-${key}`,
+        { project: args.project, role: role.name, member: ids.member('workflow'), condition: def.condition },
+        child(),
+      );
+    }
+
     // Gen2 builds fetch the source from Google's own bucket `gcf-v2-sources-<number>-<region>` (with a
     // `-<hash>` suffix under CMEK), created on the first deploy, so no bucket binding can precede it.
     // Google's build-service-account guide asks for Storage Object Admin; a condition keeps it to that bucket.

@@ -16,6 +16,16 @@ import { childOptions } from './child-options.ts';
 /** Service-name prefix of prediction services; mirrors `serviceId: "predict-" + modelName` in pipeline.yaml. */
 export const PREDICTION_SERVICE_PREFIX = 'predict-';
 
+/**
+ * IAM condition that limits a project-level grant to Cloud Run services named `predict-*`: gen2
+ * functions are Cloud Run services too, and must stay out of reach of these grants.
+ */
+export const PREDICTION_SERVICES_CONDITION = {
+  title: 'droptune-prediction-services-only',
+  description: `Only Cloud Run services named ${PREDICTION_SERVICE_PREFIX}*`,
+  expression: `resource.type == "run.googleapis.com/Service" && resource.name.extract("/services/{name}").startsWith("${PREDICTION_SERVICE_PREFIX}")`,
+};
+
 export interface ServingArgs {
   /** Project the prediction services run in. */
   project: pulumi.Input<string>;
@@ -56,11 +66,7 @@ export class Serving extends pulumi.ComponentResource {
           project: args.project,
           role: 'roles/run.invoker',
           member,
-          condition: {
-            title: 'droptune-prediction-services-only',
-            description: `Only Cloud Run services named ${PREDICTION_SERVICE_PREFIX}*`,
-            expression: `resource.type == "run.googleapis.com/Service" && resource.name.extract("/services/{name}").startsWith("${PREDICTION_SERVICE_PREFIX}")`,
-          },
+          condition: PREDICTION_SERVICES_CONDITION,
         },
         child(),
       );

@@ -83,6 +83,11 @@ function computedState(
       return { id: `projects/${project}/locations/${region}/keyRings/${resourceName}`, state: inputs };
     case 'gcp:kms/cryptoKey:CryptoKey':
       return { id: `${inputs.keyRing}/cryptoKeys/${resourceName}`, state: inputs };
+    case 'gcp:projects/iAMCustomRole:IAMCustomRole': {
+      // The provider reports the role's resource name, which is what bindings reference.
+      const id = `projects/${project}/roles/${inputs.roleId}`;
+      return { id, state: { ...inputs, name: id } };
+    }
     case 'gcp:workflows/workflow:Workflow':
       return { id: `projects/${project}/locations/${region}/workflows/${resourceName}`, state: inputs };
     default:
