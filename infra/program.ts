@@ -208,6 +208,8 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
       servingMember: ids.member('serving'),
       invokers: cfg.servingInvokers,
       allowUnauthenticated: cfg.servingAllowUnauthenticated,
+      // The control API's predict proxy calls prediction services with its own ID token.
+      stackInvokers: { 'control-api': ids.member('control-api') },
     },
     after,
   );

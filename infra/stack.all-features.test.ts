@@ -130,7 +130,10 @@ describe('stack with every optional feature', () => {
     const grants = run
       .ofType('gcp:projects/iAMMember:IAMMember')
       .filter((m) => m.inputs.role === 'roles/run.invoker');
-    expect(grants.map((g) => g.inputs.member)).toEqual(['group:analysts@example.com']);
+    expect(grants.map((g) => g.inputs.member)).toEqual([
+      'group:analysts@example.com',
+      `serviceAccount:droptune-control-api@${project}.iam.gserviceaccount.com`,
+    ]);
     expect(grants[0]!.inputs.condition.expression).toContain('.startsWith("predict-")');
   });
 });

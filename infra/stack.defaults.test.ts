@@ -5,12 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  BUILDER_SOURCES_ROLE,
-  customRoleId,
-  PREDICTION_DEPLOYER_ROLES,
-  PROJECT_GRANTS,
-} from './components/access.ts';
+import { BUILDER_SOURCES_ROLE, PROJECT_GRANTS } from './components/access.ts';
+import { CUSTOM_ROLE_GRANTS, customRoleId } from './components/custom-roles.ts';
 import { REQUIRED_SERVICES } from './components/project-services.ts';
 import { PREDICTION_SERVICE_PREFIX } from './components/serving.ts';
 import { envNamesRead } from './components/workflow.ts';
@@ -187,9 +183,9 @@ describe('default stack', () => {
       ...PROJECT_GRANTS.map((g) => g.role),
       'roles/pubsub.publisher',
       BUILDER_SOURCES_ROLE,
-      ...Object.keys(PREDICTION_DEPLOYER_ROLES).map(
-        (k) => `projects/${project}/roles/${customRoleId('droptune', k)}`,
-      ),
+      // Serving invokers: the control API's predict proxy, conditioned on predict-* services.
+      'roles/run.invoker',
+      ...CUSTOM_ROLE_GRANTS.map((g) => `projects/${project}/roles/${customRoleId('droptune', g.key)}`),
     ]);
     const roles = run.ofType('gcp:projects/iAMMember:IAMMember').map((m) => m.inputs.role);
     expect(roles.filter((r) => !allowed.has(r))).toEqual([]);
@@ -228,7 +224,8 @@ describe('default stack', () => {
     expect(grants.map((g) => g.inputs.role)).not.toContain('roles/run.admin');
     const roles = run.ofType('gcp:projects/iAMCustomRole:IAMCustomRole');
     const perms = (key: string) =>
-      roles.find((r) => r.inputs.roleId === customRoleId('droptune', key))!.inputs.permissions;
+      roles.find((r) => r.inputs.roleId === customRoleId('droptune', `prediction_${key}`))!.inputs
+        .permissions;
     expect(perms('create')).toEqual(['run.services.create', 'run.operations.get']);
     expect(perms('manage')).toContain('run.services.setIamPolicy');
     const manage = grants.find(

@@ -10,8 +10,8 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { childOptions } from './child-options.ts';
+import { CUSTOM_ROLE_GRANTS, customRoleId } from './custom-roles.ts';
 import type { Actor, Identities } from './identities.ts';
-import { PREDICTION_SERVICES_CONDITION } from './serving.ts';
 
 export interface AccessArgs {
   /** Project the stack lives in. */
@@ -73,8 +73,8 @@ export const PROJECT_GRANTS: (Grant & { sqlOnly?: boolean })[] = [
   { actor: 'builder', role: 'roles/logging.logWriter', why: 'Cloud Build logs of function builds' },
 ];
 
-/** Bucket-level grants. */
-export const BUCKET_GRANTS: (Grant & { bucket: 'datasets' | 'models' | 'sources' })[] = [
+/** Bucket-level grants; `prefix` limits one to the objects under it (an IAM condition on the object name). */
+export const BUCKET_GRANTS: (Grant & { bucket: 'datasets' | 'models' | 'sources'; prefix?: string })[] = [
   {
     bucket: 'datasets',
     actor: 'trigger',
@@ -93,7 +93,8 @@ export const BUCKET_GRANTS: (Grant & { bucket: 'datasets' | 'models' | 'sources'
     bucket: 'models',
     actor: 'trigger',
     role: 'roles/storage.objectCreator',
-    why: 'write rejection reports (reports/<runId>.json)',
+    prefix: 'reports/',
+    why: 'write rejection reports (reports/<runId>.json), and nothing else in the models bucket',
   },
   { bucket: 'models', actor: 'control-api', role: 'roles/storage.objectViewer', why: 'verify manifests' },
   {
@@ -112,7 +113,8 @@ export const BUCKET_GRANTS: (Grant & { bucket: 'datasets' | 'models' | 'sources'
     bucket: 'models',
     actor: 'trainer',
     role: 'roles/storage.objectCreator',
-    why: 'write runs/<runId>/ (create-only)',
+    prefix: 'runs/',
+    why: 'write runs/<runId>/ (create-only); registered versions under models/ are out of its reach',
   },
   {
     bucket: 'models',
@@ -137,36 +139,6 @@ export function gcfSourcesBucket(
   region: pulumi.Input<string>,
 ): pulumi.Output<string> {
   return pulumi.interpolate`gcf-v2-sources-${projectNumber}-${region}`;
-}
-
-/**
- * The workflow's Cloud Run permissions, split in two custom roles instead of roles/run.admin (which
- * holds setIamPolicy and update on every service, the two functions included):
- * - `create`: project-wide, unconditioned. A create names a new service and fails on an existing one,
- *   so it cannot touch the functions; operations.get polls the create/patch long-running operations.
- * - `manage`: read, update and read-modify-write the IAM policy of `predict-*` services only.
- */
-export const PREDICTION_DEPLOYER_ROLES = {
-  create: {
-    title: 'droptune prediction service creator',
-    permissions: ['run.services.create', 'run.operations.get'],
-    condition: undefined,
-  },
-  manage: {
-    title: 'droptune prediction service deployer',
-    permissions: [
-      'run.services.get',
-      'run.services.update',
-      'run.services.getIamPolicy',
-      'run.services.setIamPolicy',
-    ],
-    condition: PREDICTION_SERVICES_CONDITION,
-  },
-} as const;
-
-/** Custom role id (`[a-zA-Z0-9_.]{3,64}`, no hyphens) for a prefix and a role key. */
-export function customRoleId(namePrefix: string, key: string): string {
-  return `${namePrefix.replace(/-/g, '_')}_prediction_${key}`;
 }
 
 /** Actors of the stack that call the control API (invoker grants live with the functions). */
@@ -213,7 +185,18 @@ export class Access extends pulumi.ComponentResource {
     for (const g of BUCKET_GRANTS) {
       new gcp.storage.BucketIAMMember(
         `${name}-${g.bucket}-${g.actor}-${slug(g.role)}`,
-        { bucket: buckets[g.bucket], role: g.role, member: ids.member(g.actor) },
+        {
+          bucket: buckets[g.bucket],
+          role: g.role,
+          member: ids.member(g.actor),
+          condition: g.prefix
+            ? {
+                title: `droptune-${g.prefix.replace(/\W+/g, '')}-only`,
+                description: `Only objects under ${g.prefix}`,
+                expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${buckets[g.bucket]}/objects/${g.prefix}")`,
+              }
+            : undefined,
+        },
         child(),
       );
     }
@@ -252,23 +235,22 @@ export class Access extends pulumi.ComponentResource {
       },
       child(),
     );
-    for (const [key, def] of Object.entries(PREDICTION_DEPLOYER_ROLES)) {
+    for (const g of CUSTOM_ROLE_GRANTS) {
       const role = new gcp.projects.IAMCustomRole(
-        `${name}-prediction-${key}-role`,
+        `${name}-${g.key}-role`,
         {
           project: args.project,
-          roleId: customRoleId(args.namePrefix, key),
-          title: def.title,
-          description:
-            'What the pipeline workflow needs to deploy prediction services (infra/components/access.ts)',
-          permissions: [...def.permissions],
+          roleId: customRoleId(args.namePrefix, g.key),
+          title: g.title,
+          description: 'Only what droptune needs (infra/components/custom-roles.ts)',
+          permissions: [...g.permissions],
           stage: 'GA',
         },
         child(),
       );
       new gcp.projects.IAMMember(
-        `${name}-workflow-prediction-${key}`,
-        { project: args.project, role: role.name, member: ids.member('workflow'), condition: def.condition },
+        `${name}-${g.actor}-${g.key}`,
+        { project: args.project, role: role.name, member: ids.member(g.actor), condition: g.condition },
         child(),
       );
     }

@@ -37,6 +37,8 @@ export interface ServingArgs {
   invokers: string[];
   /** Whether the workflow makes each prediction service public (allUsers). */
   allowUnauthenticated: boolean;
+  /** Stack identities that call every prediction service (the control API's predict proxy), by label. */
+  stackInvokers?: Record<string, pulumi.Input<string>>;
 }
 
 export class Serving extends pulumi.ComponentResource {
@@ -59,9 +61,13 @@ export class Serving extends pulumi.ComponentResource {
       { bucket: args.modelsBucket, role: 'roles/storage.objectViewer', member: args.servingMember },
       child(),
     );
-    for (const member of args.invokers.filter((m) => !open.includes(m))) {
+    const invokers: [string, pulumi.Input<string>][] = [
+      ...args.invokers.filter((m) => !open.includes(m)).map((m) => [m, m] as [string, string]),
+      ...Object.entries(args.stackInvokers ?? {}),
+    ];
+    for (const [label, member] of invokers) {
       new gcp.projects.IAMMember(
-        `${name}-invoker-${member.replace(/[^a-zA-Z0-9]+/g, '-')}`,
+        `${name}-invoker-${label.replace(/[^a-zA-Z0-9]+/g, '-')}`,
         {
           project: args.project,
           role: 'roles/run.invoker',
