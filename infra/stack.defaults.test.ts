@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILDER_SOURCES_ROLE, PROJECT_GRANTS } from './components/access.ts';
-import { CUSTOM_ROLE_GRANTS, customRoleId } from './components/custom-roles.ts';
+import { CUSTOM_ROLE_GRANTS, customRoleId, TRAINER_VM_PREFIX } from './components/custom-roles.ts';
 import { REQUIRED_SERVICES } from './components/project-services.ts';
 import { PREDICTION_SERVICE_PREFIX } from './components/serving.ts';
 import { envNamesRead } from './components/workflow.ts';
@@ -175,6 +175,10 @@ describe('default stack', () => {
 
   it('scopes serving invokers to the service names the pipeline deploys', () => {
     expect(readFileSync(PIPELINE_PATH, 'utf8')).toContain(`"${PREDICTION_SERVICE_PREFIX}" + modelName`);
+  });
+
+  it('limits the trainer's self-delete to the VM names the pipeline gives', () => {
+    expect(readFileSync(PIPELINE_PATH, 'utf8')).toContain(`"${TRAINER_VM_PREFIX}" + safeRunId`);
   });
 
   it('grants project-level roles only from the documented table', () => {

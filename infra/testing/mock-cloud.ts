@@ -25,7 +25,8 @@ export interface MockOptions {
   config: Record<string, string>;
 }
 
-const PROJECT_NUMBER = '123456789012';
+/** The project number every mocked lookup answers (Google's buckets and agents are named after it). */
+export const PROJECT_NUMBER = '123456789012';
 
 function computedState(
   type: string,
