@@ -177,7 +177,7 @@ describe('default stack', () => {
     expect(readFileSync(PIPELINE_PATH, 'utf8')).toContain(`"${PREDICTION_SERVICE_PREFIX}" + modelName`);
   });
 
-  it('limits the trainer's self-delete to the VM names the pipeline gives', () => {
+  it('limits trainer VM self-delete to the VM names the pipeline gives', () => {
     expect(readFileSync(PIPELINE_PATH, 'utf8')).toContain(`"${TRAINER_VM_PREFIX}" + safeRunId`);
   });
 
