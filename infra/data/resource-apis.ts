@@ -27,7 +27,7 @@ export const RESOURCE_APIS: readonly { type: RegExp; apis: readonly string[] }[]
 ];
 
 /** APIs a resource needs, or undefined when its type is not in the table. */
-export function apisFor(type: string, inputs: Record<string, any>): string[] | undefined {
+export function apisFor(type: string, inputs: Record<string, unknown>): string[] | undefined {
   const row = RESOURCE_APIS.find((r) => r.type.test(type));
   if (!row) return undefined;
   const extra =
