@@ -2,14 +2,14 @@ import { googleHttpError } from './gcp-errors.ts';
 
 /**
  * The subset of Compute Engine's list `filter` syntax the twin understands: one comparison
- * `field = "value"` / `field != "value"` or several in parentheses joined by AND
+ * `field = value` / `field != "value"` (quoted or a bare word) or several in parentheses joined by AND
  * (`(operationType = "compute.instances.preempted") AND (labels.droptune-run = "r-1")`). Field
  * paths are dotted (`labels.key`). Anything else is refused with HTTP 400 as the real API
  * refuses a malformed filter, rather than silently matching everything.
  */
 export type ResourceFilter = (resource: Record<string, unknown>) => boolean;
 
-const CLAUSE = /^\s*\(?\s*([A-Za-z][\w.-]*)\s*(=|!=)\s*"([^"]*)"\s*\)?\s*$/;
+const CLAUSE = /^\s*\(?\s*([A-Za-z][\w.-]*)\s*(=|!=)\s*(?:"([^"]*)"|([\w.-]+))\s*\)?\s*$/;
 
 export function parseFilter(filter: string | undefined): ResourceFilter {
   if (filter === undefined || filter.trim() === '') return () => true;
@@ -23,7 +23,7 @@ export function parseFilter(filter: string | undefined): ResourceFilter {
         'INVALID_ARGUMENT',
       );
     }
-    return { path: (m[1] as string).split('.'), negate: m[2] === '!=', value: m[3] as string };
+    return { path: (m[1] as string).split('.'), negate: m[2] === '!=', value: (m[3] ?? m[4]) as string };
   });
   return (resource) =>
     clauses.every(({ path, negate, value }) => {

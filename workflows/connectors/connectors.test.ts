@@ -165,7 +165,7 @@ describe('Cloud Run v2 connector → LocalServingBackend', { timeout: 120_000 },
     closers.push(() => serving.close());
     const bindings = localBindings({ serving, store: new FileObjectStore(join(h, 'buckets')) });
     const service = (uri: string) =>
-      `'\${ {"template": {"containers": [{"image": "serving:local", "env": [{"name": "MODEL_URI", "value": "${uri}"}]}]}} }'`;
+      `'\${ {"template": {"containers": [{"image": "serving:local", "env": [{"name": "MODEL_URI", "value": "${uri}"}], "startupProbe": {"httpGet": {"path": "/readyz"}}}]}} }'`;
     const out = await run(
       `main:
   steps:

@@ -83,6 +83,8 @@ export interface TrainingBackend {
 export interface TrainingFaults {
   /** Inserts into these zones fail with ZONE_RESOURCE_POOL_EXHAUSTED. */
   exhaustedZones?: string[];
+  /** Inserts of these machine types (any zone) fail with ZONE_RESOURCE_POOL_EXHAUSTED: a GPU type out of stock. */
+  exhaustedMachineTypes?: string[];
   /** Inserts into these zones fail with QUOTA_EXCEEDED (HTTP 403 in the cloud). */
   quotaExceededZones?: string[];
   /** Every Spot insert fails with ZONE_RESOURCE_POOL_EXHAUSTED (no Spot capacity anywhere). */
@@ -159,7 +161,15 @@ export class LocalTrainingBackend implements TrainingBackend {
   async insert(spec: InstanceSpec): Promise<InstanceState> {
     const f = this.options.faults ?? {};
     const where = `projects/${spec.project}/zones/${spec.zone}`;
-    if (f.exhaustedZones?.includes(spec.zone) || (f.spotUnavailable && spec.provisioningModel === 'SPOT')) {
+    const machineType =
+      String(spec.body.machineType ?? '')
+        .split('/')
+        .pop() ?? '';
+    if (
+      f.exhaustedZones?.includes(spec.zone) ||
+      f.exhaustedMachineTypes?.includes(machineType) ||
+      (f.spotUnavailable && spec.provisioningModel === 'SPOT')
+    ) {
       throw new InsertError(
         'ZONE_RESOURCE_POOL_EXHAUSTED',
         `The zone '${where}' does not have enough resources available to fulfill the request. Try a different zone, or try again later.`,

@@ -89,6 +89,8 @@ describe('subworkflows called in expressions', () => {
     expect(() => loadWorkflowSource(main('    - r:\n        return: ${name_message("Ada")}'))).toThrow(
       /subworkflow name_message takes 2 to 3 argument\(s\) \(first_name, last_name, country\), got 1/,
     );
-    expect(() => loadWorkflowSource(main('    - r:\n        return: ${nosuch(1)}'))).toThrow(WorkflowLoadError);
+    expect(() => loadWorkflowSource(main('    - r:\n        return: ${nosuch(1)}'))).toThrow(
+      WorkflowLoadError,
+    );
   });
 });
