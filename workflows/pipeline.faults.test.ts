@@ -32,7 +32,7 @@ async function expectTerminal(hh: PipelineHarness, runId: string, status: string
 const message = (out: Outcome): string => (out as { error: { message: string } }).error?.message ?? '';
 const BELOW = /^gate: macro_f1 [\d.]+ is below the threshold 0\.99$/;
 
-describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
+describe('pipeline.yaml under faults', { timeout: 420_000 }, () => {
   it('zone exhausted and quota exceeded → the next zone; ends gated with the scores', async () => {
     const { h, run } = await scenario({
       trainingFaults: { exhaustedZones: ['local1-a'], quotaExceededZones: ['local1-b'] },
@@ -132,7 +132,8 @@ describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
         },
       ],
     });
-    const items = (spec?.body.metadata as { items: { key: string; value: string }[] }).items;
+    const items =
+      (spec?.body.metadata as { items?: { key: string; value: string }[] } | undefined)?.items ?? [];
     const script = items.find((i) => i.key === 'startup-script')?.value ?? '';
     // The driver install finishes before the container starts; the container gets SIGTERM and
     // 25 s of the 30 s Spot notice; the VM deletes itself when the trainer ends.

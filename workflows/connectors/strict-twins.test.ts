@@ -32,7 +32,7 @@ type Bindings = Parameters<typeof loadWorkflowSource>[1];
 async function run(yaml: string, bindings: Bindings) {
   try {
     return {
-      result: toJs(await loadWorkflowSource(yaml, bindings).execute(null, { clock: new VirtualClock() })),
+      result: await loadWorkflowSource(yaml, bindings).execute(null, { clock: new VirtualClock() }),
     };
   } catch (err) {
     if (err instanceof WorkflowError) return { error: toJs(err.value) as Record<string, any> };
