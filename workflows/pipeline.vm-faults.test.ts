@@ -84,6 +84,21 @@ describe('pipeline.yaml: GPU VM faults', { timeout: 420_000 }, () => {
     );
   });
 
+  it('the reaper fails a run whose workflow execution never started (none recorded)', async () => {
+    const { h, run } = await scenario({});
+    const reaped = await h.executeInput(
+      { action: 'reap' },
+      { realTime: true, env: { REAP_AFTER_SECONDS: '0' } },
+    );
+    expect(reaped).toMatchObject({ result: { reaped: [{ runId: run.runId, execution: 'NONE' }] } });
+    await expectTerminal(
+      h,
+      run.runId,
+      'failed',
+      /^reaped: the run was validating for \d+ s with no live workflow execution \(none recorded: NONE\)$/,
+    );
+  });
+
   it('the reaper leaves a run whose execution is still running alone', async () => {
     const { h, run } = await scenario({ trainingFaults: { hang: true }, env: { MAX_TRAIN_SECONDS: '300' } });
     const running = h.execute(run);
