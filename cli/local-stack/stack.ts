@@ -140,6 +140,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       throw new AppError('unavailable', 'the local Workflows runtime is still starting');
     };
     const starter: WorkflowStarter = { start: (args) => startExecution(args) };
+    let liveExecutions: LocalExecutions | undefined;
     const webRoot = await ensureWebBuilt();
     const app: FastifyInstance = buildControlApi({
       store,
@@ -177,7 +178,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const workflow = loadWorkflowSource(
       readFileSync(join(REPO, 'workflows', 'pipeline.yaml'), 'utf8'),
-      localBindings({ training, serving, store: objects }),
+      localBindings({
+        training,
+        serving,
+        store: objects,
+        // The reaper's executions.get: this stack's executions, by the id at the end of the name.
+        executions: { state: (name) => liveExecutions?.get(name.split('/').pop() ?? '')?.state },
+      }),
     );
     const env = pipelineEnv(apiUrl, cfg.DATASETS_BUCKET, cfg.MODELS_BUCKET, options.pipelineEnv ?? {});
     const executions = new LocalExecutions(workflow, env, { authorization: `Bearer ${token}` }, (id, e) =>
@@ -189,8 +196,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await executions.stop();
       await failInterruptedRuns(store);
     });
+    liveExecutions = executions;
     startExecution = async (args) => executions.start(args);
     log('workflows    local runtime executing workflows/pipeline.yaml');
+    // The reaper (pipeline.yaml {action: "reap"}), at start and every 5 minutes like the cloud's scheduler.
+    const reap = (): void => void executions.start({ action: 'reap' });
+    reap();
+    const reaper = setInterval(reap, 5 * 60_000).unref();
+    stops.push(async () => clearInterval(reaper));
 
     configureDatasetTrigger({
       store,

@@ -19,6 +19,8 @@ import type { Database } from '../../shared/db/pool.ts';
 import { FileObjectStore } from '../../shared/storage/index.ts';
 import { createStore, type Run, type TrackingStore } from '../../shared/store/index.ts';
 import {
+  ExecutionTracker,
+  executionName,
   LocalServingBackend,
   LocalTrainingBackend,
   localBindings,
@@ -70,6 +72,15 @@ export interface HarnessOptions {
   openDb?: () => Promise<Database>;
 }
 
+export interface ExecuteInputOptions {
+  executionId?: string;
+  env?: Record<string, string>;
+  /** Aborting it cancels the execution, as `gcloud workflows executions cancel` does. */
+  signal?: AbortSignal;
+  /** This execution sleeps in real time (e.g. the reaper comparing with database times). */
+  realTime?: boolean;
+}
+
 export type Outcome = { result: Record<string, unknown> } | { error: { tags?: string[]; message: string } };
 
 export class PipelineHarness {
@@ -77,6 +88,8 @@ export class PipelineHarness {
   readonly objects = new FileObjectStore(join(this.home, 'buckets'));
   readonly token = randomBytes(24).toString('base64url');
   readonly logs: LogEntry[] = [];
+  /** Every execution this harness ran, for the reaper's executions.get. */
+  readonly executions = new ExecutionTracker();
   training!: LocalTrainingBackend;
   serving!: LocalServingBackend;
   store!: TrackingStore;
@@ -92,7 +105,7 @@ export class PipelineHarness {
   private port = 0;
   private workflow!: LoadedWorkflow;
   private fixtures = trainingFixtures();
-  private executions = 0;
+  private executionCount = 0;
   private realTime = false;
 
   static async open(options: HarnessOptions = {}): Promise<PipelineHarness> {
@@ -148,7 +161,12 @@ export class PipelineHarness {
     const source = readFileSync(join(REPO, 'workflows/pipeline.yaml'), 'utf8');
     this.workflow = loadWorkflowSource(
       source,
-      localBindings({ training: this.training, serving: this.serving, store: this.objects }),
+      localBindings({
+        training: this.training,
+        serving: this.serving,
+        store: this.objects,
+        executions: this.executions,
+      }),
     );
   }
 
@@ -241,21 +259,33 @@ export class PipelineHarness {
   }
 
   /** Executes pipeline.yaml for a run, as Cloud Workflows would with the function's arguments. */
-  async execute(
-    run: Run,
-    options: { executionId?: string; env?: Record<string, string> } = {},
-  ): Promise<Outcome> {
-    const executionId = options.executionId ?? `exec-${++this.executions}`;
+  async execute(run: Run, options: ExecuteInputOptions = {}): Promise<Outcome> {
+    return this.executeInput(
+      { runId: run.runId, modelName: run.modelName, datasetUri: run.datasetUri, params: run.params },
+      options,
+    );
+  }
+
+  /** Executes pipeline.yaml with any input (e.g. `{action: "reap"}`); `signal` cancels it. */
+  async executeInput(input: Record<string, unknown>, options: ExecuteInputOptions = {}): Promise<Outcome> {
+    const executionId = options.executionId ?? `exec-${++this.executionCount}`;
+    const env = { ...this.env, ...options.env };
     try {
-      const result = await this.workflow.execute(
-        { runId: run.runId, modelName: run.modelName, datasetUri: run.datasetUri, params: run.params },
-        {
-          env: { ...this.env, ...options.env },
-          executionId,
-          clock: this.realTime ? realClock : new VirtualClock({ scale: MS_PER_SECOND / 1000 }),
-          authHeaders: () => ({ Authorization: `Bearer ${this.token}` }),
-          log: (e) => this.logs.push(e),
-        },
+      const result = await this.executions.track(
+        executionName(env, executionId),
+        () =>
+          this.workflow.execute(input, {
+            env,
+            executionId,
+            signal: options.signal,
+            clock:
+              this.realTime || options.realTime
+                ? realClock
+                : new VirtualClock({ scale: MS_PER_SECOND / 1000 }),
+            authHeaders: () => ({ Authorization: `Bearer ${this.token}` }),
+            log: (e) => this.logs.push(e),
+          }),
+        options.signal,
       );
       return { result: result as Record<string, unknown> };
     } catch (err) {
