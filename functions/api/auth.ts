@@ -66,9 +66,7 @@ export interface GoogleIdTokenAuthArgs {
 export function googleIdTokenAuth(args: GoogleIdTokenAuthArgs): Authenticator {
   const client =
     args.client ??
-    new OAuth2Client(
-      args.certsUrl ? { endpoints: { oauth2FederatedSignonPemCertsUrl: args.certsUrl } } : {},
-    );
+    new OAuth2Client(args.certsUrl ? { endpoints: { oauth2FederatedSignonPemCertsUrl: args.certsUrl } } : {});
   const audience = typeof args.audience === 'function' ? args.audience : () => args.audience as string;
   const allowed = new Set(args.allowedEmails.map((e) => e.trim().toLowerCase()).filter(Boolean));
   return {
