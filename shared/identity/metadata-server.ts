@@ -1,5 +1,6 @@
 /**
- * The twin of a Compute Engine VM's metadata server, for the identity part only: it mints
+ * The twin of a Compute Engine VM's (or a Google runtime's) metadata server, for the identity part
+ * only: OAuth access tokens for Google APIs (`.../token`, accepted by the API twins), and it mints
  * Google-style ID tokens for the VM's service account (RS256, `iss: https://accounts.google.com`,
  * the claims of `format=full`) and serves the public keys at a certs URL in the shape of
  * `https://www.googleapis.com/oauth2/v1/certs` (`{kid: PEM}`), so the control API's verifier
@@ -20,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 export const GOOGLE_ISSUER = 'https://accounts.google.com';
 const IDENTITY_PATH = '/computeMetadata/v1/instance/service-accounts/default/identity';
 const EMAIL_PATH = '/computeMetadata/v1/instance/service-accounts/default/email';
+const TOKEN_PATH = '/computeMetadata/v1/instance/service-accounts/default/token';
 const CERTS_PATH = '/oauth2/v1/certs';
 
 export interface MetadataServerOptions {
@@ -42,6 +44,8 @@ export interface MintedToken {
 export class MetadataServer {
   readonly email: string;
   readonly minted: MintedToken[] = [];
+  /** OAuth access tokens handed out (for twins of Google APIs to accept, and nothing else). */
+  readonly accessTokens = new Set<string>();
   private readonly ttl: number;
   private readonly kid = randomBytes(8).toString('hex');
   private readonly key: { privateKey: KeyObject; publicKey: KeyObject };
@@ -147,6 +151,13 @@ export class MetadataServer {
     }
     if (url.pathname === EMAIL_PATH) {
       send(res, 200, 'application/text', this.email);
+      return;
+    }
+    if (url.pathname === TOKEN_PATH) {
+      const accessToken = `ya29.local-${randomBytes(24).toString('base64url')}`;
+      this.accessTokens.add(accessToken);
+      const body = { access_token: accessToken, expires_in: this.ttl - 1, token_type: 'Bearer' };
+      send(res, 200, 'application/json', JSON.stringify(body));
       return;
     }
     if (url.pathname === IDENTITY_PATH) {

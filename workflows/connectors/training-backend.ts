@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { TRAINER_DIR, trainerPython } from '../../shared/trainer-python.ts';
 import { exited, Tail, terminate } from './process-util.ts';
 
 /** What the pipeline asks Compute Engine for, reduced to what a training backend needs. */
@@ -84,7 +85,7 @@ export interface TrainingFaults {
 }
 
 export interface LocalTrainingOptions {
-  /** Python with droptune_trainer importable (default /work/main/.venv/bin/python or $DROPTUNE_PYTHON). */
+  /** Python with droptune_trainer importable (default: `trainerPython()`, shared/trainer-python.ts). */
   python?: string;
   /** Working directory of the trainer (default `training-image/`). */
   cwd?: string;
@@ -146,8 +147,8 @@ export class LocalTrainingBackend implements TrainingBackend {
         `The resource '${where}/instances/${spec.name}' already exists`,
       );
     }
-    const python = this.options.python ?? process.env.DROPTUNE_PYTHON ?? '/work/main/.venv/bin/python';
-    const cwd = this.options.cwd ?? resolve('training-image');
+    const python = this.options.python ?? trainerPython();
+    const cwd = this.options.cwd ?? TRAINER_DIR;
     let args = ['-m', 'droptune_trainer'];
     if (f.crashWithExitCode !== undefined)
       args = ['-c', `import sys; sys.exit(${Number(f.crashWithExitCode)})`];
