@@ -15,9 +15,14 @@ import { type Database, openDatabase } from '../shared/db/pool.ts';
 import { type ObjectStore, storeFor } from '../shared/storage/index.ts';
 import { createStore, type TrackingStore } from '../shared/store/index.ts';
 import type { ControlApiDeps } from './api/app.ts';
-import { type Authenticator, googleIdTokenAuth } from './api/auth.ts';
+import {
+  type Authenticator,
+  googleIdTokenAuth,
+  idTokenOrLocalTokenAuth,
+  localTokenAuth,
+} from './api/auth.ts';
 import type { WebRoutesDeps } from './api/routes-page.ts';
-import { GcsSignedUploads, type UploadTarget } from './api/uploads.ts';
+import { GcsSignedUploads, LocalUploads, type UploadTarget } from './api/uploads.ts';
 import type { DatasetTriggerDeps } from './dataset/dataset-trigger.ts';
 import { CloudWorkflowStarter } from './workflow-starter/cloud-starter.ts';
 import type { WorkflowStarter } from './workflow-starter/port.ts';
@@ -131,6 +136,35 @@ export function cloudPlatform(config: Config, endpoints: CloudEndpoints = {}): P
     }),
     predictHeaders: idTokenHeaders(endpoints.googleAuth ?? new GoogleAuth()),
     logger: true,
+  };
+}
+
+export interface LocalPlatformArgs {
+  objects: ObjectStore;
+  datasetsBucket: string;
+  /** The local bearer token of the CLI and the web page (`$DROPTUNE_HOME/api-token`). */
+  token: string;
+  workflows: WorkflowStarter;
+  /**
+   * The trainer's identity, as in the cloud: ID tokens from the metadata-server twin
+   * (shared/identity/metadata-server.ts), verified against its certs for `audience` (the API URL
+   * the trainer is given) and the allow-list.
+   */
+  idTokens?: { certsUrl: string; audience: () => string; allowedEmails: string[] };
+  webRoot?: string;
+  defaultSettings?: DatasetTriggerDeps['defaultSettings'];
+}
+
+/** The local stack's adapters: local token + twin ID tokens, direct uploads, the local runtime. */
+export function localPlatform(args: LocalPlatformArgs): Platform {
+  const local = localTokenAuth(args.token);
+  return {
+    auth: args.idTokens ? idTokenOrLocalTokenAuth(googleIdTokenAuth(args.idTokens), local) : local,
+    uploads: new LocalUploads(args.objects, args.datasetsBucket),
+    workflows: args.workflows,
+    predictHeaders: noPredictHeaders,
+    ...(args.webRoot ? { webRoot: args.webRoot } : {}),
+    ...(args.defaultSettings ? { defaultSettings: args.defaultSettings } : {}),
   };
 }
 
