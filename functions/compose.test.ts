@@ -77,7 +77,8 @@ describe('cloud composition on twins', () => {
           port: executions.port,
           protocol: 'http',
           authClient: new Compute(),
-        } as ConstructorParameters<typeof ExecutionsClient>[0]),
+          // google-gax bundles its own google-auth-library: same class, another declaration.
+        } as unknown as ConstructorParameters<typeof ExecutionsClient>[0]),
         googleAuth: new GoogleAuth({ authClient: new Compute() }),
         certsUrl: metadata.certsUrl,
       },

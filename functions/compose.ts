@@ -87,7 +87,7 @@ export const noPredictHeaders = async (): Promise<Record<string, string>> => ({}
  * refreshed by it.
  */
 export function idTokenHeaders(auth: GoogleAuth): (url: string) => Promise<Record<string, string>> {
-  return async (url) => {
+  return async (url): Promise<Record<string, string>> => {
     const client = await auth.getIdTokenClient(new URL(url).origin);
     const headers = await client.getRequestHeaders(url);
     const authorization = headers.get('authorization');
