@@ -13,7 +13,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { type Database, openDatabase } from '../../shared/db/pool.ts';
 import { AppError } from '../../shared/errors.ts';
 import { MetadataServer } from '../../shared/identity/metadata-server.ts';
-import { FileObjectStore } from '../../shared/storage/index.ts';
+import { bucketsDir, localObjectStore } from '../../shared/storage/index.ts';
 import { createStore, type TrackingStore } from '../../shared/store/index.ts';
 import { REPO_ROOT as REPO, TRAINER_DIR, trainerPython } from '../../shared/trainer-python.ts';
 import { ensureWebBuilt } from '../../web/build.ts';
@@ -127,12 +127,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const store = createStore(db.pool);
     const interrupted = await failInterruptedRuns(store);
     if (interrupted) log(`runs         ${interrupted} run(s) interrupted by the last shutdown marked failed`);
-    const objects = new FileObjectStore(join(home, 'buckets'));
+    const objects = localObjectStore(home);
     for (const b of [cfg.DATASETS_BUCKET, cfg.MODELS_BUCKET])
-      mkdirSync(join(home, 'buckets', b), { recursive: true });
-    log(
-      `buckets      file://${cfg.DATASETS_BUCKET} and file://${cfg.MODELS_BUCKET} in ${join(home, 'buckets')}`,
-    );
+      mkdirSync(join(bucketsDir(home), b), { recursive: true });
+    log(`buckets      file://${cfg.DATASETS_BUCKET} and file://${cfg.MODELS_BUCKET} in ${bucketsDir(home)}`);
     const token = await ensureApiToken(home);
 
     // The API starts promote executions; the runtime that runs them needs the API's URL, so the
@@ -230,7 +228,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.unshift(async () => removeStackFile(home));
     log(`web page     ${apiUrl}/#token=${token}`);
     log(
-      `ready: drop a CSV into ${join(home, 'buckets', cfg.DATASETS_BUCKET)}/<model-name>/ or run "npx droptune submit <file.csv> --model <name>"`,
+      `ready: drop a CSV into ${join(bucketsDir(home), cfg.DATASETS_BUCKET)}/<model-name>/ or run "npx droptune submit <file.csv> --model <name>"`,
     );
     return {
       home,

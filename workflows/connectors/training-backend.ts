@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { localObjectPath } from '../../shared/storage/local-buckets.ts';
 import { TRAINER_DIR, trainerPython } from '../../shared/trainer-python.ts';
 import { exited, Tail, terminate } from './process-util.ts';
 
@@ -230,24 +231,14 @@ export class LocalTrainingBackend implements TrainingBackend {
   private outputPath(outputUri: string | undefined, file: string): string | undefined {
     const m = /^file:\/\/([^/]+)\/(.*)$/.exec(outputUri ?? '');
     if (!m) return undefined;
-    return join(
-      resolve(this.options.home),
-      'buckets',
-      m[1] as string,
-      ...`${m[2]}${file}`.split('/').filter(Boolean),
-    );
+    return localObjectPath(this.options.home, m[1] as string, `${m[2]}${file}`);
   }
 
   /** Appends garbage to `<output>/<file>` of a `file://` output prefix (fault injection). */
   private corrupt(outputUri: string | undefined, file: string): void {
     const m = /^file:\/\/([^/]+)\/(.*)$/.exec(outputUri ?? '');
     if (!m) return;
-    const path = join(
-      resolve(this.options.home),
-      'buckets',
-      m[1] as string,
-      ...`${m[2]}${file}`.split('/').filter(Boolean),
-    );
+    const path = localObjectPath(this.options.home, m[1] as string, `${m[2]}${file}`);
     if (existsSync(path)) appendFileSync(path, 'corrupted by fault injection');
   }
 

@@ -16,7 +16,7 @@ import { compose, localPlatform } from '../../functions/compose.ts';
 import type { WorkflowStarter } from '../../functions/workflow-starter/port.ts';
 import type { Database } from '../../shared/db/pool.ts';
 import { MetadataServer } from '../../shared/identity/metadata-server.ts';
-import { FileObjectStore } from '../../shared/storage/index.ts';
+import { localObjectStore } from '../../shared/storage/index.ts';
 import { createStore, type Run, type TrackingStore } from '../../shared/store/index.ts';
 import { REPO_ROOT as REPO, TRAINER_DIR, trainerPython } from '../../shared/trainer-python.ts';
 import { makeTinyModelAndData } from '../../test/tiny-model.ts';
@@ -70,7 +70,7 @@ export type Outcome = { result: Record<string, unknown> } | { error: { tags?: st
 
 export class PipelineHarness {
   readonly home = mkdtempSync(join(tmpdir(), 'droptune-wf-'));
-  readonly objects = new FileObjectStore(join(this.home, 'buckets'));
+  readonly objects = localObjectStore(this.home);
   readonly token = randomBytes(24).toString('base64url');
   readonly logs: LogEntry[] = [];
   /** The trainer's metadata server (twin): its ID tokens are how the trainer reaches the API. */
