@@ -5,11 +5,13 @@
  * must not block the next attempt, nor any later version of the model.
  */
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS } from '../../shared/db/testing.ts';
 import { AppError } from '../../shared/errors.ts';
-import type { ObjectStore } from '../../shared/storage/index.ts';
+import { GcsObjectStore, type ObjectStore } from '../../shared/storage/index.ts';
 import { objectCreatorOnly } from '../../shared/storage/object-creator.ts';
+import type { TrackingStore } from '../../shared/store/index.ts';
+import { type FakeGcs, startFakeGcs } from '../../test/fake-gcs-server.ts';
 import { type Harness, openHarness } from '../testing/harness.ts';
 import { registerVersion } from './register-version.ts';
 
@@ -83,39 +85,68 @@ describe.each(TEST_BACKENDS)('registration with create-only storage on $name', (
   });
 
   it('registers after a partial failure in a fresh prefix, and later versions are not blocked', async () => {
-    const a = await h.store.runs.create({ modelName: MODEL, datasetUri: 'file://datasets/s/a.csv' });
-    const b = await h.store.runs.create({ modelName: MODEL, datasetUri: 'file://datasets/s/b.csv' });
-    await trainedModel(h.objects, h.modelsBucket, a.runId);
-    await trainedModel(h.objects, h.modelsBucket, b.runId);
-    const creator = objectCreatorOnly(h.objects, 'control-api@');
-    const deps = { store: h.store, modelsBucket: h.modelsBucket };
-
-    await expect(
-      registerVersion({ ...deps, objects: failingNthCopy(creator, 3) }, MODEL, a.runId),
-    ).rejects.toMatchObject({ code: 'unavailable' });
-    const leftovers = await h.objects.list(h.modelsBucket, `models/${MODEL}/v1/`);
-    expect(leftovers).toHaveLength(2); // two files copied, then the failure: no manifest
-    expect(await h.store.models.versions(MODEL)).toEqual([]); // N was not spent
-
-    const retried = await registerVersion({ ...deps, objects: creator }, MODEL, a.runId);
-    expect(retried.created).toBe(true);
-    expect(retried.version.version).toBe(1);
-    const uri = retried.version.modelUri;
-    expect(uri).toMatch(new RegExp(`^file://models/models/${MODEL}/v1-[0-9a-f]{12}/$`));
-    const fresh = uri.slice('file://models/'.length);
-    const copied = (await h.objects.list(h.modelsBucket, fresh)).map((o) => o.name.slice(fresh.length));
-    expect(copied.sort()).toEqual([
-      'config.json',
-      'labels.json',
-      'manifest.json',
-      'metrics.json',
-      'model.onnx',
-      'tokenizer.json',
-    ]);
-    expect(await h.objects.list(h.modelsBucket, `models/${MODEL}/v1/`)).toHaveLength(2); // untouched
-
-    const next = await registerVersion({ ...deps, objects: creator }, MODEL, b.runId);
-    expect(next.version).toMatchObject({ version: 2, modelUri: `file://models/models/${MODEL}/v2/` });
-    expect(await h.objects.statIfExists(h.modelsBucket, `models/${MODEL}/v2/manifest.json`)).toBeDefined();
+    await partialFailureThenLaterVersions(h.store, h.objects, h.modelsBucket);
   });
 });
+
+describe('registration with create-only storage on gs:// (fake-gcs-server)', () => {
+  let h: Harness;
+  let gcs: FakeGcs;
+  beforeAll(async () => {
+    gcs = await startFakeGcs(['p-models']);
+  });
+  afterAll(() => gcs?.stop());
+  beforeEach(async () => {
+    h = await openHarness(TEST_BACKENDS.find((b) => b.name === 'postgres')!);
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('registers after a partial failure in a fresh prefix, and later versions are not blocked', async () => {
+    await partialFailureThenLaterVersions(h.store, new GcsObjectStore(gcs.storage), 'p-models');
+  });
+});
+
+/**
+ * The partial-failure path: an attempt for v1 fails after two copies; the retry cannot delete
+ * or overwrite them (objectCreator), so it lands in a fresh prefix; v2 then registers normally.
+ */
+async function partialFailureThenLaterVersions(store: TrackingStore, objects: ObjectStore, bucket: string) {
+  const scheme = objects.scheme;
+  const a = await store.runs.create({ modelName: MODEL, datasetUri: `${scheme}://datasets/s/a.csv` });
+  const b = await store.runs.create({ modelName: MODEL, datasetUri: `${scheme}://datasets/s/b.csv` });
+  await trainedModel(objects, bucket, a.runId);
+  await trainedModel(objects, bucket, b.runId);
+  const creator = objectCreatorOnly(objects, 'control-api@');
+  const deps = { store, modelsBucket: bucket };
+
+  await expect(
+    registerVersion({ ...deps, objects: failingNthCopy(creator, 3) }, MODEL, a.runId),
+  ).rejects.toMatchObject({ code: 'unavailable' });
+  const leftovers = await objects.list(bucket, `models/${MODEL}/v1/`);
+  expect(leftovers).toHaveLength(2); // two files copied, then the failure: no manifest
+  expect(await store.models.versions(MODEL)).toEqual([]); // N was not spent
+
+  const retried = await registerVersion({ ...deps, objects: creator }, MODEL, a.runId);
+  expect(retried.created).toBe(true);
+  expect(retried.version.version).toBe(1);
+  const uri = retried.version.modelUri;
+  const root = `${scheme}://${bucket}/`;
+  expect(uri).toMatch(new RegExp(`^${root}models/${MODEL}/v1-[0-9a-f]{12}/$`));
+  const fresh = uri.slice(root.length);
+  const copied = (await objects.list(bucket, fresh)).map((o) => o.name.slice(fresh.length));
+  expect(copied.sort()).toEqual([
+    'config.json',
+    'labels.json',
+    'manifest.json',
+    'metrics.json',
+    'model.onnx',
+    'tokenizer.json',
+  ]);
+  expect(await objects.list(bucket, `models/${MODEL}/v1/`)).toHaveLength(2); // untouched
+
+  const next = await registerVersion({ ...deps, objects: creator }, MODEL, b.runId);
+  expect(next.version).toMatchObject({ version: 2, modelUri: `${root}models/${MODEL}/v2/` });
+  expect(await objects.statIfExists(bucket, `models/${MODEL}/v2/manifest.json`)).toBeDefined();
+}
