@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `npm run images`: builds the trainer and serving images from the same Dockerfiles Cloud Build
+# uses, with podman (no Docker engine here) on a Debian base made by scripts/images-base.sh,
+# prints name, size and digest, and writes bench/results/images.json.
+# podman's layer cache makes an unchanged rebuild take seconds; a changed input rebuilds from
+# the first layer it affects. The host's pip cache is mounted into the trainer build so the
+# torch/CUDA wheels are downloaded once per machine, not once per build.
+#   bash scripts/images.sh [trainer|serving]...     (default: both)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/images-lib.sh
+
+TRAINER_IMAGE=${DROPTUNE_TRAINER_IMAGE:-localhost/droptune-trainer:latest}
+SERVING_IMAGE=${DROPTUNE_SERVING_IMAGE:-localhost/droptune-serving:latest}
+which=("$@")
+[ ${#which[@]} -gt 0 ] || which=(trainer serving)
+
+bash scripts/images-base.sh
+build_flags=("${CONTAINER_FLAGS[@]}" --pull=never --layers)
+times=()
+for image in "${which[@]}"; do
+  start=$(date +%s)
+  case "$image" in
+    trainer)
+      pip_cache="${PIP_CACHE_DIR:-$HOME/.cache/pip}"
+      mkdir -p "$pip_cache"
+      say "building $TRAINER_IMAGE from training-image/Dockerfile (pip cache $pip_cache)"
+      podman_ build "${build_flags[@]}" --volume "$pip_cache:/root/.cache/pip" \
+        --build-arg PIP_CACHE_MOUNTED=1 -t "$TRAINER_IMAGE" training-image/ >&2
+      ;;
+    serving)
+      say "building $SERVING_IMAGE from serving/Dockerfile"
+      podman_ build "${build_flags[@]}" -f serving/Dockerfile -t "$SERVING_IMAGE" . >&2
+      ;;
+    *) say "unknown image '$image' (expected trainer or serving)"; exit 2 ;;
+  esac
+  times+=("$image=$(($(date +%s) - start))")
+done
+podman_ image prune -f >/dev/null || true
+node --import tsx scripts/images-report.ts --trainer "$TRAINER_IMAGE" --serving "$SERVING_IMAGE" \
+  --base "$BASE_IMAGE" --build-seconds "${times[*]}"
