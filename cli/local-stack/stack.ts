@@ -21,7 +21,9 @@ import {
   LocalServingBackend,
   LocalTrainingBackend,
   localBindings,
+  type ServingBackend,
   type ServingFaults,
+  type TrainingBackend,
   type TrainingFaults,
 } from '../../workflows/connectors/index.ts';
 import { loadWorkflowSource } from '../../workflows/runtime/index.ts';
@@ -44,6 +46,15 @@ export interface LocalStackOptions {
   pipelineEnv?: Record<string, string>;
   trainingFaults?: TrainingFaults;
   servingFaults?: ServingFaults;
+  /**
+   * Other trainer/serving backends than child processes (the rehearsal runs the images as
+   * containers); the stack closes them on stop.
+   */
+  backends?: (ctx: { home: string; token: string }) => {
+    training: TrainingBackend;
+    serving: ServingBackend;
+    describe: string;
+  };
 }
 
 export interface LocalStack {
@@ -56,8 +67,8 @@ export interface LocalStack {
   store: TrackingStore;
   db: Database;
   executions: LocalExecutions;
-  training: LocalTrainingBackend;
-  serving: LocalServingBackend;
+  training: TrainingBackend;
+  serving: ServingBackend;
   stop(): Promise<void>;
 }
 
@@ -156,24 +167,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const apiUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     log(`control API  ${apiUrl}  (bearer token in ${join(home, 'api-token')})`);
 
-    const training = new LocalTrainingBackend({
-      home,
-      python: process.env.DROPTUNE_PYTHON ?? join(REPO, '.venv', 'bin', 'python'),
-      cwd: join(REPO, 'training-image'),
-      extraEnv: { DROPTUNE_API_TOKEN: token, DROPTUNE_HOME: home },
-      ...(options.trainingFaults ? { faults: options.trainingFaults } : {}),
-    });
-    const serving = new LocalServingBackend({
-      home,
-      cwd: REPO,
-      extraEnv: { DROPTUNE_HOME: home },
-      ...(options.servingFaults ? { faults: options.servingFaults } : {}),
-    });
+    const { training, serving, describe } = options.backends?.({ home, token }) ?? {
+      training: new LocalTrainingBackend({
+        home,
+        python: process.env.DROPTUNE_PYTHON ?? join(REPO, '.venv', 'bin', 'python'),
+        cwd: join(REPO, 'training-image'),
+        extraEnv: { DROPTUNE_API_TOKEN: token, DROPTUNE_HOME: home },
+        ...(options.trainingFaults ? { faults: options.trainingFaults } : {}),
+      }),
+      serving: new LocalServingBackend({
+        home,
+        cwd: REPO,
+        extraEnv: { DROPTUNE_HOME: home },
+        ...(options.servingFaults ? { faults: options.servingFaults } : {}),
+      }),
+      describe: 'child processes of .venv/bin/python -m droptune_trainer (the GPU VM twin)',
+    };
     stops.push(
       () => training.close(),
       () => serving.close(),
     );
-    log('trainer      child processes of .venv/bin/python -m droptune_trainer (the GPU VM twin)');
+    log(`trainer      ${describe}`);
 
     const workflow = loadWorkflowSource(
       readFileSync(join(REPO, 'workflows', 'pipeline.yaml'), 'utf8'),

@@ -7,6 +7,8 @@ import { storageBindings } from './storage.ts';
 import type { TrainingBackend } from './training-backend.ts';
 
 export { TRAINER_ENV_METADATA_KEY } from './compute.ts';
+export * from './container-serving.ts';
+export * from './container-training.ts';
 export * from './serving-backend.ts';
 export * from './training-backend.ts';
 
