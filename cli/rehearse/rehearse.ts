@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,8 @@ export interface RehearsalSummary {
   /** Seconds per stage, in order. */
   stageSeconds: Record<string, number>;
   home: string;
+  /** Every container of this rehearsal carries the label `droptune-session=<session>`. */
+  session: string;
 }
 
 export interface RehearsalOptions {
@@ -72,6 +75,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     images: { trainer: { image: trainerImage }, serving: { image: servingImage } },
     stageSeconds: {},
     home,
+    session: `rehearsal-${randomUUID().slice(0, 8)}`,
   };
   let stack: LocalStack | undefined;
   let training: ContainerTrainingBackend | undefined;
@@ -105,8 +109,13 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         log,
         pipelineEnv: { TRAINER_IMAGE: trainerImage, SERVING_IMAGE: servingImage, GATE_MIN: '0.5' },
         backends: ({ home: h, token }) => {
-          training = new ContainerTrainingBackend({ home: h, extraEnv: { DROPTUNE_API_TOKEN: token } });
-          const serving = new ContainerServingBackend({ home: h, readyTimeoutMs: 180_000 });
+          const session = summary.session;
+          training = new ContainerTrainingBackend({
+            home: h,
+            session,
+            extraEnv: { DROPTUNE_API_TOKEN: token },
+          });
+          const serving = new ContainerServingBackend({ home: h, session, readyTimeoutMs: 180_000 });
           return {
             training,
             serving,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PODMAN_RUN_FLAGS, podman, podmanArgv, removeLabelled } from './podman.ts';
 import {
@@ -60,6 +61,8 @@ export class ContainerServingBackend extends LocalServingBackend {
 
   constructor(options: ContainerServingOptions) {
     const session = options.session ?? randomUUID().slice(0, 8);
+    // The mount source must exist even before any model was written.
+    mkdirSync(join(resolve(options.home), 'buckets'), { recursive: true });
     super({
       home: options.home,
       command: (rev) => revisionCommand(session, options.home, rev),

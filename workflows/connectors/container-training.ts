@@ -118,6 +118,7 @@ export class ContainerTrainingBackend implements TrainingBackend {
       image,
       ...command,
     ]);
+    mkdirSync(join(home, 'buckets'), { recursive: true });
     const logDir = this.options.logDir ?? join(home, 'logs', 'training');
     mkdirSync(logDir, { recursive: true });
     const log = createWriteStream(join(logDir, `${spec.name}.log`), { flags: 'a' });

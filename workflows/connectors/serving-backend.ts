@@ -264,10 +264,11 @@ export class LocalServingBackend implements ServingBackend {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    await terminate(child, 5000);
+    // Why, before stopping it: once terminated it has "exited" too.
     const why = gone
       ? `exited with code ${child.exitCode}`
       : `was not ready within ${this.options.readyTimeoutMs ?? 120_000} ms`;
+    await terminate(child, 5000);
     throw new DeployError(
       `Revision '${id}' is not ready and cannot serve traffic: the container ${why}. ${tail.lastLines(3)}`,
       id,
