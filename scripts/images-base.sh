@@ -27,7 +27,9 @@ if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
   cp /usr/local/share/ca-certificates/*.crt "$tmp/ca/"
   extra_ca=(--customize-hook="mkdir -p \"\$1/usr/local/share/ca-certificates\" && cp $tmp/ca/*.crt \"\$1/usr/local/share/ca-certificates/\"")
 fi
-mmdebstrap --variant=minbase --quiet \
+# merged-usr hook: /usr merged by mmdebstrap itself, so the usrmerge package and the perl it
+# pulls in (~50 MB) stay out, as in Docker's debian images.
+mmdebstrap --variant=minbase --quiet --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \

@@ -98,6 +98,7 @@ function main(): void {
       serving: { type: 'string' },
       base: { type: 'string' },
       'build-seconds': { type: 'string', default: '' },
+      record: { type: 'string', default: '1' },
     },
   });
   const buildSeconds = Object.fromEntries(
@@ -135,6 +136,7 @@ function main(): void {
       },
     });
   }
+  if (values.record === '0') return;
   writeRows(systems, rows);
   process.stderr.write(`[images] wrote ${IMAGES_RESULTS}\n`);
 }

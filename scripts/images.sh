@@ -6,6 +6,7 @@
 # the first layer it affects. The host's pip cache is mounted into the trainer build so the
 # torch/CUDA wheels are downloaded once per machine, not once per build.
 #   bash scripts/images.sh [trainer|serving]...     (default: both)
+# IMAGES_RECORD=0 prints without writing images.json (the test script: results stay as measured).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/images-lib.sh
@@ -38,4 +39,4 @@ for image in "${which[@]}"; do
 done
 podman_ image prune -f >/dev/null || true
 node --import tsx scripts/images-report.ts --trainer "$TRAINER_IMAGE" --serving "$SERVING_IMAGE" \
-  --base "$BASE_IMAGE" --build-seconds "${times[*]}"
+  --base "$BASE_IMAGE" --build-seconds "${times[*]}" --record "${IMAGES_RECORD:-1}"
