@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { FileObjectStore } from '../../shared/storage/index.ts';
 import type { Run } from '../../shared/store/index.ts';
 import { ContainerServingBackend, ContainerTrainingBackend } from '../../workflows/connectors/index.ts';
-import { imageDigest, podman } from '../../workflows/connectors/podman.ts';
+import { imageDigest, PODMAN_RUN_FLAGS, podman } from '../../workflows/connectors/podman.ts';
 import { type LocalStack, startLocalStack } from '../local-stack/stack.ts';
 
 export const TRAINER_IMAGE = process.env.DROPTUNE_TRAINER_IMAGE ?? 'localhost/droptune-trainer:latest';
@@ -186,9 +186,7 @@ async function makeFixtures(home: string, trainerImage: string): Promise<string>
   await podman([
     'run',
     '--rm',
-    '--network',
-    'host',
-    '--pull=never',
+    ...PODMAN_RUN_FLAGS,
     '--user',
     '0',
     '--volume',

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerServingBackend } from './container-serving.ts';
 import { ContainerTrainingBackend, TRAINER_IMAGE_METADATA_KEY } from './container-training.ts';
-import { imageDigest, podman, runningLabelled } from './podman.ts';
+import { imageDigest, PODMAN_RUN_FLAGS, podman, runningLabelled } from './podman.ts';
 import { DeployError, type ServiceSpec } from './serving-backend.ts';
 import type { InstanceSpec } from './training-backend.ts';
 
@@ -64,8 +64,7 @@ describe('ContainerTrainingBackend: the VM startup script runs the trainer image
     await podman([
       'run',
       '--rm',
-      '--network',
-      'host',
+      ...PODMAN_RUN_FLAGS,
       '--user',
       '0',
       '--volume',
