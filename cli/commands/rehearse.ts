@@ -14,6 +14,8 @@ export function registerRehearse(program: Command, globals: () => GlobalOptions)
     .description("run the pipeline end to end with the cloud's trainer and serving images (podman)")
     .action(async () => {
       const g = globals();
+      // The stack's functions log JSON lines with console.log; stdout is the summary's alone.
+      console.log = (...args: unknown[]) => console.error(...args);
       const summary = await rehearse({ ...(g.home ? { home: g.home } : {}), log: note });
       if (g.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       if (summary.status === 'passed') {
