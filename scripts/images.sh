@@ -3,8 +3,8 @@
 # uses, with podman (no Docker engine here) on a Debian base made by scripts/images-base.sh,
 # prints name, size and digest, and writes bench/results/images.json.
 # podman's layer cache makes an unchanged rebuild take seconds; a changed input rebuilds from
-# the first layer it affects. The host's pip cache is mounted into the trainer build so the
-# torch/CUDA wheels are downloaded once per machine, not once per build.
+# the first layer it affects. The trainer's wheels are downloaded once per machine into a
+# wheelhouse (scripts/images-wheels.sh) that the build installs from offline.
 #   bash scripts/images.sh [trainer|serving]...     (default: both)
 # IMAGES_RECORD=0 prints without writing images.json (the test script: results stay as measured).
 set -euo pipefail
@@ -23,11 +23,11 @@ for image in "${which[@]}"; do
   start=$(date +%s)
   case "$image" in
     trainer)
-      pip_cache="${PIP_CACHE_DIR:-$HOME/.cache/pip}"
-      mkdir -p "$pip_cache"
-      say "building $TRAINER_IMAGE from training-image/Dockerfile (pip cache $pip_cache)"
-      podman_ build "${build_flags[@]}" --volume "$pip_cache:/root/.cache/pip" \
-        --build-arg PIP_CACHE_MOUNTED=1 -t "$TRAINER_IMAGE" training-image/ >&2
+      wheels=$(bash scripts/images-wheels.sh)
+      from=()
+      [ -z "$wheels" ] || from=(--volume "$wheels:/wheels:ro" --build-arg WHEELHOUSE=/wheels)
+      say "building $TRAINER_IMAGE from training-image/Dockerfile (wheels from ${wheels:-PyPI})"
+      podman_ build "${build_flags[@]}" "${from[@]}" -t "$TRAINER_IMAGE" training-image/ >&2
       ;;
     serving)
       say "building $SERVING_IMAGE from serving/Dockerfile"
