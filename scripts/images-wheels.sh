@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The trainer image's wheelhouse: every wheel of training-image/requirements.txt, downloaded once
+# The trainer image's wheelhouse: every wheel of training-image/requirements.txt and what they
+# need beyond it (setuptools for torch: pip freeze leaves it out of the lock), downloaded once
 # per machine (pip skips files already there), printed as a path on stdout. The image build
 # installs from it offline, so a rebuild never downloads torch and its CUDA wheels again. (pip's
 # own HTTP cache does not help here: this machine's egress proxy makes PyPI's responses
@@ -21,6 +22,6 @@ if ! "$python" -c 'import platform, sys; sys.exit(not (sys.version_info[:2] == (
   exit 0
 fi
 say "wheelhouse $wheels: downloading what is missing of training-image/requirements.txt"
-"$python" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+"$python" -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
   --dest "$wheels" -r training-image/requirements.txt >&2
 echo "$wheels"
