@@ -21,7 +21,12 @@ if ! "$python" -c 'import platform, sys; sys.exit(not (sys.version_info[:2] == (
   say "no CPython 3.11 on x86_64 Linux here: the build downloads the wheels itself"
   exit 0
 fi
-say "wheelhouse $wheels: downloading what is missing of training-image/requirements.txt"
-"$python" -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
-  --dest "$wheels" -r training-image/requirements.txt >&2
+# pip is skipped while the lock's sha256 matches the one it last completed (like scripts/py-env.sh).
+lock_sum=$(sha256sum training-image/requirements.txt | cut -d' ' -f1)
+if [ "$(cat "$wheels/.lock.sha256" 2>/dev/null)" != "$lock_sum" ]; then
+  say "wheelhouse $wheels: downloading what is missing of training-image/requirements.txt"
+  "$python" -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
+    --dest "$wheels" -r training-image/requirements.txt >&2
+  echo "$lock_sum" > "$wheels/.lock.sha256"
+fi
 echo "$wheels"

@@ -37,6 +37,7 @@ for image in "${which[@]}"; do
   esac
   times+=("$image=$(($(date +%s) - start))")
 done
-podman_ image prune -f >/dev/null || true
+# No `image prune`: the build stages of serving/Dockerfile are untagged images, and pruning them
+# would throw away the layer cache of the next build.
 node --import tsx scripts/images-report.ts --trainer "$TRAINER_IMAGE" --serving "$SERVING_IMAGE" \
   --base "$BASE_IMAGE" --build-seconds "${times[*]}" --record "${IMAGES_RECORD:-1}"
