@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerModelCommands } from './commands/models.ts';
+import { registerRehearse } from './commands/rehearse.ts';
 import { registerRunCommands } from './commands/runs.ts';
 import { registerStackCommands } from './commands/stack.ts';
 import { registerSubmit } from './commands/submit.ts';
@@ -25,5 +26,6 @@ registerSubmit(program, globals);
 registerRunCommands(program, globals);
 registerModelCommands(program, globals);
 registerWorkflowCommands(program, globals);
+registerRehearse(program, globals);
 
 await program.parseAsync(process.argv);

@@ -2,7 +2,9 @@
 # Installs what the test suites need that npm and pip do not bring, once per machine:
 #  - PostgreSQL server binaries (Debian package), for the store's real-server suite;
 #  - fake-gcs-server (Go module, pinned), a GCS-compatible server for the gs:// adapter;
-#  - Chromium (Debian package), for the web page's browser tests.
+#  - Chromium (Debian package), for the web page's browser tests;
+#  - podman, runc, mmdebstrap, uidmap (Debian packages), to build and run the trainer and serving
+#    images from their Dockerfiles (scripts/images.sh) without a Docker engine or Docker Hub.
 # Each step is skipped when the tool is already there. Progress goes to stderr.
 set -euo pipefail
 
@@ -12,11 +14,11 @@ apt_updated=0
 apt_install() {
   if [ "$apt_updated" = 0 ]; then
     say "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
     apt_updated=1
   fi
   say "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >&2
 }
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -33,4 +35,9 @@ fi
 
 if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium fonts-dejavu-core
+fi
+
+if ! command -v podman >/dev/null || ! command -v runc >/dev/null || ! command -v mmdebstrap >/dev/null \
+  || ! command -v newuidmap >/dev/null; then
+  apt_install podman runc mmdebstrap uidmap
 fi

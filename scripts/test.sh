@@ -15,6 +15,11 @@ bash scripts/ensure-test-tools.sh || { echo "test tools could not be installed" 
 # The trainer's environment first: the TypeScript end-to-end tests run the trainer too.
 bash scripts/py-env.sh || { echo "the trainer's Python environment could not be created" >&2; status=1; }
 
+# The cloud images, built here from their Dockerfiles (podman): the container and rehearsal
+# suites in vitest run them. Cached by podman; a fresh machine downloads the torch/CUDA wheels.
+echo "== images (podman) ==" >&2
+IMAGES_RECORD=0 bash scripts/images.sh >&2 || { echo "the trainer and serving images could not be built" >&2; status=1; }
+
 echo "== lint (biome) ==" >&2
 npx --no-install biome check . >&2 || { echo "lint failed" >&2; status=1; }
 echo "== types (tsc) ==" >&2

@@ -21,7 +21,9 @@ import {
   LocalServingBackend,
   LocalTrainingBackend,
   localBindings,
+  type ServingBackend,
   type ServingFaults,
+  type TrainingBackend,
   type TrainingFaults,
 } from '../../workflows/connectors/index.ts';
 import { loadWorkflowSource } from '../../workflows/runtime/index.ts';
@@ -45,6 +47,15 @@ export interface LocalStackOptions {
   pipelineEnv?: Record<string, string>;
   trainingFaults?: TrainingFaults;
   servingFaults?: ServingFaults;
+  /**
+   * Other trainer/serving backends than child processes (the rehearsal runs the images as
+   * containers); the stack closes them on stop.
+   */
+  backends?: (ctx: { home: string; token: string; metadataHost: string }) => {
+    training: TrainingBackend;
+    serving: ServingBackend;
+    describe: string;
+  };
 }
 
 export interface LocalStack {
@@ -57,8 +68,8 @@ export interface LocalStack {
   store: TrackingStore;
   db: Database;
   executions: LocalExecutions;
-  training: LocalTrainingBackend;
-  serving: LocalServingBackend;
+  training: TrainingBackend;
+  serving: ServingBackend;
   stop(): Promise<void>;
 }
 
@@ -163,25 +174,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     apiUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     log(`control API  ${apiUrl}  (bearer token in ${join(home, 'api-token')})`);
 
-    const training = new LocalTrainingBackend({
+    const { training, serving, describe } = options.backends?.({
       home,
-      python: trainerPython(),
-      cwd: TRAINER_DIR,
-      // No static token: the trainer fetches ID tokens from the metadata-server twin.
-      extraEnv: { GCE_METADATA_HOST: metadata.host, DROPTUNE_API_TOKEN: '', DROPTUNE_HOME: home },
-      ...(options.trainingFaults ? { faults: options.trainingFaults } : {}),
-    });
-    const serving = new LocalServingBackend({
-      home,
-      cwd: REPO,
-      extraEnv: { DROPTUNE_HOME: home },
-      ...(options.servingFaults ? { faults: options.servingFaults } : {}),
-    });
+      token,
+      metadataHost: metadata.host,
+    }) ?? {
+      training: new LocalTrainingBackend({
+        home,
+        python: trainerPython(),
+        cwd: TRAINER_DIR,
+        // No static token: the trainer fetches ID tokens from the metadata-server twin.
+        extraEnv: { GCE_METADATA_HOST: metadata.host, DROPTUNE_API_TOKEN: '', DROPTUNE_HOME: home },
+        ...(options.trainingFaults ? { faults: options.trainingFaults } : {}),
+      }),
+      serving: new LocalServingBackend({
+        home,
+        cwd: REPO,
+        extraEnv: { DROPTUNE_HOME: home },
+        ...(options.servingFaults ? { faults: options.servingFaults } : {}),
+      }),
+      describe: `child processes of ${trainerPython()} -m droptune_trainer (the GPU VM twin)`,
+    };
     stops.push(
       () => training.close(),
       () => serving.close(),
     );
-    log(`trainer      child processes of ${trainerPython()} -m droptune_trainer (the GPU VM twin)`);
+    log(`trainer      ${describe}`);
     log(`identity     metadata server twin at ${metadata.host}: ID tokens for ${TRAINER_SA}`);
 
     const workflow = loadWorkflowSource(

@@ -8,6 +8,8 @@ import { storageBindings } from './storage.ts';
 import type { TrainingBackend } from './training-backend.ts';
 
 export { TRAINER_ENV_METADATA_KEY } from './compute.ts';
+export * from './container-serving.ts';
+export * from './container-training.ts';
 export {
   type ExecutionLookup,
   type ExecutionState,

@@ -88,14 +88,24 @@ export interface ServingFaults {
 export interface LocalServingOptions {
   /** `$DROPTUNE_HOME` for `file://` model URIs. */
   home: string;
-  /** Command for one revision (default `node --import tsx serving/main.ts`). */
-  command?: string[];
+  /**
+   * Command for one revision (default `node --import tsx serving/main.ts`); a function gets the
+   * revision's image and full environment (a container backend runs the image).
+   */
+  command?: string[] | ((revision: RevisionLaunch) => string[]);
   cwd?: string;
   /** How long a revision has to answer /readyz 200 (default 120 s). */
   readyTimeoutMs?: number;
   logDir?: string;
   extraEnv?: Record<string, string>;
   faults?: ServingFaults;
+}
+
+/** What one revision is started from. */
+export interface RevisionLaunch {
+  id: string;
+  image: string;
+  env: Record<string, string>;
 }
 
 interface Revision {
@@ -185,7 +195,7 @@ export class LocalServingBackend implements ServingBackend {
       this.failuresLeft--;
       env.MODEL_URI = `${(env.MODEL_URI ?? 'file://missing/').replace(/\/?$/, '')}-revision-fault/`;
     }
-    const rev = await this.start(id, env, spec.startupProbe ?? { path: '/readyz' });
+    const rev = await this.start(id, env, spec.startupProbe ?? { path: '/readyz' }, spec.image);
     const prev = svc.current;
     svc.current = rev;
     svc.state.latestReadyRevision = id;
@@ -199,22 +209,24 @@ export class LocalServingBackend implements ServingBackend {
     id: string,
     env: Record<string, string>,
     probe: NonNullable<ServiceSpec['startupProbe']>,
+    image: string,
   ): Promise<Revision> {
     const port = await getPort({ host: '127.0.0.1' });
-    const cmd = this.options.command ?? [process.execPath, '--import', 'tsx', 'serving/main.ts'];
+    const childEnv = {
+      DROPTUNE_HOME: resolve(this.options.home),
+      ...this.options.extraEnv,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    };
+    const command = this.options.command ?? [process.execPath, '--import', 'tsx', 'serving/main.ts'];
+    const cmd = typeof command === 'function' ? command({ id, image, env: childEnv }) : command;
     const logDir = this.options.logDir ?? join(this.options.home, 'logs', 'serving');
     mkdirSync(logDir, { recursive: true });
     const log = createWriteStream(join(logDir, `${id}.log`), { flags: 'a' });
     const child = spawn(cmd[0] as string, cmd.slice(1), {
       cwd: this.options.cwd ?? process.cwd(),
-      env: {
-        ...process.env,
-        DROPTUNE_HOME: resolve(this.options.home),
-        ...this.options.extraEnv,
-        ...env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-      },
+      env: { ...process.env, ...childEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tail = new Tail();
@@ -266,10 +278,11 @@ export class LocalServingBackend implements ServingBackend {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    await terminate(child, 5000);
+    // Why, before stopping it: once terminated it has "exited" too.
     const why = gone
       ? `exited with code ${child.exitCode}`
       : `was not ready within ${this.options.readyTimeoutMs ?? 120_000} ms`;
+    await terminate(child, 5000);
     throw new DeployError(
       `Revision '${id}' is not ready and cannot serve traffic: the container ${why}. ${tail.lastLines(3)}`,
       id,
