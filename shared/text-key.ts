@@ -22,7 +22,9 @@ export function normaliseText(text: string): string {
 
 /** Hex sha256 of `salt + "\n" + normalised text`; the salt is the model name. */
 export function textKey(text: string, salt: string): string {
-  return createHash('sha256').update(`${salt}\n${normaliseText(text)}`, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(`${salt}\n${normaliseText(text)}`, 'utf8')
+    .digest('hex');
 }
 
 /** The key's first 13 hex digits (52 bits, exact in a double) as a fraction in [0, 1). */

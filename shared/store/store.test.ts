@@ -143,10 +143,19 @@ describe.each(TEST_BACKENDS)('tracking store on $name', (backend) => {
     ];
     expect(await store.metrics.append(run.runId, batch)).toBe(3);
     expect(await store.metrics.append(run.runId, batch)).toBe(0);
-    const resumed = [...batch.slice(1), { key: 'train_loss', step: 3, value: 0.7 }, { key: 'train_loss', step: 3, value: 0.7 }];
+    const resumed = [
+      ...batch.slice(1),
+      { key: 'train_loss', step: 3, value: 0.7 },
+      { key: 'train_loss', step: 3, value: 0.7 },
+    ];
     expect(await store.metrics.append(run.runId, resumed)).toBe(1);
     const stored = await store.metrics.list(run.runId);
-    expect(stored.map((m) => `${m.key}@${m.step}`)).toEqual(['train_loss@1', 'train_loss@2', 'val_accuracy@2', 'train_loss@3']);
+    expect(stored.map((m) => `${m.key}@${m.step}`)).toEqual([
+      'train_loss@1',
+      'train_loss@2',
+      'val_accuracy@2',
+      'train_loss@3',
+    ]);
   });
 
   it('gives many runs their latest headline metrics in one call, without per-step series', async () => {
