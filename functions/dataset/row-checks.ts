@@ -220,6 +220,6 @@ function imbalanceWarnings(labelCounts: [string, number][]): string[] {
   if (big[1] < IMBALANCE_WARNING_RATIO * small[1]) return [];
   return [
     `classes are imbalanced: ${JSON.stringify(big[0])} has ${big[1]} rows, ${JSON.stringify(small[0])} ${small[1]} (${Math.round(big[1] / small[1])}:1). ` +
-      'Add examples of the small classes; metrics per class show how each one does.',
+      'Add examples of the small classes, or set "classWeights": "balanced" in droptune.json.',
   ];
 }

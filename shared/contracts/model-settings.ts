@@ -62,6 +62,8 @@ export const ModelSettings = z
      * trainer leaves those texts out.
      */
     maxConflictShare: z.number().min(0).max(1).default(0.01),
+    /** `balanced`: the training loss weighs each class by rows / (classes × its rows), for imbalanced data (default `none`). */
+    classWeights: z.enum(['none', 'balanced']).default('none'),
     /** CSV column holding the text (default `text`). */
     textColumn: ColumnName.default('text'),
     /** CSV column holding the label (default `label`). */

@@ -97,6 +97,12 @@ def _better(metric: str, value: float, best: float | None) -> bool:
     return value < best if metric == "loss" else value > best
 
 
+def class_weights(labels: list[int], k: int) -> list[float]:
+    """n / (k · count) per class (scikit-learn's "balanced"); a class absent from training gets 1."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=k)
+    return [float(len(labels) / (k * c)) if c else 1.0 for c in counts]
+
+
 def _optimizer(model, params: Params) -> torch.optim.AdamW:
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
     groups = [
@@ -136,6 +142,8 @@ class _Run:
         self.total_steps = _total_steps(len(data.train_ids), params)
         self.scheduler = _schedule(self.optimizer, self.total_steps, params.warmupRatio)
         self.scaler = dev.scaler()
+        weights = class_weights(data.train_labels, len(data.label_names)) if params.classWeights == "balanced" else None
+        self.loss_weights = torch.tensor(weights, dtype=torch.float32, device=dev.torch_device) if weights else None
         self.st = TrainState()
         self.best_weights: dict | None = None
         self.pending: list[tuple[int, torch.Tensor]] = []  # per-step losses still on the device
@@ -183,7 +191,7 @@ class _Run:
             with dev.autocast():
                 logits = self.model(input_ids=input_ids.to(dev.torch_device, non_blocking=True),
                                     attention_mask=mask.to(dev.torch_device, non_blocking=True)).logits
-            loss = torch.nn.functional.cross_entropy(logits.float(), y)
+            loss = torch.nn.functional.cross_entropy(logits.float(), y, weight=self.loss_weights)
             self.scaler.scale(loss).backward()
         except (torch.OutOfMemoryError, RuntimeError) as err:
             if not isinstance(err, torch.OutOfMemoryError) and "memory" not in str(err).lower():

@@ -163,3 +163,14 @@ def test_a_requested_gpu_that_is_missing_fails_fast_with_the_reason():
         pick_device("auto", require_gpu=True)
     assert info.value.code == "failed_precondition"
     assert pick_device("auto").describe == "cpu (fp32)"
+
+
+def test_balanced_class_weights_follow_the_counts():
+    from droptune_trainer.params import parse_params
+    from droptune_trainer.train_loop import class_weights
+
+    assert class_weights([0] * 8 + [1] * 2, 2) == [10 / (2 * 8), 10 / (2 * 2)]
+    assert class_weights([0, 0, 2], 3) == [0.5, 1.0, 1.0]
+    assert parse_params('{"classWeights": "balanced"}').classWeights == "balanced"
+    with pytest.raises(TrainerError, match="params.classWeights must be one of none, balanced"):
+        parse_params('{"classWeights": "inverse"}')
