@@ -26,6 +26,14 @@ export const GateSettings = z.strictObject({
    * on macro F1 and still be promoted (default 0.01: noise between runs).
    */
   maxRegression: z.number().min(0).max(1).default(0.01),
+  /** The metric the trainer's gate compares (default `macro_f1`). */
+  metric: z.enum(['accuracy', 'macro_f1']).default('macro_f1'),
+  /** Validation rows the champion never trained on needed before comparing at all (default 30). */
+  minRows: z.number().int().min(1).max(1_000_000).default(30),
+  /** Promote a challenger equal to the champion within noise (the newer model; default true). */
+  promoteTies: z.boolean().default(true),
+  /** Serve int8 only when it loses at most this much of the gate metric against fp32 (default 0.01). */
+  maxInt8Loss: z.number().min(0).max(1).default(0.01),
 });
 export type GateSettings = z.infer<typeof GateSettings>;
 
