@@ -97,7 +97,8 @@ def child(system: str, cfg: dict, data: Path, work: Path) -> dict:
 
         from droptune_trainer.checkpoint import CheckpointStore
         from droptune_trainer.tracking import MetricsReporter
-        from droptune_trainer.train_loop import TrainInputs, pick_device, train
+        from droptune_trainer.device import pick_device
+        from droptune_trainer.train_loop import TrainInputs, train
 
         os.environ["DROPTUNE_CHECKPOINT_EVERY_S"] = "0"  # the default (10 min) never fires here either
         dev = pick_device("auto")

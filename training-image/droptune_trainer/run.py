@@ -33,7 +33,8 @@ from .served import VARIANTS, ServedModel, export_and_score
 from .split import describe
 from .storage import join, store_for
 from .tracking import MetricsReporter
-from .train_loop import Device, TrainInputs, TrainResult, pick_device, train
+from .device import Device, pick_device
+from .train_loop import TrainInputs, TrainResult, train
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 

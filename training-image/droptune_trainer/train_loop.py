@@ -23,7 +23,7 @@ import torch
 
 from .batching import collate, eval_batches, train_batches
 from .checkpoint import CheckpointStore
-from .device import Device, pick_device
+from .device import Device
 from .errors import Preempted, TrainerError
 from .params import Params
 from .scoring import score
