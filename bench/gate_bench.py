@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv  # noqa: E402
 from train_bench import machine  # noqa: E402
 
-SMALL = int(os.environ.get("BENCH_GATE_SMALL", "40"))
-PARAMS = {"epochs": 3, "batchSize": 16, "learningRate": 3e-3, "maxLength": 32, "earlyStoppingPatience": 0,
+SMALL = int(os.environ.get("BENCH_GATE_SMALL", "60"))
+PARAMS = {"epochs": 10, "batchSize": 16, "learningRate": 5e-3, "maxLength": 32, "earlyStoppingPatience": 0,
           "quantize": False, "logEverySteps": 20, "gate": {"minAccuracy": 0, "minRows": 20}}
 
 
