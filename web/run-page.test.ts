@@ -25,6 +25,23 @@ const EVALUATION = {
       [0, 3, 7],
     ],
   },
+  split: {
+    method: 'hash',
+    trainRows: 480,
+    validationRows: 120,
+    duplicates: 7,
+    conflicts: 1,
+    truncated: 3,
+    fingerprint: 'f'.repeat(64),
+  },
+  gate: {
+    metric: 'macro_f1',
+    challenger: 0.79,
+    champion: 0.74,
+    rows: 96,
+    decision: 'promote',
+    reason: 'better beyond noise: macro_f1 0.7900 vs 0.7400 on 96 rows champion v1 never trained on',
+  },
 };
 
 describe('run page (browser, real control API)', () => {
@@ -137,6 +154,17 @@ describe('run page (browser, real control API)', () => {
     await page.locator('.timeline .step-succeeded.step-done').waitFor();
     await page.getByText('600', { exact: true }).first().waitFor();
     await page.getByText('metric points.', { exact: false }).waitFor();
+    const gate = page.getByRole('table', { name: 'Quality gate comparison' });
+    expect(await gate.locator('td').allTextContents()).toEqual([
+      'Promoted',
+      '79.0%',
+      '74.0%',
+      '96',
+      EVALUATION.gate.reason,
+    ]);
+    await page
+      .getByText('7 duplicates collapsed, 1 conflicting texts left out, 3 texts truncated', { exact: false })
+      .waitFor();
     await snap(page, 'run-succeeded');
   });
 

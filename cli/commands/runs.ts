@@ -7,6 +7,35 @@ export function runSummary(run: RunDetail): Record<string, unknown> {
   return { ...run, metrics: run.metrics ?? {} };
 }
 
+interface GateView {
+  metric: string;
+  challenger: number;
+  champion: number | null;
+  rows: number;
+  decision: string;
+  reason: string;
+}
+interface SplitView {
+  method: string;
+  trainRows: number;
+  validationRows: number;
+  duplicates: number;
+  conflicts: number;
+  truncated: number;
+}
+
+/** `promote: macro_f1 0.912 vs champion 0.897 on 180 rows — <reason>` (the gate's comparison in one line). */
+export function gateLine(gate: GateView | null | undefined): string {
+  if (!gate) return '';
+  const champion = gate.champion === null ? 'no champion score' : `champion ${gate.champion.toFixed(3)}`;
+  return `${gate.decision}: ${gate.metric} ${gate.challenger.toFixed(3)} vs ${champion} on ${gate.rows} rows — ${gate.reason}`;
+}
+
+export function splitLine(split: SplitView | null | undefined): string {
+  if (!split) return '';
+  return `${split.method}: ${split.trainRows} train / ${split.validationRows} validation, ${split.duplicates} duplicates, ${split.conflicts} conflicts, ${split.truncated} truncated`;
+}
+
 function headline(metrics: Record<string, unknown> | undefined): string {
   const latest = (metrics?.latest ?? metrics) as Record<string, unknown> | undefined;
   const acc = latest?.val_accuracy ?? latest?.accuracy;
@@ -72,6 +101,8 @@ export function registerRunCommands(program: Command, globals: () => GlobalOptio
                 ['version', run.version],
                 ['params', JSON.stringify(run.params)],
                 ['metrics', headline(run.metrics)],
+                ['split', splitLine((run as { split?: SplitView | null }).split)],
+                ['gate', gateLine((run as { gate?: GateView | null }).gate)],
                 ['created', run.createdAt],
                 ['finished', run.finishedAt],
               ],

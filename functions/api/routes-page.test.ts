@@ -138,6 +138,38 @@ describe.each(TEST_BACKENDS)('web routes of the control API ($name)', (backend) 
     });
   });
 
+  it('gives the run detail the split and the gate from metrics.json (null until the trainer wrote it)', async () => {
+    const run = await seedRun(store, { modelName: 'web-model', status: 'gated' });
+    const before = (await app.inject({ method: 'GET', url: `/v1/runs/${run.runId}`, headers: auth })).json();
+    expect(before).toMatchObject({ split: null, gate: null });
+    const split = {
+      method: 'hash',
+      trainRows: 80,
+      validationRows: 20,
+      duplicates: 3,
+      conflicts: 1,
+      truncated: 2,
+      fingerprint: 'f'.repeat(64),
+      labelCounts: { a: 50, b: 50 },
+    };
+    const gate = {
+      metric: 'macro_f1',
+      challenger: 0.8,
+      champion: 0.85,
+      rows: 20,
+      decision: 'hold',
+      reason: 'worse: macro_f1 0.8000 vs 0.8500 on 20 rows champion v1 never trained on',
+      ci95: [-0.1, -0.01],
+      settings: { minRows: 10 },
+    };
+    await objects.write('models', `runs/${run.runId}/metrics.json`, JSON.stringify({ split, gate }));
+    const detail = (await app.inject({ method: 'GET', url: `/v1/runs/${run.runId}`, headers: auth })).json();
+    const { labelCounts: _, ...contractSplit } = split;
+    const { settings: __, ...contractGate } = gate;
+    expect(detail.split).toEqual(contractSplit);
+    expect(detail.gate).toEqual(contractGate);
+  });
+
   it('refuses a prediction for a model without a deployed production version, and forwards errors unchanged', async () => {
     const unknown = await app.inject({
       method: 'POST',

@@ -25,6 +25,7 @@ import type { ObjectStore } from '../../shared/storage/index.ts';
 import type { TrackingStore } from '../../shared/store/index.ts';
 import { DEFAULT_LIMITS, type ValidationLimits } from '../dataset/limits.ts';
 import { validateCsv } from '../dataset/validate-csv.ts';
+import { readTrainerMetrics } from './trainer-report.ts';
 
 export interface WebRoutesDeps {
   store: TrackingStore;
@@ -46,14 +47,6 @@ const ValidateQuery = z.strictObject({
 });
 const ModelParams = z.object({ modelName: ModelName });
 const RunParams = z.object({ runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'not a run id') });
-
-interface TrainerMetricsFile {
-  validation?: {
-    labels?: string[];
-    per_class?: Record<string, { precision: number; recall: number; f1: number; support: number }>;
-    confusion_matrix?: number[][];
-  };
-}
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
   const r = schema.safeParse(value ?? {});
@@ -103,18 +96,8 @@ export function registerWebRoutes(app: FastifyInstance, deps: WebRoutesDeps): vo
   app.get('/v1/runs/:runId/evaluation', async (request) => {
     const { runId } = parse(RunParams, request.params, 'path');
     const run = await deps.store.runs.get(runId);
-    // A registered version's copy first (run outputs may be cleaned up), else the run's own output.
-    const candidates = [
-      ...(run.version ? [`models/${run.modelName}/v${run.version}/metrics.json`] : []),
-      `runs/${runId}/metrics.json`,
-    ];
-    for (const name of candidates) {
-      if (!(await deps.objects.statIfExists(deps.modelsBucket, name))) continue;
-      const file = JSON.parse(
-        (await deps.objects.read(deps.modelsBucket, name)).toString('utf8'),
-      ) as TrainerMetricsFile;
-      const v = file.validation;
-      if (!v?.labels || !v.per_class || !v.confusion_matrix) break;
+    const v = (await readTrainerMetrics(deps.objects, deps.modelsBucket, run))?.validation;
+    if (v?.labels && v.per_class && v.confusion_matrix) {
       return { labels: v.labels, perClass: v.per_class, confusionMatrix: v.confusion_matrix };
     }
     throw new AppError('not_found', `run ${runId} has no evaluation yet (it is written when training ends)`);

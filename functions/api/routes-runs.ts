@@ -3,13 +3,18 @@ import { z } from 'zod';
 import { MetricsBody, MetricsQuery, RunId, RunsQuery, StatusBody } from '../../shared/contracts/api.ts';
 import { isTerminal } from '../../shared/contracts/run-status.ts';
 import { AppError } from '../../shared/errors.ts';
+import type { ObjectStore } from '../../shared/storage/index.ts';
 import type { Run, StoredMetric, TrackingStore } from '../../shared/store/index.ts';
 import { parse } from './parse.ts';
+import { readTrainerMetrics, splitAndGate } from './trainer-report.ts';
 
 const RunParams = z.object({ runId: RunId });
 
 /** Runs: list, get (params, dataset profile, metrics, status history), metrics, status, cancel. */
-export function registerRunRoutes(app: FastifyInstance, deps: { store: TrackingStore }): void {
+export function registerRunRoutes(
+  app: FastifyInstance,
+  deps: { store: TrackingStore; objects: ObjectStore; modelsBucket: string },
+): void {
   const { store } = deps;
 
   app.get('/v1/runs', async (request) => {
@@ -23,7 +28,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: { store: TrackingS
   app.get('/v1/runs/:runId', async (request) => {
     const { runId } = parse(RunParams, request.params, 'path');
     const run = await store.runs.get(runId);
-    return runDetail(store, run);
+    return runDetail(deps, run);
   });
 
   app.get('/v1/runs/:runId/metrics', async (request) => {
@@ -64,14 +69,19 @@ export function registerRunRoutes(app: FastifyInstance, deps: { store: TrackingS
 }
 
 /** A run with everything a detail view needs, in one answer. */
-async function runDetail(store: TrackingStore, run: Run) {
-  const [dataset, latest, points, history] = await Promise.all([
+async function runDetail(
+  deps: { store: TrackingStore; objects: ObjectStore; modelsBucket: string },
+  run: Run,
+) {
+  const { store } = deps;
+  const [dataset, latest, points, history, report] = await Promise.all([
     run.datasetId ? store.datasets.get(run.datasetId) : Promise.resolve(null),
     store.metrics.latest(run.runId),
     store.metrics.list(run.runId, { limit: 100_000 }),
     store.runs.history(run.runId),
+    readTrainerMetrics(deps.objects, deps.modelsBucket, run),
   ]);
-  return { ...run, dataset, metrics: { latest, epochs: perEpoch(points) }, history };
+  return { ...run, dataset, metrics: { latest, epochs: perEpoch(points) }, history, ...splitAndGate(report) };
 }
 
 /** Per key, the last value logged for each epoch (the series the charts draw). */

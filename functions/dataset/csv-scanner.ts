@@ -33,12 +33,26 @@ const ROLE_OTHER = 0;
 const ROLE_TEXT = 1;
 const ROLE_LABEL = 2;
 const ROLE_HEADER = 3;
+const ROLE_SPLIT = 4;
+/** A split value longer than this is invalid anyway; only its first bytes are kept. */
+const MAX_SPLIT_BYTES = 32;
 
 /** What the scanner reports: the header once, then every data row that passed the row checks. */
 export interface ScannerSink {
-  /** Returns the indexes of the text and label columns (the sink checks required columns). */
-  onHeader(names: string[], line: number): { textIndex: number; labelIndex: number };
-  onRow(textChars: number, label: string, row: number, line: number): void;
+  /**
+   * Returns the indexes of the text and label columns (the sink checks required columns) and of
+   * the split column (-1 or absent: none).
+   */
+  onHeader(names: string[], line: number): { textIndex: number; labelIndex: number; splitIndex?: number };
+  /** `text` is the row's text (at most one record, so memory stays bounded); `split` its split value. */
+  onRow(
+    textChars: number,
+    label: string,
+    row: number,
+    line: number,
+    text: string,
+    split: string | undefined,
+  ): void;
 }
 
 export class CsvScanner {
@@ -60,6 +74,12 @@ export class CsvScanner {
   private columns: string[] = [];
   private textIndex = -1;
   private labelIndex = -1;
+  private splitIndex = -1;
+  /** The current record's text bytes (a record is at most maxRecordBytes). */
+  private textBuf = Buffer.alloc(1024);
+  private textLen = 0;
+  private readonly splitBuf = Buffer.alloc(MAX_SPLIT_BYTES);
+  private splitLen = 0;
   private textChars = 0;
   private textNonBlank = false;
   private readonly labelBuf: Buffer;
@@ -193,6 +213,7 @@ export class CsvScanner {
         this.asciiBuffer || isAscii(buf.subarray(from, stop))
           ? stop - from
           : countCodePoints(buf, from, stop);
+      this.keepText(buf, from, stop);
       if (!this.textNonBlank) {
         for (let k = from; k < stop; k++) {
           if (buf[k]! > 0x20) {
@@ -217,7 +238,20 @@ export class CsvScanner {
       this.labelHash = hash;
     } else if (role === ROLE_HEADER) {
       for (let k = from; k < stop; k++) this.headerByte(buf[k]!);
+    } else if (role === ROLE_SPLIT) {
+      const n = Math.min(stop - from, MAX_SPLIT_BYTES - this.splitLen);
+      if (n > 0) this.splitLen += buf.copy(this.splitBuf, this.splitLen, from, from + n);
     }
+  }
+
+  private keepText(buf: Buffer, from: number, stop: number): void {
+    const need = this.textLen + (stop - from);
+    if (need > this.textBuf.length) {
+      const bigger = Buffer.alloc(Math.max(need, this.textBuf.length * 2));
+      this.textBuf.copy(bigger, 0, 0, this.textLen);
+      this.textBuf = bigger;
+    }
+    this.textLen += buf.copy(this.textBuf, this.textLen, from, stop);
   }
 
   /** At the end of input: closes the last record (no trailing newline needed) or rejects an open quote. */
@@ -261,6 +295,7 @@ export class CsvScanner {
     if (!this.headerDone) return ROLE_HEADER;
     if (index === this.textIndex) return ROLE_TEXT;
     if (index === this.labelIndex) return ROLE_LABEL;
+    if (index === this.splitIndex) return ROLE_SPLIT;
     return ROLE_OTHER;
   }
 
@@ -279,6 +314,8 @@ export class CsvScanner {
     this.textNonBlank = false;
     this.labelLen = 0;
     this.labelHash = FNV_SEED;
+    this.textLen = 0;
+    this.splitLen = 0;
     this.role = this.roleOf(0);
   }
 
@@ -288,9 +325,10 @@ export class CsvScanner {
     this.headerFields = [];
     this.headerBuf = Buffer.alloc(0);
     this.headerLen = 0;
-    const { textIndex, labelIndex } = this.sink.onHeader(this.columns, this.recordLine);
+    const { textIndex, labelIndex, splitIndex } = this.sink.onHeader(this.columns, this.recordLine);
     this.textIndex = textIndex;
     this.labelIndex = labelIndex;
+    this.splitIndex = splitIndex ?? -1;
     this.headerDone = true;
   }
 
@@ -325,7 +363,9 @@ export class CsvScanner {
         { row, line, column: labelColumn },
       );
     }
-    this.sink.onRow(this.textChars, label, row, line);
+    const text = this.textBuf.toString('utf8', 0, this.textLen);
+    const split = this.splitIndex >= 0 ? this.splitBuf.toString('utf8', 0, this.splitLen) : undefined;
+    this.sink.onRow(this.textChars, label, row, line, text, split);
   }
 
   private checkRecordSize(offset: number): void {

@@ -157,9 +157,12 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
     }
     const textColumn = typeof params.textColumn === 'string' ? params.textColumn : undefined;
     const labelColumn = typeof params.labelColumn === 'string' ? params.labelColumn : undefined;
+    const maxConflictShare =
+      typeof params.maxConflictShare === 'number' ? params.maxConflictShare : undefined;
     const result = await validateCsv(await deps.objects.createReadStream(key.bucket, key.object), {
       textColumn,
       labelColumn,
+      maxConflictShare,
       limits,
     });
     if (!result.ok) return rejectRun(run, result.rejection);

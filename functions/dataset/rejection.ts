@@ -22,6 +22,8 @@ export type DatasetRejectionCode =
   | 'too_few_rows'
   | 'too_few_classes'
   | 'class_too_small'
+  | 'label_conflicts'
+  | 'invalid_split'
   | 'invalid_settings';
 
 /** Where in the file a problem is. `row` counts data rows from 1 (the header is row 0). */

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { normaliseText } from '../../shared/text-key.ts';
 import type { DatasetRejectionCode } from './rejection.ts';
 import { type ValidationResult, validateCsv, validateCsvBytes } from './validate-csv.ts';
 
@@ -135,7 +136,10 @@ describe('validateCsv against a model of the data', () => {
         fc.boolean(),
         async (records, eol, bom) => {
           const csv = `${bom ? '\ufeff' : ''}text,label${eol}${records.map((r) => `${quote(r.text)},${quote(r.label)}`).join(eol)}${eol}`;
-          const result = await validateCsvBytes(csv, { limits: { minRows: 1, minExamplesPerClass: 1 } });
+          const result = await validateCsvBytes(csv, {
+            limits: { minRows: 1, minExamplesPerClass: 1 },
+            maxConflictShare: 1,
+          });
           const blankText = records.findIndex((r) => !/[^\t\n\r ]/.test(r.text));
           const labels = new Set(records.map((r) => r.label.trim()));
           if (blankText >= 0) {
@@ -157,6 +161,18 @@ describe('validateCsv against a model of the data', () => {
           expect(result.profile.labelCounts).toEqual(counts);
           expect(result.profile.textLength).toEqual({ min: lengths[0], median: mid, max: lengths.at(-1) });
           expect(result.profile.hasBom).toBe(bom);
+          // Duplicates and conflicts by the shared normalisation, against the first occurrence.
+          const first = new Map<string, string>();
+          let duplicates = 0;
+          let conflicts = 0;
+          for (const r of records) {
+            const key = normaliseText(r.text);
+            const label = first.get(key);
+            if (label === undefined) first.set(key, r.label.trim());
+            else if (label === r.label.trim()) duplicates++;
+            else conflicts++;
+          }
+          expect([result.profile.duplicates, result.profile.conflicts]).toEqual([duplicates, conflicts]);
           const parsed: string[][] = parse(csv, { bom: true, skip_empty_lines: true });
           expect(parsed.length - 1).toBe(records.length);
         },

@@ -3,6 +3,7 @@ import { CsvScanner } from './csv-scanner.ts';
 import { LengthHistogram } from './length-histogram.ts';
 import { DEFAULT_LIMITS, type ValidationLimits } from './limits.ts';
 import { type DatasetRejection, RejectionSignal, reject, where } from './rejection.ts';
+import { type LabelConflict, RowChecks } from './row-checks.ts';
 import { Utf8Checker } from './utf8-check.ts';
 
 /**
@@ -25,6 +26,15 @@ export interface DatasetProfile {
   /** Text length in characters (Unicode code points). */
   textLength: { min: number; median: number; max: number };
   hasBom: boolean;
+  /** Rows repeating an earlier row's normalised text and label (one example in training). */
+  duplicates: number;
+  /** Rows repeating an earlier row's normalised text with another label; the first few listed. */
+  conflicts: number;
+  conflictExamples: LabelConflict[];
+  /** Rows per value of a checked user split column, when the file has one. */
+  splitCounts?: Record<string, number>;
+  /** Accepted, but worth a look (class imbalance, conflicts below the threshold). */
+  warnings: string[];
 }
 
 export type ValidationResult =
@@ -34,8 +44,14 @@ export type ValidationResult =
 export interface ValidateOptions {
   textColumn?: string;
   labelColumn?: string;
+  /** The column holding train / validation / test, when the file has it (default `split`). */
+  splitColumn?: string;
+  /** Most conflicting rows accepted, as a share of all rows (droptune.json `maxConflictShare`, default 0.01). */
+  maxConflictShare?: number;
   limits?: Partial<ValidationLimits>;
 }
+
+export const DEFAULT_MAX_CONFLICT_SHARE = 0.01;
 
 type Chunk = Buffer | Uint8Array | string;
 
@@ -78,6 +94,8 @@ class Validation {
   private readonly scanner: CsvScanner;
   private readonly lengths: LengthHistogram;
   private readonly labelCounts = new Map<string, number>();
+  private readonly checks: RowChecks;
+  private readonly splitColumn: string;
   private columns: string[] = [];
   /** The first bytes, held until we can sniff the BOM, UTF-16 and binary data (SNIFF_BYTES or the end). */
   private head: Buffer[] | undefined = [];
@@ -93,9 +111,15 @@ class Validation {
     this.textColumn = options.textColumn ?? 'text';
     this.labelColumn = options.labelColumn ?? 'label';
     this.lengths = new LengthHistogram(this.limits.maxTextChars);
+    this.splitColumn = options.splitColumn ?? 'split';
+    this.checks = new RowChecks(options.maxConflictShare ?? DEFAULT_MAX_CONFLICT_SHARE, this.splitColumn);
     this.scanner = new CsvScanner(this.limits, {
       onHeader: (names, line) => this.onHeader(names, line),
-      onRow: (textChars, label, row, line) => this.onRow(textChars, label, row, line),
+      onRow: (textChars, label, row, line, text, split) => {
+        this.onRow(textChars, label, row, line);
+        const bad = this.checks.add(text, label, row, line, split);
+        if (bad) reject(bad.code, bad.message, bad.details);
+      },
     });
   }
 
@@ -169,7 +193,10 @@ class Validation {
     this.rejectEncoding(problem, chunk, base);
   }
 
-  private onHeader(names: string[], line: number): { textIndex: number; labelIndex: number } {
+  private onHeader(
+    names: string[],
+    line: number,
+  ): { textIndex: number; labelIndex: number; splitIndex: number } {
     this.columns = names;
     const seen = new Map<string, number>();
     names.forEach((name, i) => {
@@ -187,6 +214,7 @@ class Validation {
     return {
       textIndex: this.requireColumn(names, this.textColumn, 'textColumn', line),
       labelIndex: this.requireColumn(names, this.labelColumn, 'labelColumn', line),
+      splitIndex: names.indexOf(this.splitColumn),
     };
   }
 
@@ -268,6 +296,10 @@ class Validation {
         },
       );
     }
+    const checked = this.checks.finish(rows, counts);
+    if ('rejection' in checked)
+      reject(checked.rejection.code, checked.rejection.message, checked.rejection.details);
+    const { report } = checked;
     return {
       rows,
       bytes: this.bytes,
@@ -278,6 +310,11 @@ class Validation {
       labelCounts: Object.fromEntries(counts),
       textLength: this.lengths.summary(),
       hasBom: this.hasBom,
+      duplicates: report.duplicates,
+      conflicts: report.conflicts,
+      conflictExamples: report.conflictExamples,
+      ...(report.splitCounts ? { splitCounts: report.splitCounts } : {}),
+      warnings: report.warnings,
     };
   }
 

@@ -32,6 +32,14 @@ export const GateSettings = z.strictObject({
    * on macro F1 and still be promoted (default 0.01: noise between runs).
    */
   maxRegression: z.number().min(0).max(1).default(0.01),
+  /** The metric the trainer's gate compares (default `macro_f1`). */
+  metric: z.enum(['accuracy', 'macro_f1']).default('macro_f1'),
+  /** Validation rows the champion never trained on needed before comparing at all (default 30). */
+  minRows: z.number().int().min(1).max(1_000_000).default(30),
+  /** Promote a challenger equal to the champion within noise (the newer model; default true). */
+  promoteTies: z.boolean().default(true),
+  /** Serve int8 only when it loses at most this much of the gate metric against fp32 (default 0.01). */
+  maxInt8Loss: z.number().min(0).max(1).default(0.01),
 });
 export type GateSettings = z.infer<typeof GateSettings>;
 
@@ -62,6 +70,14 @@ export const ModelSettings = z
     /** Also export an int8 dynamically quantized ONNX model (default true). */
     quantize: z.boolean().default(true),
     gate: GateSettings.default(GateSettings.parse({})),
+    /**
+     * Most rows that may repeat a text with another label, as a share of all rows (default 0.01).
+     * The validator lists them (both row numbers) and rejects the file above this; below it the
+     * trainer leaves those texts out.
+     */
+    maxConflictShare: z.number().min(0).max(1).default(0.01),
+    /** `balanced`: the training loss weighs each class by rows / (classes × its rows), for imbalanced data (default `none`). */
+    classWeights: z.enum(['none', 'balanced']).default('none'),
     /** CSV column holding the text (default `text`). */
     textColumn: ColumnName.default('text'),
     /** CSV column holding the label (default `label`). */

@@ -11,7 +11,9 @@ export class MetricStore {
 
   /**
    * Appends a batch in ONE statement (`unnest` of column arrays): the trainer's hot path, so
-   * the cost is one round trip per batch, not per point.
+   * the cost is one round trip per batch, not per point. Exactly once: a point whose (run, key,
+   * step) is already stored (a redelivered batch, a log replayed after a resume) is skipped, and
+   * the answer counts only the points stored now.
    */
   async append(runId: string, points: MetricPoint[]): Promise<number> {
     if (points.length === 0) return 0;
@@ -27,6 +29,7 @@ export class MetricStore {
       `with ins as (
          insert into metrics (run_id, key, step, epoch, value, time)
          select $1, k, s, e, v, t from unnest($2::text[], $3::int[], $4::float8[], $5::float8[], $6::timestamptz[]) as u(k, s, e, v, t)
+         on conflict (run_id, key, step) do nothing
          returning 1)
        select count(*)::int as n from ins`,
       [

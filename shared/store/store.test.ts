@@ -134,6 +134,30 @@ describe.each(TEST_BACKENDS)('tracking store on $name', (backend) => {
     });
   });
 
+  it('stores each (run, key, step) once: a redelivered batch and duplicates inside a batch are skipped', async () => {
+    const run = await newRun();
+    const batch = [
+      { key: 'train_loss', step: 1, value: 0.9 },
+      { key: 'train_loss', step: 2, value: 0.8 },
+      { key: 'val_accuracy', step: 2, epoch: 1, value: 0.5 },
+    ];
+    expect(await store.metrics.append(run.runId, batch)).toBe(3);
+    expect(await store.metrics.append(run.runId, batch)).toBe(0);
+    const resumed = [
+      ...batch.slice(1),
+      { key: 'train_loss', step: 3, value: 0.7 },
+      { key: 'train_loss', step: 3, value: 0.7 },
+    ];
+    expect(await store.metrics.append(run.runId, resumed)).toBe(1);
+    const stored = await store.metrics.list(run.runId);
+    expect(stored.map((m) => `${m.key}@${m.step}`)).toEqual([
+      'train_loss@1',
+      'train_loss@2',
+      'val_accuracy@2',
+      'train_loss@3',
+    ]);
+  });
+
   it('gives many runs their latest headline metrics in one call, without per-step series', async () => {
     const [a, b] = [await newRun('latest-for'), await newRun('latest-for')];
     await store.metrics.append(a.runId, [
@@ -304,7 +328,7 @@ describe.each(TEST_BACKENDS)('tracking store on $name', (backend) => {
     const other = secondPool(fresh);
     try {
       const [a, b] = await Promise.all([migrate(fresh.pool), migrate(other)]);
-      expect([...a, ...b]).toEqual(['001-tracking-and-registry']);
+      expect([...a, ...b]).toEqual(['001-tracking-and-registry', '003-metrics-once']);
       expect(await migrate(fresh.pool)).toEqual([]);
       const { rows } = await fresh.pool.query(
         "select count(*)::int as n from information_schema.tables where table_schema = 'public' and table_name = 'runs'",

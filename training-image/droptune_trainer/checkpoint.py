@@ -1,15 +1,18 @@
-"""Resumable checkpoints under `<output>/checkpoints/step-<NNNNNNNN>/` (no pickle).
+"""Resumable checkpoints under `<output>/checkpoints/step-<NNNNNNNN>-<attempt>/` (no pickle).
 
 Each checkpoint holds `model.safetensors`, `optimizer.safetensors` (AdamW state flattened to
 named tensors, plus the RNG states), `metrics.jsonl` (every metric so far) and `state.json`,
 written LAST: a directory without `state.json` is a checkpoint cut short by preemption and is
-ignored. Names are unique per step, so writes stay create-only.
+scratch, never read. Every process writes under its own attempt token, so a resumed run that
+reaches the step a killed write was at writes a fresh prefix instead of failing on the
+leftovers (writes stay create-only).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,7 +22,7 @@ from safetensors.torch import load_file, save_file
 
 from .storage import join, store_for
 
-_STEP_DIR = re.compile(r"^step-(\d{8})/state\.json$")
+_STEP_DIR = re.compile(r"^(step-(\d{8})(?:-[0-9a-f]{8})?)/state\.json$")
 
 
 class CheckpointStore:
@@ -29,17 +32,18 @@ class CheckpointStore:
         # Local files are staged here; on the same filesystem as a file:// output they are
         # hard-linked into place instead of copied (a MiniLM checkpoint is ~270 MB).
         self.scratch = scratch
+        self.attempt = secrets.token_hex(4)
 
     def uri(self, name: str) -> str:
         return join(self.prefix, name)
 
     def latest(self) -> str | None:
         """Name (`step-…`) of the newest complete checkpoint, or None."""
-        steps = [m.group(1) for n in self.store.list_names(self.prefix) if (m := _STEP_DIR.match(n))]
-        return f"step-{max(steps)}" if steps else None
+        complete = [(int(m.group(2)), m.group(1)) for n in self.store.list_names(self.prefix) if (m := _STEP_DIR.match(n))]
+        return max(complete)[1] if complete else None
 
     def save(self, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict, metrics_jsonl: Path) -> str:
-        name = f"step-{step:08d}"
+        name = f"step-{step:08d}-{self.attempt}"
         with tempfile.TemporaryDirectory(dir=self.scratch) as tmp:
             tmp_path = Path(tmp)
             weights = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}

@@ -1,8 +1,8 @@
 """The labelled CSV: read by URI, columns mapped, split into train/validation.
 
 The label ↔ id map is the sorted set of label names, so the same data always gives the same
-class ids (and `labels.json` order). The split is stratified per class with the run's seed,
-unless the CSV has a split column (`train` / `validation`), which is then used as given.
+class ids (and `labels.json` order). The split is split.py's: by a salted hash of the normalised
+text (stable, duplicates collapsed, conflicts left out), or a checked user split column.
 """
 
 from __future__ import annotations
@@ -10,15 +10,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import random
+import sys
 from dataclasses import dataclass
 
 from .errors import TrainerError
 from .params import Params
+from .split import SPLIT_VALUES, Row, Split, split_rows
 from .storage import store_for
-
-TRAIN_NAMES = {"train", "training"}
-VALIDATION_NAMES = {"validation", "valid", "val", "eval", "dev", "test"}
 
 
 @dataclass
@@ -26,6 +24,7 @@ class Dataset:
     uri: str
     sha256: str
     labels: list[str]
+    split: Split
     train_texts: list[str]
     train_labels: list[int]
     val_texts: list[str]
@@ -38,28 +37,59 @@ class Dataset:
             counts[self.labels[i]] += 1
         return counts
 
+    @property
+    def train_keys(self) -> list[str]:
+        return [e.key for e in self.split.train]
 
-def load_dataset(uri: str, params: Params) -> Dataset:
-    """Reads and splits the CSV at `uri`; every problem is a `TrainerError` naming row/column."""
+    @property
+    def val_keys(self) -> list[str]:
+        return [e.key for e in self.split.validation]
+
+
+def load_dataset(uri: str, params: Params, salt: str) -> Dataset:
+    """Reads and splits the CSV at `uri` (rows keyed with `salt`, the model name); every problem
+    is a `TrainerError` naming row/column."""
     raw = store_for(uri).read_bytes(uri)
-    sha = hashlib.sha256(raw).hexdigest()
+    rows = read_rows(uri, raw, params)
+    split = split_rows(rows, params.validationFraction, salt)
+    for c in split.conflicts[:20]:
+        where = "; ".join(f"{label!r} on line(s) {', '.join(map(str, lines[:5]))}" for label, lines in c.labels.items())
+        print(f"[data] conflict: {c.text[:60]!r} is labelled {where}; left out of training and validation", file=sys.stderr, flush=True)
+    labels = sorted({e.label for e in split.train + split.validation})
+    if len(labels) < 2:
+        raise TrainerError("failed_precondition", f"{uri}: needs at least 2 classes in column {params.labelColumn!r}, found {len(labels)}")
+    if not split.train or not split.validation:
+        raise TrainerError("failed_precondition", f"{uri}: split leaves {len(split.train)} training and {len(split.validation)} validation rows; both must be non-empty")
+    label_id = {name: i for i, name in enumerate(labels)}
+    return Dataset(
+        uri=uri,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        labels=labels,
+        split=split,
+        train_texts=[e.text for e in split.train],
+        train_labels=[label_id[e.label] for e in split.train],
+        val_texts=[e.text for e in split.validation],
+        val_labels=[label_id[e.label] for e in split.validation],
+    )
+
+
+def read_rows(uri: str, raw: bytes, params: Params) -> list[Row]:
+    """The CSV's data rows with their line numbers (the header is line 1)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise TrainerError("failed_precondition", f"{uri} is not UTF-8 (byte {err.start})") from None
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    if not rows:
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    if not records:
         raise TrainerError("failed_precondition", f"{uri} is empty")
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in records[0]]
     for col in (params.textColumn, params.labelColumn):
         if col not in header:
             raise TrainerError("failed_precondition", f"{uri}: header has no column {col!r} (columns: {', '.join(header)})")
     ti, li = header.index(params.textColumn), header.index(params.labelColumn)
     si = header.index(params.splitColumn) if params.splitColumn in header else None
-    texts: list[str] = []
-    names: list[str] = []
-    splits: list[str] = []
-    for n, row in enumerate(rows[1:], start=2):
+    rows: list[Row] = []
+    for n, row in enumerate(records[1:], start=2):
         if not row or all(c.strip() == "" for c in row):
             continue
         if len(row) != len(header):
@@ -69,52 +99,10 @@ def load_dataset(uri: str, params: Params) -> Dataset:
             raise TrainerError("failed_precondition", f"{uri}: row {n} column {params.textColumn!r} is empty")
         if not label:
             raise TrainerError("failed_precondition", f"{uri}: row {n} column {params.labelColumn!r} is empty")
-        texts.append(text)
-        names.append(label)
+        split = None
         if si is not None:
             split = row[si].strip().lower()
-            if split not in TRAIN_NAMES | VALIDATION_NAMES:
-                raise TrainerError("failed_precondition", f"{uri}: row {n} column {params.splitColumn!r} is {row[si]!r}; expected train or validation")
-            splits.append("validation" if split in VALIDATION_NAMES else "train")
-    labels = sorted(set(names))
-    if len(labels) < 2:
-        raise TrainerError("failed_precondition", f"{uri}: needs at least 2 classes in column {params.labelColumn!r}, found {len(labels)}")
-    label_id = {name: i for i, name in enumerate(labels)}
-    ids = [label_id[name] for name in names]
-    if si is not None:
-        train_idx = [i for i, s in enumerate(splits) if s == "train"]
-        val_idx = [i for i, s in enumerate(splits) if s == "validation"]
-    else:
-        train_idx, val_idx = stratified_split(ids, params.validationFraction, params.seed)
-    if not train_idx or not val_idx:
-        raise TrainerError("failed_precondition", f"{uri}: split leaves {len(train_idx)} training and {len(val_idx)} validation rows; both must be non-empty")
-    return Dataset(
-        uri=uri,
-        sha256=sha,
-        labels=labels,
-        train_texts=[texts[i] for i in train_idx],
-        train_labels=[ids[i] for i in train_idx],
-        val_texts=[texts[i] for i in val_idx],
-        val_labels=[ids[i] for i in val_idx],
-    )
-
-
-def stratified_split(ids: list[int], fraction: float, seed: int) -> tuple[list[int], list[int]]:
-    """Per class, a seeded shuffle puts round(n·fraction) rows (≥1 when the class has ≥2) in
-    validation; row order inside each part is the file's order."""
-    rng = random.Random(seed)
-    by_class: dict[int, list[int]] = {}
-    for i, c in enumerate(ids):
-        by_class.setdefault(c, []).append(i)
-    val: set[int] = set()
-    for c in sorted(by_class):
-        members = by_class[c][:]
-        rng.shuffle(members)
-        k = round(len(members) * fraction)
-        if len(members) >= 2:
-            k = min(max(k, 1), len(members) - 1)
-        else:
-            k = 0
-        val.update(members[:k])
-    train = [i for i in range(len(ids)) if i not in val]
-    return train, sorted(val)
+            if split not in SPLIT_VALUES:
+                raise TrainerError("failed_precondition", f"{uri}: row {n} column {params.splitColumn!r} is {row[si]!r}; expected one of {', '.join(SPLIT_VALUES)}")
+        rows.append(Row(text, label, n, split))
+    return rows

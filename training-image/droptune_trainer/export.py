@@ -12,7 +12,6 @@ import torch
 from .batching import collate, eval_batches
 from .errors import TrainerError
 from .onnx_eval import OnnxClassifier, softmax
-from .scoring import score
 
 PARITY_TOLERANCE = 1e-3
 PARITY_MAX_ROWS = 2000
@@ -101,12 +100,6 @@ def quantize_int8(src: Path, dest: Path) -> None:
 
     logging.getLogger().setLevel(logging.ERROR)  # the "consider pre-processing" notice
     quantize_dynamic(str(src), str(dest), weight_type=QuantType.QInt8)
-
-
-def onnx_scores(clf: OnnxClassifier, texts: list[str], labels: list[int], label_names: list[str]) -> tuple[dict, np.ndarray]:
-    logits = clf.logits(texts)
-    result = score(labels, logits.argmax(axis=1), label_names)
-    return result, logits
 
 
 def golden_vectors(clf: OnnxClassifier, labels: list[str], max_length: int) -> dict:

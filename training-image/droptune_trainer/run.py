@@ -21,16 +21,20 @@ import torch
 
 from .artifacts import ArtifactWriter, model_name_from
 from .base_model import load_base_model
-from .champion import champion_check
+from .champion import champion_rows
 from .checkpoint import CheckpointStore
-from .data import load_dataset
+from .data import Dataset, load_dataset
 from .errors import TrainerError
-from .export import check_parity, export_onnx, golden_vectors, onnx_scores, quantize_int8, save_tokenizer
-from .onnx_eval import OnnxClassifier
+from .export import golden_vectors
+from .fingerprint import split_json
+from .gate import GateSettings, decide, parse_gate_settings
 from .params import Params, parse_params
+from .served import VARIANTS, ServedModel, export_and_score
+from .split import describe
 from .storage import join, store_for
 from .tracking import MetricsReporter
-from .train_loop import pick_device, train
+from .device import Device, pick_device
+from .train_loop import TrainInputs, TrainResult, train
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -46,6 +50,11 @@ class RunEnv:
     champion_uri: str | None
     model_name: str | None
     dataset_generation: str | None
+    gate: GateSettings
+    # The ONNX file serving loads (its MODEL_VARIANT): the gate scores this one.
+    model_variant: str
+    # DROPTUNE_REQUIRE_GPU=true on a GPU VM: no CUDA device is an error, never a silent CPU run.
+    require_gpu: bool
 
     @staticmethod
     def from_environ(env: dict[str, str]) -> RunEnv:
@@ -68,11 +77,47 @@ class RunEnv:
             champion_uri=env.get("DROPTUNE_CHAMPION_URI") or None,
             model_name=env.get("DROPTUNE_MODEL_NAME") or None,
             dataset_generation=env.get("DROPTUNE_DATASET_GENERATION") or None,
+            gate=parse_gate_settings(env.get("DROPTUNE_PARAMS")),
+            model_variant=_choice(env, "DROPTUNE_MODEL_VARIANT", VARIANTS, "fp32"),
+            require_gpu=_choice(env, "DROPTUNE_REQUIRE_GPU", ("true", "false"), "false") == "true",
         )
+
+
+def _choice(env: dict[str, str], key: str, allowed: tuple[str, ...], default: str) -> str:
+    value = (env.get(key) or default).strip().lower()
+    if value not in allowed:
+        raise TrainerError("invalid_argument", f"{key} is {env[key]!r}; expected one of {', '.join(allowed)}")
+    return value
 
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything training needs, read and encoded once: the split data, the base model and the
+    token ids (truncated at maxLength; `truncated` counts the texts that were cut)."""
+
+    dataset: Dataset
+    model: torch.nn.Module
+    tokenizer: object
+    train_ids: list[list[int]]
+    val_ids: list[list[int]]
+    truncated: dict[str, int]
+    dev: Device
+
+
+@dataclass(frozen=True)
+class RunContext:
+    env: RunEnv
+    stop: threading.Event
+    params: Params
+    gate: GateSettings
+    model_name: str
+    started: float
+    generation: str | None
+    work: Path
 
 
 def run(env: RunEnv, stop: threading.Event) -> dict:
@@ -81,99 +126,127 @@ def run(env: RunEnv, stop: threading.Event) -> dict:
     if out_store.exists(join(env.output_uri, "manifest.json")):
         log(f"[run] {env.run_id} already has a manifest at {env.output_uri}; nothing to do")
         return json.loads(out_store.read_bytes(join(env.output_uri, "manifest.json")))
-    p = env.params
     model_name = model_name_from(env.dataset_uri, env.model_name)
     started = time.perf_counter()
-    dataset = load_dataset(env.dataset_uri, p)
-    generation = env.dataset_generation or _generation(env.dataset_uri)
-    log(f"[data] {env.dataset_uri}: {len(dataset.train_texts)} train / {len(dataset.val_texts)} validation rows, "
-        f"{len(dataset.labels)} labels {dataset.labels}")
-    torch.manual_seed(p.seed)
-    model, tokenizer, resolved = load_base_model(p.baseModel, dataset.labels)
-    log(f"[model] base model {p.baseModel} ({resolved}), {sum(x.numel() for x in model.parameters()) / 1e6:.1f}M parameters")
-    encode = lambda texts: tokenizer(texts, truncation=True, max_length=p.maxLength)["input_ids"]  # noqa: E731
-    train_ids, val_ids = encode(dataset.train_texts), encode(dataset.val_texts)
-    dev = pick_device(p.precision)
-    log(f"[train] device {dev.describe}, {p.epochs} epoch(s), batch {p.batchSize}, lr {p.learningRate}")
+    dev = pick_device(env.params.precision, env.require_gpu)  # before any download: a GPU VM without its GPU stops here
+    prepared = prepare(env, model_name, dev)
     own_work = not os.environ.get("DROPTUNE_WORK_DIR")
     work = Path(os.environ.get("DROPTUNE_WORK_DIR") or tempfile.mkdtemp(prefix=f"droptune-{env.run_id}-"))
     work.mkdir(parents=True, exist_ok=True)
+    ctx = RunContext(env, stop, env.params, env.gate, model_name, started,
+                     env.dataset_generation or _generation(env.dataset_uri), work)
     try:
-        return _train_and_write(env, stop, p, model_name, started, dataset, generation, model, tokenizer, train_ids, val_ids, dev, work)
+        return _train_and_write(ctx, prepared)
     finally:
         if own_work:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _train_and_write(env: RunEnv, stop: threading.Event, p: Params, model_name: str, started: float, dataset, generation,
-                     model, tokenizer, train_ids, val_ids, dev, work: Path) -> dict:
-    """Training, export and the artifact writes, in the run's scratch directory `work`."""
-    jsonl = work / "metrics.jsonl"
+def prepare(env: RunEnv, model_name: str, dev: Device) -> Prepared:
+    p = env.params
+    dataset = load_dataset(env.dataset_uri, p, salt=model_name)
+    log(f"[data] {env.dataset_uri}: {describe(dataset.split)}; {len(dataset.labels)} labels {dataset.labels}")
+    torch.manual_seed(p.seed)
+    model, tokenizer, resolved = load_base_model(p.baseModel, dataset.labels)
+    log(f"[model] base model {p.baseModel} ({resolved}), {sum(x.numel() for x in model.parameters()) / 1e6:.1f}M parameters")
+    train_ids, train_cut = _encode(tokenizer, dataset.train_texts, p.maxLength)
+    val_ids, val_cut = _encode(tokenizer, dataset.val_texts, p.maxLength)
+    if train_cut or val_cut:
+        log(f"[data] truncated at maxLength {p.maxLength} tokens: {train_cut} training and {val_cut} validation texts")
+    return Prepared(dataset, model, tokenizer, train_ids, val_ids, {"train": train_cut, "validation": val_cut}, dev)
+
+
+def _encode(tokenizer, texts: list[str], max_length: int) -> tuple[list[list[int]], int]:
+    """Token ids truncated at max_length, and how many texts were longer (encoded one token
+    further, so a text of exactly max_length tokens is not counted)."""
+    ids = tokenizer(texts, truncation=True, max_length=max_length + 1)["input_ids"]
+    long = [i for i, s in enumerate(ids) if len(s) > max_length]
+    if long:  # the tokenizer's own truncation (it keeps its special tokens), as serving's tokenizer.json does
+        for i, s in zip(long, tokenizer([texts[i] for i in long], truncation=True, max_length=max_length)["input_ids"]):
+            ids[i] = s
+    return ids, len(long)
+
+
+def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
+    """Training, export and the artifact writes, in the run's scratch directory."""
+    env, p, ds = ctx.env, ctx.params, prep.dataset
+    log(f"[train] device {prep.dev.describe}, {p.epochs} epoch(s), batch {p.batchSize}, lr {p.learningRate}")
+    jsonl = ctx.work / "metrics.jsonl"
     jsonl.write_text("")
     reporter = MetricsReporter(env.run_id, jsonl, env.api_url, env.api_token)
-    checkpoints = CheckpointStore(env.output_uri, scratch=work)
+    checkpoints = CheckpointStore(env.output_uri, scratch=ctx.work)
+    files = ctx.work / "model"
+    files.mkdir(exist_ok=True)
     try:
-        result = train(model, train_ids, dataset.train_labels, val_ids, dataset.val_labels, dataset.labels, p, dev,
-                       reporter, checkpoints, stop, checkpoints.latest())
-        artifacts = ArtifactWriter(env.output_uri)
-        files = work / "model"
-        files.mkdir(exist_ok=True)
+        result = train(TrainInputs(prep.model, prep.train_ids, ds.train_labels, prep.val_ids, ds.val_labels, ds.labels),
+                       p, prep.dev, reporter, checkpoints, ctx.stop, checkpoints.latest())
         log("[export] ONNX export and checks")
-        input_names = export_onnx(model, files / "model.onnx")
-        save_tokenizer(tokenizer, files / "tokenizer.json", p.maxLength)
-        fp32 = OnnxClassifier(files / "model.onnx", files / "tokenizer.json", p.maxLength)
-        parity = check_parity(model, fp32, dataset.val_texts, p.evalBatchSize)
-        onnx_eval, _ = onnx_scores(fp32, dataset.val_texts, dataset.val_labels, dataset.labels)
-        log(f"[export] parity max abs diff {parity['max_abs_diff']:.2e} over {parity['rows']} rows; ONNX accuracy {onnx_eval['accuracy']:.4f}")
-        int8 = None
-        if p.quantize:
-            quantize_int8(files / "model.onnx", files / "model.int8.onnx")
-            q = OnnxClassifier(files / "model.int8.onnx", files / "tokenizer.json", p.maxLength)
-            int8_eval, _ = onnx_scores(q, dataset.val_texts, dataset.val_labels, dataset.labels)
-            int8 = {"accuracy": int8_eval["accuracy"], "macro_f1": int8_eval["macro_f1"], "size": (files / "model.int8.onnx").stat().st_size}
-            log(f"[export] int8 accuracy {int8['accuracy']:.4f} (fp32 {onnx_eval['accuracy']:.4f})")
-        champion = champion_check(env.champion_uri, dataset.val_texts, dataset.val_labels, dataset.labels, work) if env.champion_uri else None
-        (files / "labels.json").write_text(json.dumps(dataset.labels) + "\n")
-        config = {"task": "text-classification", "baseModel": p.baseModel, "maxLength": p.maxLength, "inputNames": input_names, "outputName": "logits"}
-        (files / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-        (files / "golden.json").write_text(json.dumps(golden_vectors(fp32, dataset.labels, p.maxLength), ensure_ascii=False, indent=1) + "\n")
-        best = result.best_eval
-        metrics = {
-            "validation": {"accuracy": best["accuracy"], "macro_f1": best["macro_f1"], "loss": best["loss"],
-                           "per_class": best["per_class"], "confusion_matrix": best["confusion_matrix"], "labels": dataset.labels},
-            "onnx": {"accuracy": onnx_eval["accuracy"], "macro_f1": onnx_eval["macro_f1"], "parity": parity},
-            "int8": int8,
-            "champion": champion,
-            "best_epoch": result.best_epoch,
-            "history": result.history,
-            "split": {"train": len(dataset.train_texts), "validation": len(dataset.val_texts), "seed": p.seed,
-                      "label_counts": dataset.label_counts},
-            "train": {"steps": result.steps, "samples": result.train_samples, "seconds": round(result.train_seconds, 3),
-                      "samples_per_second": round(result.samples_per_second, 2), "device": dev.describe},
-            "params": p.to_json(),
-        }
-        (files / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-        headline = {"accuracy": best["accuracy"], "macro_f1": best["macro_f1"], "val_loss": best["loss"],
-                    "onnx_accuracy": onnx_eval["accuracy"], "onnx_max_abs_diff": parity["max_abs_diff"],
-                    "best_epoch": result.best_epoch, "train_samples_per_second": result.samples_per_second}
-        if int8:
-            headline["int8_accuracy"] = int8["accuracy"]
-        if champion and "accuracy" in champion:
-            headline["champion_accuracy"] = champion["accuracy"]
-            headline["champion_macro_f1"] = champion["macro_f1"]
+        served = export_and_score(prep.model, prep.tokenizer, files, ds.val_texts, ds.val_labels, ds.labels, p.maxLength,
+                                  p.evalBatchSize, p.quantize, ctx.gate, env.model_variant)
+        champion = (champion_rows(env.champion_uri, ds.val_texts, ds.val_keys, ds.labels, ctx.model_name, env.model_variant, ctx.work)
+                    if env.champion_uri else None)
+        gate = decide(ctx.gate, ds.val_labels, served.predictions, len(ds.labels), champion)
+        log(f"[gate] {gate['decision']}: {gate['reason']}")
+        _write_model_files(ctx, prep, files, result, served, gate)
+        headline = _headline(result, served, gate)
         for key, value in headline.items():
             reporter.log(key, value, result.steps, result.best_epoch)
     finally:
         reporter.close()
-    for name in ("model.onnx", "model.int8.onnx", "tokenizer.json", "labels.json", "config.json", "golden.json", "metrics.json"):
+    artifacts = ArtifactWriter(env.output_uri)
+    for name in ("model.onnx", "model.int8.onnx", "tokenizer.json", "labels.json", "config.json", "golden.json", "split.json", "metrics.json"):
         if (files / name).exists():
             artifacts.put(files / name, name)
     artifacts.put(jsonl, "metrics.jsonl")
-    dataset_info = {"uri": env.dataset_uri, "generation": generation, "sha256": dataset.sha256}
-    manifest = artifacts.write_manifest(env.run_id, model_name, p.baseModel, dataset_info, headline)
-    log(f"[run] {env.run_id} done in {time.perf_counter() - started:.1f}s: accuracy {best['accuracy']:.4f}, "
-        f"macro_f1 {best['macro_f1']:.4f}; manifest at {join(env.output_uri, 'manifest.json')}")
+    dataset_info = {"uri": env.dataset_uri, "generation": ctx.generation, "sha256": ds.sha256}
+    manifest = artifacts.write_manifest(env.run_id, ctx.model_name, p.baseModel, dataset_info, headline)
+    log(f"[run] {env.run_id} done in {time.perf_counter() - ctx.started:.1f}s: {served.variant} accuracy {served.scores['accuracy']:.4f}, "
+        f"macro_f1 {served.scores['macro_f1']:.4f}; gate {gate['decision']}; manifest at {join(env.output_uri, 'manifest.json')}")
     return manifest
+
+
+def _write_model_files(ctx: RunContext, prep: Prepared, files: Path, result: TrainResult, served: ServedModel, gate: dict) -> None:
+    p, ds = ctx.params, prep.dataset
+    (files / "labels.json").write_text(json.dumps(ds.labels) + "\n")
+    config = {"task": "text-classification", "baseModel": p.baseModel, "maxLength": p.maxLength, "inputNames": served.input_names, "outputName": "logits"}
+    (files / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (files / "golden.json").write_text(json.dumps(golden_vectors(served.fp32, ds.labels, p.maxLength), ensure_ascii=False, indent=1) + "\n")
+    (files / "split.json").write_text(json.dumps(split_json(ds.split, ctx.model_name)) + "\n")
+    best, s = result.best_eval, served.scores
+    metrics = {
+        # The served artifact's scores: what the gate compares and what users get.
+        "validation": {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "per_class": s["per_class"],
+                       "confusion_matrix": s["confusion_matrix"], "labels": ds.labels, "variant": served.variant},
+        "pytorch": {"accuracy": best["accuracy"], "macro_f1": best["macro_f1"], "loss": best["loss"], "best_epoch": result.best_epoch},
+        "onnx": {"parity": served.parity},
+        "int8": served.int8,
+        "gate": gate,
+        "split": {"method": ds.split.method, "trainRows": len(ds.split.train), "validationRows": len(ds.split.validation),
+                  "duplicates": ds.split.duplicates, "conflicts": len(ds.split.conflicts),
+                  "truncated": sum(prep.truncated.values()), "truncatedRows": prep.truncated,
+                  "fingerprint": ds.split.fingerprint, "testRows": ds.split.test_rows, "labelCounts": ds.label_counts},
+        "best_epoch": result.best_epoch,
+        "history": result.history,
+        "train": {"steps": result.steps, "samples": result.train_samples, "seconds": round(result.train_seconds, 3),
+                  "samples_per_second": round(result.samples_per_second, 2), "device": prep.dev.describe},
+        "params": p.to_json(),
+    }
+    (files / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+
+
+def _headline(result: TrainResult, served: ServedModel, gate: dict) -> dict:
+    """Manifest metrics (numbers only): the served artifact's scores and the gate's comparison."""
+    s = served.scores
+    headline = {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "val_loss": result.best_eval["loss"],
+                "onnx_max_abs_diff": served.parity["max_abs_diff"], "best_epoch": result.best_epoch,
+                "train_samples_per_second": result.samples_per_second,
+                "gate_promote": 0.0 if gate["decision"] == "hold" else 1.0, "gate_rows": gate["rows"]}
+    if served.int8:
+        headline["int8_accuracy"] = served.int8["accuracy"]
+    if gate["champion"] is not None:
+        headline[f"champion_{gate['metric']}"] = gate["champion"]
+        headline[f"gate_challenger_{gate['metric']}"] = gate["challenger"]
+    return headline
 
 
 def _generation(uri: str) -> str | None:

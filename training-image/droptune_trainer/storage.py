@@ -26,6 +26,19 @@ from .errors import TrainerError
 KNOWN_SCHEMES = ("file://", "gs://")
 
 
+# Readers decode by content type: the workflow's storage connector returns a JSON object only for
+# application/json (a `text/plain` manifest arrives as bytes).
+CONTENT_TYPES = {".json": "application/json", ".jsonl": "application/x-ndjson", ".onnx": "application/octet-stream",
+                 ".safetensors": "application/octet-stream"}
+
+
+def content_type_for(uri: str) -> str:
+    """The content type an object is uploaded with, by its name's extension."""
+    name = uri.rsplit("/", 1)[-1]
+    ext = name[name.rfind("."):] if "." in name else ""
+    return CONTENT_TYPES.get(ext, "application/octet-stream")
+
+
 def join(prefix: str, name: str) -> str:
     """Joins an object name onto a prefix URI with exactly one slash."""
     return prefix.rstrip("/") + "/" + name.lstrip("/")
@@ -62,7 +75,7 @@ class FileStore:
         p = self.path(uri)
         return str(p.stat().st_mtime_ns) if p.exists() else None
 
-    def upload_file(self, local: Path, uri: str) -> None:
+    def upload_file(self, local: Path, uri: str, content_type: str | None = None) -> None:
         dest = self.path(uri)
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(local, 0o644)
@@ -87,7 +100,7 @@ class FileStore:
         finally:
             os.unlink(tmp)
 
-    def write_bytes(self, uri: str, data: bytes) -> None:
+    def write_bytes(self, uri: str, data: bytes, content_type: str | None = None) -> None:
         with tempfile.NamedTemporaryFile(delete=False) as f:
             f.write(data)
         try:
@@ -149,15 +162,15 @@ class GcsStore:
         blob.reload()
         return str(blob.generation) if blob.generation is not None else None
 
-    def upload_file(self, local: Path, uri: str) -> None:
+    def upload_file(self, local: Path, uri: str, content_type: str | None = None) -> None:
         try:
-            self._blob(uri).upload_from_filename(str(local), if_generation_match=0)
+            self._blob(uri).upload_from_filename(str(local), content_type=content_type or content_type_for(uri), if_generation_match=0)
         except Exception as err:  # noqa: BLE001
             raise self._translate(uri, err) from err
 
-    def write_bytes(self, uri: str, data: bytes) -> None:
+    def write_bytes(self, uri: str, data: bytes, content_type: str | None = None) -> None:
         try:
-            self._blob(uri).upload_from_string(data, if_generation_match=0)
+            self._blob(uri).upload_from_string(data, content_type=content_type or content_type_for(uri), if_generation_match=0)
         except Exception as err:  # noqa: BLE001
             raise self._translate(uri, err) from err
 

@@ -1,6 +1,8 @@
-"""The training loop: AdamW with linear warm-up/decay, bf16 autocast on GPUs that support it
+"""The training loop: AdamW with linear warm-up/decay, mixed precision as device.py picks it
 (fp32 on CPU), gradient clipping, evaluation each epoch, early stopping, best weights kept,
-a checkpoint each epoch and on SIGTERM.
+a checkpoint every CHECKPOINT_EVERY_S seconds of training (checked at epoch ends and every
+logging step) and on SIGTERM — not every epoch: on small data an epoch takes seconds and a
+checkpoint hundreds of MB.
 
 Determinism: the head is initialised after `torch.manual_seed(seed)`, batch order is a pure
 function of (seed, epoch), and the RNG state travels in each checkpoint, so an interrupted and
@@ -10,6 +12,7 @@ resumed run trains on the same batches with the same dropout masks as an uninter
 from __future__ import annotations
 
 import math
+import os
 import sys
 import threading
 import time
@@ -20,33 +23,36 @@ import torch
 
 from .batching import collate, eval_batches, train_batches
 from .checkpoint import CheckpointStore
+from .device import Device
 from .errors import Preempted, TrainerError
 from .params import Params
 from .scoring import score
 from .tracking import MetricsReporter
+from .train_state import TrainState
 
 
-@dataclass
-class Device:
-    torch_device: torch.device
-    autocast_dtype: torch.dtype | None  # None: plain fp32
-    pad_multiple: int
-
-    @property
-    def describe(self) -> str:
-        kind = torch.cuda.get_device_name(0) if self.torch_device.type == "cuda" else "cpu"
-        return f"{kind} ({'bf16 autocast' if self.autocast_dtype else 'fp32'})"
+# Seconds of training between checkpoints (DROPTUNE_CHECKPOINT_EVERY_S overrides; 0 = only on SIGTERM).
+CHECKPOINT_EVERY_S = 600.0
 
 
-def pick_device(precision: str) -> Device:
-    if torch.cuda.is_available():
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-        bf16 = precision != "fp32" and torch.cuda.is_bf16_supported()
-        return Device(torch.device("cuda"), torch.bfloat16 if bf16 else None, 8)
-    if precision == "bf16":
-        raise TrainerError("invalid_argument", "params.precision is bf16 but no GPU is available (use auto or fp32)")
-    return Device(torch.device("cpu"), None, 1)
+def checkpoint_interval() -> float:
+    raw = os.environ.get("DROPTUNE_CHECKPOINT_EVERY_S", "")
+    try:
+        return float(raw) if raw.strip() else CHECKPOINT_EVERY_S
+    except ValueError:
+        raise TrainerError("invalid_argument", f"DROPTUNE_CHECKPOINT_EVERY_S is {raw!r}; expected a number of seconds") from None
+
+
+@dataclass(frozen=True)
+class TrainInputs:
+    """The model and the encoded data it trains and is evaluated on."""
+
+    model: torch.nn.Module
+    train_ids: list[list[int]]
+    train_labels: list[int]
+    val_ids: list[list[int]]
+    val_labels: list[int]
+    label_names: list[str]
 
 
 @dataclass
@@ -71,7 +77,7 @@ def evaluate(model, ids: list[list[int]], labels: list[int], label_names: list[s
     with torch.no_grad():
         for idx in eval_batches([len(s) for s in ids], params.evalBatchSize):
             input_ids, mask = collate(ids, idx, _pad_id(model), dev.pad_multiple)
-            with torch.autocast(dev.torch_device.type, dtype=dev.autocast_dtype or torch.float32, enabled=dev.autocast_dtype is not None):
+            with dev.autocast():
                 out = model(input_ids=input_ids.to(dev.torch_device), attention_mask=mask.to(dev.torch_device)).logits
             logits[idx] = out.float().cpu().numpy()
     loss = float(torch.nn.functional.cross_entropy(torch.from_numpy(logits), y).item())
@@ -91,142 +97,216 @@ def _better(metric: str, value: float, best: float | None) -> bool:
     return value < best if metric == "loss" else value > best
 
 
-def train(model, train_ids, train_labels, val_ids, val_labels, label_names, params: Params, dev: Device,
-          reporter: MetricsReporter, checkpoints: CheckpointStore, stop: threading.Event, resume_from: str | None) -> TrainResult:
-    model.to(dev.torch_device)
-    pad_id = _pad_id(model)
+def class_weights(labels: list[int], k: int) -> list[float]:
+    """n / (k · count) per class (scikit-learn's "balanced"); a class absent from training gets 1."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=k)
+    return [float(len(labels) / (k * c)) if c else 1.0 for c in counts]
+
+
+def _optimizer(model, params: Params) -> torch.optim.AdamW:
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
     groups = [
         {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)], "weight_decay": params.weightDecay},
         {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     # The fused kernel (CUDA and, since torch 2.4, CPU) updates all parameters in one pass.
-    optimizer = torch.optim.AdamW(groups, lr=params.learningRate, fused=True)
-    steps_per_epoch = math.ceil(len(train_ids) / params.batchSize)
-    total_steps = steps_per_epoch * params.epochs
-    if params.maxSteps:
-        total_steps = min(total_steps, params.maxSteps)
-    warmup = int(total_steps * params.warmupRatio)
+    return torch.optim.AdamW(groups, lr=params.learningRate, fused=True)
+
+
+def _total_steps(n_train: int, params: Params) -> int:
+    total = math.ceil(n_train / params.batchSize) * params.epochs
+    return min(total, params.maxSteps) if params.maxSteps else total
+
+
+def _schedule(optimizer, total_steps: int, warmup_ratio: float) -> torch.optim.lr_scheduler.LambdaLR:
+    warmup = int(total_steps * warmup_ratio)
 
     def lr_factor(step: int) -> float:
         if step < warmup:
             return (step + 1) / max(1, warmup)
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
-    lengths = [len(s) for s in train_ids]
-    st = {"epoch": 0, "batch": 0, "step": 0, "best": None, "bestEpoch": 0, "bestCheckpoint": None, "badEpochs": 0,
-          "stoppedEarly": False, "history": [], "trainSamples": 0, "trainSeconds": 0.0, "bestEval": None}
-    best_weights = None
-    if resume_from:
-        saved = checkpoints.load_state(resume_from)
-        checkpoints.load_weights(resume_from, model)
-        model.to(dev.torch_device)
-        reporter.replace_log(lambda path: checkpoints.load_training(resume_from, optimizer, saved["optimizer"], path))
-        st.update({k: v for k, v in saved.items() if k in st})
-        # the restored param_groups already hold the lr of that step; the schedule continues from it
-        scheduler.last_epoch = st["step"]
-        scheduler._last_lr = [group["lr"] for group in optimizer.param_groups]
-        print(f"[train] resuming from {resume_from}: epoch {st['epoch'] + 1}, batch {st['batch']}, step {st['step']}", file=sys.stderr, flush=True)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
 
-    def save(reason: str) -> str:
+
+class _Run:
+    """One call of `train`: the loop's collaborators and its typed, checkpointed state."""
+
+    def __init__(self, data: TrainInputs, params: Params, dev: Device, reporter: MetricsReporter,
+                 checkpoints: CheckpointStore, stop: threading.Event):
+        self.data, self.params, self.dev = data, params, dev
+        self.reporter, self.checkpoints, self.stop = reporter, checkpoints, stop
+        self.model = data.model.to(dev.torch_device)
+        self.pad_id = _pad_id(self.model)
+        self.optimizer = _optimizer(self.model, params)
+        self.total_steps = _total_steps(len(data.train_ids), params)
+        self.scheduler = _schedule(self.optimizer, self.total_steps, params.warmupRatio)
+        self.scaler = dev.scaler()
+        weights = class_weights(data.train_labels, len(data.label_names)) if params.classWeights == "balanced" else None
+        self.loss_weights = torch.tensor(weights, dtype=torch.float32, device=dev.torch_device) if weights else None
+        self.st = TrainState()
+        self.best_weights: dict | None = None
+        self.pending: list[tuple[int, torch.Tensor]] = []  # per-step losses still on the device
+        self.every_s = checkpoint_interval()
+        self.since_checkpoint = 0.0  # training seconds since the last checkpoint
+        self.last_saved: tuple[int, str] | None = None
+
+    def resume(self, name: str) -> None:
+        saved = self.checkpoints.load_state(name)
+        self.checkpoints.load_weights(name, self.model)
+        self.model.to(self.dev.torch_device)
+        self.reporter.replace_log(lambda path: self.checkpoints.load_training(name, self.optimizer, saved["optimizer"], path))
+        self.st = TrainState.from_json(saved)
+        # the restored param_groups already hold the lr of that step; the schedule continues from it
+        self.scheduler.last_epoch = self.st.step
+        self.scheduler._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        _log(f"[train] resuming from {name}: epoch {self.st.epoch + 1}, batch {self.st.batch}, step {self.st.step}")
+
+    def save(self, reason: str) -> str:
+        if self.last_saved and self.last_saved[0] == self.st.step:
+            return self.last_saved[1]  # same weights; resuming from it redoes at most one evaluation
         t0 = time.perf_counter()
-        name = checkpoints.save(st["step"], model, optimizer, {k: st[k] for k in st}, reporter.jsonl_path)
-        print(f"[train] checkpoint {name} saved ({reason}) in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+        name = self.checkpoints.save(self.st.step, self.model, self.optimizer, self.st.to_json(), self.reporter.jsonl_path)
+        self.since_checkpoint = 0.0
+        self.last_saved = (self.st.step, name)
+        _log(f"[train] checkpoint {name} saved ({reason}) in {time.perf_counter() - t0:.1f}s")
         return name
 
-    pending: list[tuple[int, torch.Tensor]] = []  # per-step losses still on the device
+    def checkpoint_due(self) -> bool:
+        return self.every_s > 0 and self.since_checkpoint >= self.every_s
 
-    def flush_losses(epoch_no: int) -> float:
+    def flush_losses(self, epoch_no: int) -> float:
         """One device sync for many steps (a .item() per step stalls a GPU pipeline)."""
-        values = torch.stack([loss for _, loss in pending]).tolist() if pending else []
-        for (step, _), value in zip(pending, values):
-            reporter.log("train_loss", value, step, epoch_no)
-        pending.clear()
+        values = torch.stack([loss for _, loss in self.pending]).tolist() if self.pending else []
+        for (step, _), value in zip(self.pending, values):
+            self.reporter.log("train_loss", value, step, epoch_no)
+        self.pending.clear()
         return values[-1] if values else float("nan")
 
-    for epoch in range(st["epoch"], params.epochs):
-        if st["step"] >= total_steps or st["stoppedEarly"]:
-            break
-        model.train()
-        batches = train_batches(lengths, params.batchSize, params.seed, epoch)
+    def step(self, idx: list[int]) -> torch.Tensor:
+        dev, d = self.dev, self.data
+        input_ids, mask = collate(d.train_ids, idx, self.pad_id, dev.pad_multiple)
+        y = torch.tensor([d.train_labels[i] for i in idx], dtype=torch.long).to(dev.torch_device, non_blocking=True)
+        try:
+            with dev.autocast():
+                logits = self.model(input_ids=input_ids.to(dev.torch_device, non_blocking=True),
+                                    attention_mask=mask.to(dev.torch_device, non_blocking=True)).logits
+            loss = torch.nn.functional.cross_entropy(logits.float(), y, weight=self.loss_weights)
+            self.scaler.scale(loss).backward()
+        except (torch.OutOfMemoryError, RuntimeError) as err:
+            if not isinstance(err, torch.OutOfMemoryError) and "memory" not in str(err).lower():
+                raise
+            raise TrainerError("resource_exhausted", f"out of memory with batchSize {self.params.batchSize} and maxLength {self.params.maxLength}; "
+                               f"try batchSize {max(1, self.params.batchSize // 2)}") from None
+        if self.params.maxGradNorm > 0:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.params.maxGradNorm)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return loss.detach()
+
+    def epoch(self, epoch: int) -> None:
+        st, params = self.st, self.params
+        self.model.train()
+        batches = train_batches([len(s) for s in self.data.train_ids], params.batchSize, params.seed, epoch)
         mark = window_start = time.perf_counter()
         samples_window = 0
-        for b in range(st["batch"], len(batches)):
-            if st["step"] >= total_steps:
+        for b in range(st.batch, len(batches)):
+            if st.step >= self.total_steps:
                 break
-            idx = batches[b]
-            input_ids, mask = collate(train_ids, idx, pad_id, dev.pad_multiple)
-            y = torch.tensor([train_labels[i] for i in idx], dtype=torch.long).to(dev.torch_device, non_blocking=True)
-            try:
-                with torch.autocast(dev.torch_device.type, dtype=dev.autocast_dtype or torch.float32, enabled=dev.autocast_dtype is not None):
-                    logits = model(input_ids=input_ids.to(dev.torch_device, non_blocking=True), attention_mask=mask.to(dev.torch_device, non_blocking=True)).logits
-                loss = torch.nn.functional.cross_entropy(logits.float(), y)
-                loss.backward()
-            except (torch.OutOfMemoryError, RuntimeError) as err:
-                if not isinstance(err, torch.OutOfMemoryError) and "memory" not in str(err).lower():
-                    raise
-                raise TrainerError("resource_exhausted", f"out of memory with batchSize {params.batchSize} and maxLength {params.maxLength}; try batchSize {max(1, params.batchSize // 2)}") from None
-            if params.maxGradNorm > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), params.maxGradNorm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            st["trainSamples"] += len(idx)
-            st["step"] += 1
-            st["batch"] = b + 1
-            samples_window += len(idx)
-            pending.append((st["step"], loss.detach()))
-            if st["step"] % params.logEverySteps == 0 or st["step"] == total_steps or stop.is_set():
-                loss_value = flush_losses(epoch + 1)
+            loss = self.step(batches[b])
+            st.trainSamples += len(batches[b])
+            st.step += 1
+            st.batch = b + 1
+            samples_window += len(batches[b])
+            self.pending.append((st.step, loss))
+            if st.step % params.logEverySteps == 0 or st.step == self.total_steps or self.stop.is_set():
+                loss_value = self.flush_losses(epoch + 1)
                 now = time.perf_counter()
-                st["trainSeconds"] += now - mark
+                st.trainSeconds += now - mark
+                self.since_checkpoint += now - mark
                 mark = now
                 rate = samples_window / (now - window_start) if now > window_start else 0.0
-                eta = (total_steps - st["step"]) * st["trainSeconds"] / st["step"]
-                print(f"[train] epoch {epoch + 1}/{params.epochs} step {st['step']}/{total_steps} loss {loss_value:.4f} "
-                      f"lr {scheduler.get_last_lr()[0]:.2e} {rate:.1f} samples/s eta {_hms(eta)}", file=sys.stderr, flush=True)
-                reporter.log("learning_rate", scheduler.get_last_lr()[0], st["step"], epoch + 1)
-                reporter.flush_soon()
+                eta = (self.total_steps - st.step) * st.trainSeconds / st.step
+                lr = self.scheduler.get_last_lr()[0]
+                _log(f"[train] epoch {epoch + 1}/{params.epochs} step {st.step}/{self.total_steps} loss {loss_value:.4f} "
+                     f"lr {lr:.2e} {rate:.1f} samples/s eta {_hms(eta)}")
+                self.reporter.log("learning_rate", lr, st.step, epoch + 1)
+                self.reporter.flush_soon()
                 window_start, samples_window = now, 0
-            if stop.is_set():
-                name = save("SIGTERM")
-                raise Preempted(st["step"], checkpoints.uri(name))
-        flush_losses(epoch + 1)
-        st["trainSeconds"] += time.perf_counter() - mark  # eval and checkpoints are not training time
+                if self.checkpoint_due() and not self.stop.is_set():
+                    self.save(f"{self.every_s:g}s of training")
+            if self.stop.is_set():
+                raise Preempted(st.step, self.checkpoints.uri(self.save("SIGTERM")))
+        self.flush_losses(epoch + 1)
+        elapsed = time.perf_counter() - mark
+        st.trainSeconds += elapsed  # eval and checkpoints are not training time
+        self.since_checkpoint += elapsed
+        self.end_of_epoch(epoch)
+
+    def end_of_epoch(self, epoch: int) -> None:
+        st, params = self.st, self.params
         t_eval = time.perf_counter()
-        result = evaluate(model, val_ids, val_labels, label_names, params, dev)
+        d = self.data
+        result = evaluate(self.model, d.val_ids, d.val_labels, d.label_names, params, self.dev)
         t_eval = time.perf_counter() - t_eval
         metric = result[params.earlyStoppingMetric]
-        row = {"epoch": epoch + 1, "step": st["step"], "val_loss": result["loss"], "val_accuracy": result["accuracy"], "val_macro_f1": result["macro_f1"]}
-        st["history"].append(row)
+        row = {"epoch": epoch + 1, "step": st.step, "val_loss": result["loss"], "val_accuracy": result["accuracy"], "val_macro_f1": result["macro_f1"]}
+        st.history.append(row)
         for key in ("val_loss", "val_accuracy", "val_macro_f1"):
-            reporter.log(key, row[key], st["step"], epoch + 1)
-        reporter.flush_soon()
-        improved = _better(params.earlyStoppingMetric, metric, st["best"])
-        print(f"[eval] epoch {epoch + 1}: loss {result['loss']:.4f} accuracy {result['accuracy']:.4f} macro_f1 {result['macro_f1']:.4f}"
-              f"{' (best)' if improved else ''} in {t_eval:.1f}s", file=sys.stderr, flush=True)
-        st["epoch"], st["batch"] = epoch + 1, 0
+            self.reporter.log(key, row[key], st.step, epoch + 1)
+        self.reporter.flush_soon()
+        improved = _better(params.earlyStoppingMetric, metric, st.best)
+        _log(f"[eval] epoch {epoch + 1}: loss {result['loss']:.4f} accuracy {result['accuracy']:.4f} macro_f1 {result['macro_f1']:.4f}"
+             f"{' (best)' if improved else ''} in {t_eval:.1f}s")
+        st.epoch, st.batch = epoch + 1, 0
         if improved:
-            st.update(best=metric, bestEpoch=epoch + 1, badEpochs=0, bestEval=result, bestCheckpoint=f"step-{st['step']:08d}")
-            best_weights = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
+            st.best, st.bestEpoch, st.badEpochs, st.bestEval = metric, epoch + 1, 0, result
+            st.bestCheckpoint = None
+            self.best_weights = {k: v.detach().to("cpu").clone() for k, v in self.model.state_dict().items()}
         else:
-            st["badEpochs"] += 1
-        if params.earlyStoppingPatience and st["badEpochs"] >= params.earlyStoppingPatience:
-            print(f"[train] early stop: {params.earlyStoppingMetric} did not improve for {st['badEpochs']} epoch(s)", file=sys.stderr, flush=True)
-            st["stoppedEarly"] = True
-        save(f"end of epoch {epoch + 1}")
-        if stop.is_set():
-            raise Preempted(st["step"], checkpoints.uri(f"step-{st['step']:08d}"))
-    if st["bestEval"] is None:
-        raise TrainerError("internal", "training finished without an evaluation")
-    if best_weights is not None:
-        model.load_state_dict(best_weights)
-    elif st["bestCheckpoint"]:
-        checkpoints.load_weights(st["bestCheckpoint"], model)
-    model.to(dev.torch_device).eval()
-    return TrainResult(best_epoch=st["bestEpoch"], best_eval=st["bestEval"], history=st["history"],
-                       train_samples=st["trainSamples"], train_seconds=st["trainSeconds"], steps=st["step"])
+            st.badEpochs += 1
+        if params.earlyStoppingPatience and st.badEpochs >= params.earlyStoppingPatience:
+            _log(f"[train] early stop: {params.earlyStoppingMetric} did not improve for {st.badEpochs} epoch(s)")
+            st.stoppedEarly = True
+        if self.stop.is_set():
+            raise Preempted(st.step, self.checkpoints.uri(self.save("SIGTERM")))
+        if self.checkpoint_due():
+            name = self.save(f"{self.every_s:g}s of training")
+            if improved:
+                st.bestCheckpoint = name
+
+    def run(self) -> TrainResult:
+        st = self.st
+        for epoch in range(st.epoch, self.params.epochs):
+            if st.step >= self.total_steps or st.stoppedEarly:
+                break
+            self.epoch(epoch)
+        if st.bestEval is None:
+            raise TrainerError("internal", "training finished without an evaluation")
+        if self.best_weights is not None:
+            self.model.load_state_dict(self.best_weights)
+        elif st.bestCheckpoint:
+            self.checkpoints.load_weights(st.bestCheckpoint, self.model)
+        elif st.bestEpoch != st.epoch:
+            _log(f"[train] epoch {st.bestEpoch}'s weights were lost with the preempted VM (no checkpoint held them); keeping epoch {st.epoch}'s")
+        self.model.to(self.dev.torch_device).eval()
+        return TrainResult(best_epoch=st.bestEpoch, best_eval=st.bestEval, history=st.history,
+                           train_samples=st.trainSamples, train_seconds=st.trainSeconds, steps=st.step)
+
+
+def train(data: TrainInputs, params: Params, dev: Device, reporter: MetricsReporter, checkpoints: CheckpointStore,
+          stop: threading.Event, resume_from: str | None) -> TrainResult:
+    run = _Run(data, params, dev, reporter, checkpoints, stop)
+    if resume_from:
+        run.resume(resume_from)
+    return run.run()
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
 
 
 def _hms(seconds: float) -> str:

@@ -1,6 +1,6 @@
 import pytest
 
-from droptune_trainer.data import load_dataset, stratified_split
+from droptune_trainer.data import load_dataset
 from droptune_trainer.errors import TrainerError
 from droptune_trainer.params import Params
 from droptune_trainer.scoring import score
@@ -13,28 +13,13 @@ def write(tmp_path, text: str, name: str = "d.csv"):
     return f"file://{path}"
 
 
-def test_stratified_split_is_seeded_and_keeps_class_shares():
-    ids = [0] * 50 + [1] * 30 + [2] * 20
-    train, val = stratified_split(ids, 0.2, seed=3)
-    assert stratified_split(ids, 0.2, seed=3) == (train, val)
-    assert stratified_split(ids, 0.2, seed=4) != (train, val)
-    assert sorted(train + val) == list(range(100))
-    assert [sum(1 for i in val if ids[i] == c) for c in range(3)] == [10, 6, 4]
-
-
 def test_labels_are_sorted_and_columns_mapped(tmp_path):
     rows = "\n".join(f"{'x' * (i % 5 + 1)} ticket {i},{['zeta', 'alpha', 'mid'][i % 3]},extra" for i in range(30))
     uri = write(tmp_path, "\ufeffbody,intent,other\n" + rows + "\n")
-    ds = load_dataset(uri, Params(textColumn="body", labelColumn="intent"))
+    ds = load_dataset(uri, Params(textColumn="body", labelColumn="intent"), salt="m")
     assert ds.labels == ["alpha", "mid", "zeta"]
     assert len(ds.train_texts) + len(ds.val_texts) == 30
     assert len(ds.sha256) == 64
-
-
-def test_split_column_is_used_as_given(tmp_path):
-    uri = write(tmp_path, "text,label,split\na,x,train\nb,y,train\nc,x,validation\nd,y,val\ne,x,TRAIN\n")
-    ds = load_dataset(uri, Params())
-    assert ds.train_texts == ["a", "b", "e"] and ds.val_texts == ["c", "d"]
 
 
 @pytest.mark.parametrize(("content", "needle"), [
@@ -42,12 +27,12 @@ def test_split_column_is_used_as_given(tmp_path):
     ("body,label\na,x\n", "header has no column 'text'"),
     ("text,label\na,x\nb\n", "row 3 has 1 fields"),
     ("text,label\n,x\nb,y\n", "row 2 column 'text' is empty"),
-    ("text,label,split\na,x,train\nb,y,holdout\n", "expected train or validation"),
+    ("text,label,split\na,x,train\nb,y,holdout\n", "expected one of train, validation, test"),
     ("", "is empty"),
 ])
 def test_bad_csv_is_rejected_with_row_and_column(tmp_path, content, needle):
     with pytest.raises(TrainerError) as info:
-        load_dataset(write(tmp_path, content), Params())
+        load_dataset(write(tmp_path, content), Params(), salt="m")
     assert needle in info.value.message
 
 
@@ -55,9 +40,9 @@ def test_non_utf8_and_missing_files_are_clear_errors(tmp_path):
     path = tmp_path / "latin1.csv"
     path.write_bytes("text,label\ncaf\xe9,x\n".encode("latin-1"))
     with pytest.raises(TrainerError, match="not UTF-8"):
-        load_dataset(f"file://{path}", Params())
+        load_dataset(f"file://{path}", Params(), salt="m")
     with pytest.raises(TrainerError) as info:
-        load_dataset(f"file://{tmp_path}/nope.csv", Params())
+        load_dataset(f"file://{tmp_path}/nope.csv", Params(), salt="m")
     assert info.value.code == "not_found"
 
 

@@ -37,6 +37,29 @@ export interface RunDetail extends Run {
   metrics?: Record<string, number>;
   history?: StatusChange[];
   evaluation?: Evaluation | null;
+  split?: RunSplit | null;
+  gate?: RunGate | null;
+}
+
+/** How the run's rows were split (GET /v1/runs/:runId `split`). */
+export interface RunSplit {
+  method: 'hash' | 'column';
+  trainRows: number;
+  validationRows: number;
+  duplicates: number;
+  conflicts: number;
+  truncated: number;
+  fingerprint: string;
+}
+
+/** The quality gate's comparison (GET /v1/runs/:runId `gate`). */
+export interface RunGate {
+  metric: string;
+  challenger: number;
+  champion: number | null;
+  rows: number;
+  decision: 'promote' | 'hold' | 'no-champion';
+  reason: string;
 }
 
 export type ValidationAnswer =

@@ -8,6 +8,7 @@ import { alignSeries, type LineChart, lineChart } from '../chart.ts';
 import { confirmDialog, errorBox, h, loading, replace, toast } from '../dom.ts';
 import { evaluationView, normalizeEvaluation } from '../evaluation-view.ts';
 import { formatDuration, formatMetric, formatTime, formatUsd, formatWhen } from '../format.ts';
+import { gateView } from '../gate-view.ts';
 import { MetricSeries } from '../metric-series.ts';
 import { paramsView } from '../params-view.ts';
 import { profileView } from '../profile-view.ts';
@@ -60,6 +61,7 @@ export async function runPage(ctx: PageContext): Promise<void> {
   const facts = h('div');
   const live = h('p', { class: 'muted', id: 'live-note', 'aria-live': 'polite' });
   const evaluation = h('div');
+  const gate = h('div');
   const details = h('div', { class: 'two-col' });
   replace(
     main,
@@ -67,6 +69,7 @@ export async function runPage(ctx: PageContext): Promise<void> {
     reason,
     timeline,
     facts,
+    gate,
     h(
       'section',
       { 'aria-labelledby': 'charts-title' },
@@ -129,6 +132,7 @@ export async function runPage(ctx: PageContext): Promise<void> {
     replace(reason, reasonView(r));
     replace(timeline, timelineView(r));
     replace(facts, factsView(r, series));
+    replace(gate, gateView(r.gate, r.split));
     replace(
       details,
       h(

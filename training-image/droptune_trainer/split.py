@@ -1,0 +1,124 @@
+"""Train/validation assignment that is stable and leak-free.
+
+Every row is keyed by `text_key` (normalised text, salted with the model name). Rows with the same
+key are one example: exact duplicates collapse (counted), and a key seen with two labels is a
+conflict (counted, with the lines, and left out of both sides: no label is right for it).
+
+An example goes to validation when its key's bucket is below the validation fraction, so its side
+depends only on its own text: appending rows, reordering the file or changing the seed never moves
+an existing example across the split. Stratification keeps every class on both sides: a class
+with no validation example lends its lowest-bucket example to validation, a class with no
+training example keeps its highest-bucket example in training (both choices are again functions
+of the texts alone).
+
+A user `split` column (`train` / `validation` / `test`, checked by the validator) is honoured
+instead; `test` rows are held out of both. Duplicates take the side of their first occurrence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from .text_key import KEY_VERSION, bucket, text_key
+
+SPLIT_VALUES = ("train", "validation", "test")
+
+
+@dataclass(frozen=True)
+class Row:
+    text: str
+    label: str
+    line: int
+    split: str | None = None  # from a user split column
+
+
+@dataclass(frozen=True)
+class Example:
+    key: str
+    text: str
+    label: str
+    line: int
+    side: str  # train | validation | test
+
+
+@dataclass(frozen=True)
+class Conflict:
+    key: str
+    text: str
+    labels: dict[str, list[int]]  # label → lines
+
+
+@dataclass
+class Split:
+    method: str  # "hash" or "column"
+    train: list[Example]
+    validation: list[Example]
+    duplicates: int
+    conflicts: list[Conflict] = field(default_factory=list)
+    test_rows: int = 0
+
+    @property
+    def fingerprint(self) -> str:
+        """Digest of the validation keys: two runs with the same validation rows show the same value."""
+        return validation_fingerprint([e.key for e in self.validation])
+
+
+def validation_fingerprint(keys: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
+
+
+def split_rows(rows: list[Row], fraction: float, salt: str) -> Split:
+    examples, duplicates, conflicts = _collapse(rows, salt)
+    if any(r.split is not None for r in rows):
+        sides = {e.key: e.side for e in examples}
+        method = "column"
+    else:
+        sides = _hash_sides(examples, fraction)
+        method = "hash"
+    placed = [Example(e.key, e.text, e.label, e.line, sides[e.key]) for e in examples]
+    return Split(
+        method=method,
+        train=[e for e in placed if e.side == "train"],
+        validation=[e for e in placed if e.side == "validation"],
+        duplicates=duplicates,
+        conflicts=conflicts,
+        test_rows=sum(1 for e in placed if e.side == "test"),
+    )
+
+
+def _collapse(rows: list[Row], salt: str) -> tuple[list[Example], int, list[Conflict]]:
+    """One example per key in first-seen order; conflicting keys are dropped and reported."""
+    first: dict[str, Example] = {}
+    lines: dict[str, dict[str, list[int]]] = {}
+    for row in rows:
+        key = text_key(row.text, salt)
+        lines.setdefault(key, {}).setdefault(row.label, []).append(row.line)
+        if key not in first:
+            first[key] = Example(key, row.text, row.label, row.line, row.split or "train")
+    conflicts = [Conflict(k, first[k].text, by_label) for k, by_label in lines.items() if len(by_label) > 1]
+    bad = {c.key for c in conflicts}
+    examples = [e for k, e in first.items() if k not in bad]
+    duplicates = sum(len(ls) - 1 for k, by_label in lines.items() if k not in bad for ls in by_label.values())
+    return examples, duplicates, conflicts
+
+
+def _hash_sides(examples: list[Example], fraction: float) -> dict[str, str]:
+    sides = {e.key: "validation" if bucket(e.key) < fraction else "train" for e in examples}
+    by_label: dict[str, list[str]] = {}
+    for e in examples:
+        by_label.setdefault(e.label, []).append(e.key)
+    for keys in by_label.values():
+        if len(keys) < 2:
+            continue
+        ordered = sorted(keys, key=bucket)
+        if all(sides[k] == "train" for k in keys):
+            sides[ordered[0]] = "validation"
+        if all(sides[k] == "validation" for k in keys):
+            sides[ordered[-1]] = "train"
+    return sides
+
+
+def describe(split: Split) -> str:
+    return (f"{split.method} split (key {KEY_VERSION}): {len(split.train)} train / {len(split.validation)} validation examples, "
+            f"{split.duplicates} duplicate row(s) collapsed, {len(split.conflicts)} conflicting text(s) left out")
