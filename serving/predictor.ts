@@ -16,12 +16,20 @@ export interface Prediction {
   label: string;
   /** Label → probability, highest first; all labels, or the `topK` highest. */
   scores: Record<string, number>;
+  /** Present (true) when the text was longer than the model's max length and was cut to it. */
+  truncated?: true;
+}
+
+/** One text's token ids, cut to the model's max length, and whether it was cut. */
+export interface EncodedText {
+  ids: number[];
+  truncated: boolean;
 }
 
 /**
- * Turns texts into predictions: tokenizes on the request's own turn (so a bad text fails only
- * its request), then hands token ids to the micro-batcher, which pads each batch to its longest
- * sequence and runs the session once for all of them.
+ * Turns texts into predictions: checks queue capacity, tokenizes on the request's own turn (so
+ * a bad text fails only its request), then hands token ids to the batcher, which pads each
+ * batch to its longest sequence and runs the session once for all of them.
  */
 export class Predictor {
   readonly batcher: MicroBatcher<number[], Float64Array>;
@@ -37,19 +45,18 @@ export class Predictor {
   }
 
   /**
-   * Token ids per text. A text longer than the model's max length fails with a 400 naming the
-   * instance, unless `truncate` is set (then it is cut, keeping the special tokens).
+   * Token ids per text, cut to the model's max length (the long-text rule: truncate and say so,
+   * as the trainer does). With `truncate: false` a longer text fails with a 400 naming the instance.
    */
-  tokenize(texts: readonly string[], truncate: boolean): number[][] {
+  tokenize(texts: readonly string[], truncate = true): EncodedText[] {
     const { tokenizer, config } = this.model;
     return texts.map((text, i) => {
-      const ids = tokenizer.encode(text);
-      if (ids.length <= config.maxLength) return ids;
-      if (truncate) return tokenizer.truncate(ids, config.maxLength);
+      const encoded = tokenizer.encodeTruncated(text, config.maxLength);
+      if (!encoded.truncated || truncate) return encoded;
       throw new AppError(
         'invalid_argument',
-        `instances[${i}] is ${ids.length} tokens long; the model's max length is ${config.maxLength} tokens (send "parameters": {"truncate": true} to cut it)`,
-        { details: { field: `instances[${i}]`, tokens: ids.length, maxLength: config.maxLength } },
+        `instances[${i}] is longer than the model's max length of ${config.maxLength} tokens (send "parameters": {"truncate": true} to cut it)`,
+        { details: { field: `instances[${i}]`, maxLength: config.maxLength } },
       );
     });
   }
@@ -59,21 +66,28 @@ export class Predictor {
     return this.batcher.submit(ids);
   }
 
-  /** Predictions for texts; `topK` limits `scores` to the k most probable labels. */
+  /**
+   * Predictions for texts; `topK` limits `scores` to the k most probable labels. Capacity is
+   * checked before any tokenizing, so a full queue answers 429 without spending the CPU it lacks.
+   */
   async predict(
     texts: readonly string[],
     options: { truncate?: boolean; topK?: number } = {},
   ): Promise<Prediction[]> {
-    const probs = await this.probabilities(this.tokenize(texts, options.truncate ?? false));
-    return probs.map((p) => this.format(p, options.topK));
+    this.batcher.checkCapacity(texts.length);
+    const encoded = this.tokenize(texts, options.truncate ?? true);
+    const probs = await this.probabilities(encoded.map((e) => e.ids));
+    return probs.map((p, i) => this.format(p, options.topK, encoded[i]!.truncated));
   }
 
-  format(probs: Float64Array, topK?: number): Prediction {
+  format(probs: Float64Array, topK?: number, truncated = false): Prediction {
     const { labels } = this.model;
     const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!);
     const scores: Record<string, number> = {};
     for (const i of order.slice(0, topK ?? labels.length)) scores[labels[i]!] = probs[i]!;
-    return { label: labels[order[0]!]!, scores };
+    return truncated
+      ? { label: labels[order[0]!]!, scores, truncated }
+      : { label: labels[order[0]!]!, scores };
   }
 
   /**
