@@ -117,7 +117,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.get('/metrics', async (_request, reply) => {
     metrics.ready.set(host.state === 'ready' ? 1 : 0);
     void reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return metrics.scrape();
   });
 
   const countInstances = (n: number) => metrics.instances.inc(n);
