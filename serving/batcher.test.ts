@@ -146,6 +146,30 @@ describe('MicroBatcher', () => {
     expect(await b.submit([3])).toEqual([3]);
   });
 
+  it('answers a request as soon as the runner emits its outputs, before the rest of the batch', async () => {
+    let finishBatch: (() => void) | undefined;
+    const b = new MicroBatcher<number, number>({
+      maxBatch: 8,
+      maxWaitMs: 0,
+      maxQueue: 100,
+      run: async (items, emit) => {
+        emit(0, items[0]! * 10); // the short group is done
+        await new Promise<void>((r) => {
+          finishBatch = r;
+        });
+        return items.map((x) => x * 10);
+      },
+    });
+    const [first, second] = [b.submit([1]), b.submit([2])];
+    expect(await first).toEqual([10]); // answered while its batch is still running
+    expect(b.depth).toBe(1);
+    finishBatch!();
+    // [2] formed the next batch; its output is emitted at once too.
+    expect(await second).toEqual([20]);
+    finishBatch!();
+    await b.whenIdle();
+  });
+
   it('whenIdle resolves only after queued and running work is done', async () => {
     const r = recordingRunner();
     const b = new MicroBatcher({ maxBatch: 1, maxWaitMs: 0, maxQueue: 100, run: r.run });

@@ -7,8 +7,12 @@ export interface BatcherOptions<I, O> {
   maxWaitMs: number;
   /** Most items waiting; a submit that would exceed it fails with `resource_exhausted` (429). */
   maxQueue: number;
-  /** Processes one batch; must return exactly one output per input, in order. */
-  run(items: I[]): Promise<O[]>;
+  /**
+   * Processes one batch; must return exactly one output per input, in order. It may hand an
+   * output over early with `emit(index, output)` (a short text's group finished before a long
+   * one's), so a request whose items are all done is answered without waiting for the batch.
+   */
+  run(items: I[], emit: (index: number, output: O) => void): Promise<O[]>;
   /** Called after every batch (metrics). */
   onBatch?(size: number, seconds: number): void;
   /** Where `maxWaitMs` waits are scheduled; tests pass a recording one. Default: `setTimeout`. */
@@ -40,6 +44,15 @@ interface Slot<I, O> {
   entry: Entry<O>;
   index: number;
   enqueuedAt: number;
+  delivered?: boolean;
+}
+
+function deliver<I, O>(slot: Slot<I, O>, output: O): void {
+  const { entry, index } = slot;
+  if (slot.delivered || entry.failed) return;
+  slot.delivered = true;
+  entry.outputs[index] = output;
+  if (--entry.remaining === 0) entry.resolve(entry.outputs);
 }
 
 /**
@@ -154,18 +167,16 @@ export class MicroBatcher<I, O> {
     }
     const started = performance.now();
     try {
-      const outputs = await this.options.run(slots.map((s) => s.item));
+      const outputs = await this.options.run(
+        slots.map((s) => s.item),
+        (i, output) => deliver(slots[i]!, output),
+      );
       if (outputs.length !== slots.length)
         throw new Error(`batch runner returned ${outputs.length} outputs for ${slots.length} inputs`);
-      for (let i = 0; i < slots.length; i++) {
-        const { entry, index } = slots[i]!;
-        if (entry.failed) continue;
-        entry.outputs[index] = outputs[i]!;
-        if (--entry.remaining === 0) entry.resolve(entry.outputs);
-      }
+      for (let i = 0; i < slots.length; i++) deliver(slots[i]!, outputs[i]!);
     } catch (err) {
       for (const { entry } of slots) {
-        if (entry.failed) continue;
+        if (entry.failed || entry.remaining === 0) continue;
         entry.failed = true;
         entry.reject(err);
       }

@@ -41,7 +41,7 @@ export class Predictor {
     options: PredictorOptions,
   ) {
     this.maxBatchTokens = options.maxBatchTokens;
-    this.batcher = new MicroBatcher({ ...options, run: (items) => this.runBatch(items) });
+    this.batcher = new MicroBatcher({ ...options, run: (items, emit) => this.runBatch(items, emit) });
   }
 
   /**
@@ -97,9 +97,14 @@ export class Predictor {
    * transformer's cost grows with padded tokens, and a BERT at ~30 tokens already keeps every
    * core busy at batch 1, so padding a 10-token text to 45 costs more than the extra runs save.
    * The token cap keeps activations cache-sized (large batches measured slower per sequence on
-   * a 2-core machine). Rows are put back in the caller's order.
+   * a 2-core machine). Groups run shortest first and each group's rows are handed to `emit` as
+   * soon as it finishes, so short texts are not held back by a long one in the same batch.
+   * Rows are put back in the caller's order.
    */
-  async runBatch(items: number[][]): Promise<Float64Array[]> {
+  async runBatch(
+    items: number[][],
+    emit?: (index: number, probs: Float64Array) => void,
+  ): Promise<Float64Array[]> {
     const order = Array.from(items.keys()).sort((a, b) => items[a]!.length - items[b]!.length);
     const out = new Array<Float64Array>(items.length);
     for (let start = 0; start < order.length; ) {
@@ -112,7 +117,10 @@ export class Predictor {
       }
       const group = order.slice(start, end);
       const probs = await this.runPadded(group.map((i) => items[i]!));
-      for (let k = 0; k < group.length; k++) out[group[k]!] = probs[k]!;
+      for (let k = 0; k < group.length; k++) {
+        out[group[k]!] = probs[k]!;
+        emit?.(group[k]!, probs[k]!);
+      }
       start = end;
     }
     return out;
