@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../shared/errors.ts';
 import { openStore } from '../shared/storage/index.ts';
 import { loadModel, type ServedModel } from './model/load-model.ts';
-import { Predictor } from './predictor.ts';
+import { Predictor, padBatch } from './predictor.ts';
 import { readGolden, type StagedModel, stageModel } from './testing/harness.ts';
 
 const golden = readGolden();
@@ -44,5 +44,21 @@ describe('Predictor', () => {
     expect(cut!.truncated).toBe(true);
     const [alone] = await predictor.predict([long]);
     expect(alone).toEqual(cut);
+  });
+});
+
+describe('padBatch', () => {
+  it('pads to the longest row with the pad id and masks the padding, as int64', () => {
+    const b = padBatch(
+      [
+        [101, 7, 102],
+        [101, 70000, 9, 102],
+      ],
+      1,
+    );
+    expect(b).toMatchObject({ size: 2, seqLen: 4 });
+    expect([...b.inputIds]).toEqual([101n, 7n, 102n, 1n, 101n, 70000n, 9n, 102n]);
+    expect([...b.attentionMask]).toEqual([1n, 1n, 1n, 0n, 1n, 1n, 1n, 1n]);
+    expect([...b.tokenTypeIds]).toEqual(Array(8).fill(0n));
   });
 });

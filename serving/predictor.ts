@@ -143,19 +143,27 @@ export class Predictor {
 /** Longest/shortest sequence length allowed in one padded group (plus 2 tokens of slack). */
 const PAD_TOLERANCE = 1.2;
 
-/** Pads token id lists to the longest one; the attention mask hides the padding. */
+/**
+ * Pads token id lists to the longest one; the attention mask hides the padding. The int64
+ * tensors are written through 32-bit views of their buffers (token ids are small non-negative
+ * integers, and every platform onnxruntime-node ships for is little-endian), so no BigInt is
+ * allocated per token and padding and zeros come from the buffers' own initialisation.
+ */
 export function padBatch(items: readonly number[][], padId: number): EncodedBatch {
   let seqLen = 1;
   for (const ids of items) if (ids.length > seqLen) seqLen = ids.length;
   const size = items.length;
-  const inputIds = new BigInt64Array(size * seqLen).fill(BigInt(padId));
+  const inputIds = new BigInt64Array(size * seqLen);
   const attentionMask = new BigInt64Array(size * seqLen);
+  const ids32 = new Int32Array(inputIds.buffer);
+  const mask32 = new Int32Array(attentionMask.buffer);
+  if (padId !== 0) for (let i = 0; i < size * seqLen; i++) ids32[2 * i] = padId;
   for (let r = 0; r < size; r++) {
     const ids = items[r]!;
-    const base = r * seqLen;
+    const base = 2 * r * seqLen;
     for (let c = 0; c < ids.length; c++) {
-      inputIds[base + c] = BigInt(ids[c]!);
-      attentionMask[base + c] = 1n;
+      ids32[base + 2 * c] = ids[c]!;
+      mask32[base + 2 * c] = 1;
     }
   }
   return { size, seqLen, inputIds, attentionMask, tokenTypeIds: new BigInt64Array(size * seqLen) };
