@@ -198,6 +198,9 @@ export async function load(
     method: 'POST',
     connections,
     duration: seconds,
+    // On a busy shared machine a queued request at concurrency 64 can take seconds; autocannon's
+    // 10 s default would count it as an error rather than as the latency it is.
+    timeout: 120,
     headers: { 'content-type': 'application/json' },
     requests: [
       { setupRequest: (req: Record<string, unknown>) => ({ ...req, body: bodies[i++ % bodies.length] }) },

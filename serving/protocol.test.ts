@@ -131,6 +131,18 @@ describe('KServe V1 and Open Inference Protocol V2', () => {
     expect(out.outputs.find((o) => o.name === 'label')!.data).toEqual(
       (res.json.outputs as { data: unknown[] }[])[0]!.data,
     );
+    const v1 = await fetch(`${server.url}/v1/models/${m}:predict`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/octet-stream',
+        'inference-header-content-length': String(json.length),
+      },
+      body: Buffer.concat([json, tensor]),
+    });
+    expect(v1.status).toBe(400);
+    expect(((await v1.json()) as { error: { message: string } }).error.message).toContain(
+      'is for POST /v2/models/',
+    );
   });
 
   it.each([

@@ -5,6 +5,7 @@ import type { ModelHost } from '../model-host.ts';
 import type { Predictor } from '../predictor.ts';
 import { predictBodyParser } from './predict-body.ts';
 import { predictResponseSchema } from './response-schemas.ts';
+import { BinaryInferBody, INFERENCE_HEADER_LENGTH } from './v2-infer-body.ts';
 
 /**
  * The KServe V1 protocol (the documented default; Vertex AI uses the same `:predict` shape):
@@ -53,6 +54,12 @@ export function registerV1Routes(
         );
       }
       const predictor = servedPredictor(host, name);
+      if (request.body instanceof BinaryInferBody) {
+        throw new AppError(
+          'invalid_argument',
+          `body: binary tensor data (${INFERENCE_HEADER_LENGTH}) is for POST /v2/models/${name}/infer; :predict takes JSON`,
+        );
+      }
       const body = parseBody(request.body);
       const predictions = await predictor.predict(body.texts, { truncate: body.truncate, topK: body.topK });
       countInstances(body.texts.length);
