@@ -216,6 +216,7 @@ export async function load(
   const selfCpu = selfCpuSeconds() - from.self;
   clearInterval(sampler);
   clearTimeout(steadyTimer);
+  await drained(server);
   if (bad > 0 || (result.errors as number) > 0) {
     throw new Error(
       `${server.kind}: ${bad} non-200 responses, ${String(result.errors)} errors at concurrency ${connections}`,
@@ -234,6 +235,23 @@ export async function load(
     cpuMsPerReq: (serverCpu * 1000) / Math.max(1, steady.length),
     loadgenCores: selfCpu / wall,
   };
+}
+
+/**
+ * Waits until the server has finished everything sent before: autocannon stops sending at the
+ * deadline, but requests already queued (at concurrency 64, seconds of 400-token texts) would
+ * otherwise run into the next measurement and count against whichever system comes next. Neither
+ * server answers strictly in arrival order (droptune answers short groups first, uvicorn runs a
+ * thread pool), so "done" is read from the server's CPU: under 2 % of a core for 300 ms.
+ */
+async function drained(server: Server): Promise<void> {
+  const pid = server.child.pid!;
+  const deadline = performance.now() + 300_000;
+  for (;;) {
+    const before = processCpuSeconds(pid);
+    await sleep(300);
+    if (processCpuSeconds(pid) - before < 0.006 || performance.now() > deadline) return;
+  }
 }
 
 /** Bare onnxruntime-node sessions (fp32 or int8) run in a tight loop: the ceiling. */
