@@ -1,12 +1,14 @@
 /**
- * Pieces of bench:serve: the MiniLM workload, starting the servers under test (ours bundled
- * like the container, the Python baselines), autocannon load with steady-state throughput,
- * and the bare session.run loop that sets the ceiling.
+ * Pieces of bench:serve: the MiniLM workloads (short tickets; a mix with 400-token texts),
+ * starting the servers under test (ours bundled like the container, the Python baseline),
+ * autocannon load with steady-state throughput and CPU time per request (server and load
+ * generator), and the bare session.run loop that sets the ceiling.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import getPort from 'get-port';
 import { availableCpus } from '../serving/model/cpus.ts';
@@ -34,25 +36,51 @@ const WORDS =
   'my order arrived late and the package was damaged please refund the payment I was charged twice for the subscription cannot log in to my account password reset email never came app crashes when I open settings delivery address is wrong tracking number does not work great service thanks'.split(
     ' ',
   );
-function makeTexts(n: number): string[] {
-  let seed = 42;
+function makeTexts(n: number, minWords: number, maxWords: number, seed0: number): string[] {
+  let seed = seed0;
   const rand = () => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return seed / 2 ** 31;
   };
   return Array.from({ length: n }, () =>
-    Array.from({ length: 8 + Math.floor(rand() * 33) }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(
-      ' ',
-    ),
+    Array.from(
+      { length: minWords + Math.floor(rand() * (maxWords - minWords + 1)) },
+      () => WORDS[Math.floor(rand() * WORDS.length)],
+    ).join(' '),
   );
 }
-export const TEXTS = makeTexts(512);
-export const BODIES = TEXTS.map((t) => JSON.stringify({ instances: [t] }));
+/** Short support tickets, 8–40 words (~10–50 tokens). */
+export const TEXTS = makeTexts(512, 8, 40, 42);
+/** Long documents of ~400 tokens (these words are one token each, plus [CLS]/[SEP]). */
+export const LONG_TEXTS = makeTexts(64, 390, 410, 7);
+export type Workload = 'short' | 'mix';
+/** One text per request; `mix` makes every fourth request a ~400-token text. */
+export const BODIES: Record<Workload, string[]> = {
+  short: TEXTS.map((t) => JSON.stringify({ instances: [t] })),
+  mix: TEXTS.map((t, i) =>
+    JSON.stringify({ instances: [i % 4 === 3 ? LONG_TEXTS[i % LONG_TEXTS.length] : t] }),
+  ),
+};
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+/** USER_HZ: 100 on every Linux this runs on (`getconf CLK_TCK`). */
+const CLOCK_TICKS = 100;
+
+/** This process's CPU seconds (the load generator's, or the bare session's threads). */
+export const selfCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 function rssMb(pid: number): number {
   try {
@@ -62,7 +90,7 @@ function rssMb(pid: number): number {
   }
 }
 
-export type ServerKind = 'droptune' | 'droptune-int8' | 'python' | 'python-torch';
+export type ServerKind = 'droptune' | 'droptune-int8' | 'python';
 
 export interface Server {
   kind: ServerKind;
@@ -92,16 +120,10 @@ export async function startServer(kind: ServerKind): Promise<Server> {
             LOG_LEVEL: 'warn',
           },
         })
-      : spawn(
-          PY,
-          [
-            join(ROOT, 'bench/serve-baseline.py'),
-            VERSION_DIR,
-            String(port),
-            ...(kind === 'python-torch' ? ['--engine', 'torch', '--torch-dir', TORCH_DIR] : []),
-          ],
-          { cwd: ROOT, stdio: ['ignore', 'ignore', 'ignore'] },
-        );
+      : spawn(PY, [join(ROOT, 'bench/serve-baseline.py'), VERSION_DIR, String(port)], {
+          cwd: ROOT,
+          stdio: ['ignore', 'ignore', 'ignore'],
+        });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 180_000;
   for (;;) {
@@ -135,31 +157,53 @@ export interface Measured {
   p95: number;
   p99: number;
   rssMb: number;
+  /** Server CPU time per request (limit: per sequence), all threads, in ms. */
+  cpuMsPerReq: number;
+  /** CPU cores the load generator used meanwhile (0 for the bare loop). */
+  loadgenCores: number;
+  /** Longest event-loop stall seen (bare loop only: does session.run block the loop?). */
+  loopBlockedMs?: number;
 }
 
 /**
- * autocannon at `connections` for `seconds`, one text per request. Throughput and latency come
- * from the last two thirds of the window only: the first third is the ramp-up while the first
- * queue fills (at concurrency 64 a response can take a second), which would otherwise count
- * against servers with long queues.
+ * autocannon at `connections` for `seconds`, one text per request from `bodies`. Throughput,
+ * latency and CPU come from the last two thirds of the window only: the first third is the
+ * ramp-up while the first queue fills. CPU is read from /proc for the server (all its threads)
+ * and from this process for the load generator, which shares the machine's cores.
  */
-export async function load(server: Server, connections: number, seconds: number): Promise<Measured> {
+export async function load(
+  server: Server,
+  connections: number,
+  seconds: number,
+  bodies: readonly string[],
+): Promise<Measured> {
   let i = 0;
   const done: { at: number; ms: number }[] = [];
   let bad = 0;
   let peakRss = 0;
+  const pid = server.child.pid!;
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, rssMb(server.child.pid!));
+    peakRss = Math.max(peakRss, rssMb(pid));
   }, 200);
   const started = performance.now();
+  let from = { at: Number.POSITIVE_INFINITY, server: 0, self: 0 };
+  const steadyTimer = setTimeout(
+    () => {
+      from = { at: performance.now(), server: processCpuSeconds(pid), self: selfCpuSeconds() };
+    },
+    (seconds * 1000) / 3,
+  );
   const instance = autocannon({
     url: `${server.url}/v1/models/${MODEL}:predict`,
     method: 'POST',
     connections,
     duration: seconds,
+    // On a busy shared machine a queued request at concurrency 64 can take seconds; autocannon's
+    // 10 s default would count it as an error rather than as the latency it is.
+    timeout: 120,
     headers: { 'content-type': 'application/json' },
     requests: [
-      { setupRequest: (req: Record<string, unknown>) => ({ ...req, body: BODIES[i++ % BODIES.length] }) },
+      { setupRequest: (req: Record<string, unknown>) => ({ ...req, body: bodies[i++ % bodies.length] }) },
     ],
   });
   instance.on('response', (_client, status, _bytes, ms) => {
@@ -168,22 +212,46 @@ export async function load(server: Server, connections: number, seconds: number)
   });
   const result = await instance;
   const ended = performance.now();
+  const serverCpu = processCpuSeconds(pid) - from.server;
+  const selfCpu = selfCpuSeconds() - from.self;
   clearInterval(sampler);
+  clearTimeout(steadyTimer);
+  await drained(server);
   if (bad > 0 || (result.errors as number) > 0) {
     throw new Error(
       `${server.kind}: ${bad} non-200 responses, ${String(result.errors)} errors at concurrency ${connections}`,
     );
   }
-  const from = started + (ended - started) / 3;
-  const steady = done.filter((d) => d.at >= from);
+  if (!Number.isFinite(from.at)) from.at = started;
+  const steady = done.filter((d) => d.at >= from.at);
   const ms = steady.map((d) => d.ms).sort((a, b) => a - b);
+  const wall = (ended - from.at) / 1000;
   return {
-    perS: steady.length / ((ended - from) / 1000),
+    perS: steady.length / wall,
     p50: percentile(ms, 50),
     p95: percentile(ms, 95),
     p99: percentile(ms, 99),
     rssMb: peakRss,
+    cpuMsPerReq: (serverCpu * 1000) / Math.max(1, steady.length),
+    loadgenCores: selfCpu / wall,
   };
+}
+
+/**
+ * Waits until the server has finished everything sent before: autocannon stops sending at the
+ * deadline, but requests already queued (at concurrency 64, seconds of 400-token texts) would
+ * otherwise run into the next measurement and count against whichever system comes next. Neither
+ * server answers strictly in arrival order (droptune answers short groups first, uvicorn runs a
+ * thread pool), so "done" is read from the server's CPU: under 2 % of a core for 300 ms.
+ */
+async function drained(server: Server): Promise<void> {
+  const pid = server.child.pid!;
+  const deadline = performance.now() + 300_000;
+  for (;;) {
+    const before = processCpuSeconds(pid);
+    await sleep(300);
+    if (processCpuSeconds(pid) - before < 0.006 || performance.now() > deadline) return;
+  }
 }
 
 /** Bare onnxruntime-node sessions (fp32 or int8) run in a tight loop: the ceiling. */
@@ -202,7 +270,7 @@ export class Limit {
       inputNames: string[];
     };
     const tokenizer = loadTokenizer(JSON.parse(readFileSync(join(VERSION_DIR, 'tokenizer.json'), 'utf8')));
-    const encode = (t: string) => tokenizer.truncate(tokenizer.encode(t), config.maxLength);
+    const encode = (t: string) => tokenizer.encodeTruncated(t, config.maxLength).ids;
     const session = await createClassifierSession(readFileSync(join(VERSION_DIR, modelFile)), {
       threads: THREADS,
       inputNames: config.inputNames,
@@ -226,6 +294,9 @@ export class Limit {
     for (let w = 0; w < 2; w++) await this.session.run(next());
     const runs: number[] = [];
     let rows = 0;
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
+    const cpu0 = selfCpuSeconds();
     const started = performance.now();
     while (performance.now() - started < seconds * 1000) {
       const b = next();
@@ -235,6 +306,8 @@ export class Limit {
       rows += batch;
     }
     const elapsed = (performance.now() - started) / 1000;
+    const cpu = selfCpuSeconds() - cpu0;
+    loop.disable();
     runs.sort((a, c) => a - c);
     return {
       perS: rows / elapsed,
@@ -242,6 +315,9 @@ export class Limit {
       p95: percentile(runs, 95),
       p99: percentile(runs, 99),
       rssMb: 0,
+      cpuMsPerReq: (cpu * 1000) / rows,
+      loadgenCores: 0,
+      loopBlockedMs: loop.max / 1e6,
     };
   }
 

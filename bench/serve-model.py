@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 LABELS = ["negative", "neutral", "positive"]
-MAX_LENGTH = 128
+MAX_LENGTH = 512
 
 
 def sha256(path: Path) -> str:

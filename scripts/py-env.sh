@@ -25,6 +25,9 @@ fi
 site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 printf '%s\n' "$root/training-image" > "$site/droptune-trainer.pth"
 
+# KServe's client for the serving protocol test lives in a venv of its own (see kserve-env.sh).
+bash "$root/scripts/kserve-env.sh" || log "KServe's client could not be installed; test_kserve_client.py will fail"
+
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   log "up to date (lock sha256 ${want:0:12})"
   exit 0

@@ -7,11 +7,29 @@ export interface BatcherOptions<I, O> {
   maxWaitMs: number;
   /** Most items waiting; a submit that would exceed it fails with `resource_exhausted` (429). */
   maxQueue: number;
-  /** Processes one batch; must return exactly one output per input, in order. */
-  run(items: I[]): Promise<O[]>;
+  /**
+   * Processes one batch; must return exactly one output per input, in order. It may hand an
+   * output over early with `emit(index, output)` (a short text's group finished before a long
+   * one's), so a request whose items are all done is answered without waiting for the batch.
+   */
+  run(items: I[], emit: (index: number, output: O) => void): Promise<O[]>;
   /** Called after every batch (metrics). */
   onBatch?(size: number, seconds: number): void;
+  /** Where `maxWaitMs` waits are scheduled; tests pass a recording one. Default: `setTimeout`. */
+  timers?: BatchTimers;
 }
+
+/** The one way the batcher waits: a cancellable timeout (only used when `maxWaitMs` > 0). */
+export interface BatchTimers {
+  setTimeout(fn: () => void, ms: number): { cancel(): void };
+}
+
+const realTimers: BatchTimers = {
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(t) };
+  },
+};
 
 interface Entry<O> {
   outputs: O[];
@@ -26,57 +44,75 @@ interface Slot<I, O> {
   entry: Entry<O>;
   index: number;
   enqueuedAt: number;
+  delivered?: boolean;
+}
+
+function deliver<I, O>(slot: Slot<I, O>, output: O): void {
+  const { entry, index } = slot;
+  if (slot.delivered || entry.failed) return;
+  slot.delivered = true;
+  entry.outputs[index] = output;
+  if (--entry.remaining === 0) entry.resolve(entry.outputs);
 }
 
 /**
- * Dynamic micro-batching: coalesces the items of concurrent requests into one `run` of up to
- * `maxBatch` items, one run at a time (the runner uses every core already). While a run is
- * busy new items queue up, so batches grow with load by themselves and a lone request never
- * waits; `maxWaitMs` can add a deliberate wait when the runner is idle. The queue is bounded:
- * past `maxQueue` items callers get a 429 with a Retry-After estimate instead of memory growth.
+ * Continuous batching: one `run` at a time (the runner uses every core already). An item
+ * submitted while the runner is idle is dispatched at once, inside `submit`, with no timer and
+ * no extra event-loop turn, so a lone request pays nothing for batching. Items submitted while
+ * a run is busy queue up and form the next batch (up to `maxBatch`) the moment it ends, so
+ * batches grow with load by themselves. `maxWaitMs` > 0 instead holds an idle runner back for
+ * company (a deliberate trade of latency for batch size). The queue is bounded: past `maxQueue`
+ * items callers get a 429 with a Retry-After estimate instead of memory growth.
  */
 export class MicroBatcher<I, O> {
   private readonly queue: Slot<I, O>[] = [];
   private head = 0;
   private running = false;
-  private timer: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
+  private timer: { cancel(): void } | undefined;
+  private readonly timers: BatchTimers;
   /** Seconds per item, smoothed over recent batches, for Retry-After. */
   private secondsPerItem = 0.01;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly options: BatcherOptions<I, O>) {}
+  constructor(private readonly options: BatcherOptions<I, O>) {
+    this.timers = options.timers ?? realTimers;
+  }
 
   /** Items waiting (not yet in a running batch). */
   get depth(): number {
     return this.queue.length - this.head;
   }
 
+  /**
+   * Throws the error `submit` would give for `count` items right now (400 when they can never
+   * fit, 429 when the queue is full), so callers can refuse before doing per-item work such as
+   * tokenizing: an overloaded server must answer 429 in microseconds, not after the work.
+   */
+  checkCapacity(count: number): void {
+    if (count > this.options.maxQueue) {
+      throw new AppError(
+        'invalid_argument',
+        `instances: ${count} texts can never fit the queue of ${this.options.maxQueue}; send at most ${this.options.maxQueue}`,
+        { details: { field: 'instances', limit: this.options.maxQueue } },
+      );
+    }
+    if (this.depth + count > this.options.maxQueue) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(this.depth * this.secondsPerItem));
+      throw new AppError(
+        'resource_exhausted',
+        `the server is at capacity (${this.depth} queued of ${this.options.maxQueue}); retry after ${retryAfterSeconds} s`,
+        { details: { retryAfterSeconds } },
+      );
+    }
+  }
+
   /** Queues a request's items; resolves with their outputs in order once every item ran. */
   submit(items: I[]): Promise<O[]> {
     if (items.length === 0) return Promise.resolve([]);
-    if (items.length > this.options.maxQueue) {
-      return Promise.reject(
-        new AppError(
-          'invalid_argument',
-          `instances: ${items.length} texts can never fit the queue of ${this.options.maxQueue}; send at most ${this.options.maxQueue}`,
-          {
-            details: { field: 'instances', limit: this.options.maxQueue },
-          },
-        ),
-      );
-    }
-    if (this.depth + items.length > this.options.maxQueue) {
-      const retryAfterSeconds = Math.max(1, Math.ceil(this.depth * this.secondsPerItem));
-      return Promise.reject(
-        new AppError(
-          'resource_exhausted',
-          `the server is at capacity (${this.depth} queued of ${this.options.maxQueue}); retry after ${retryAfterSeconds} s`,
-          {
-            details: { retryAfterSeconds },
-          },
-        ),
-      );
+    try {
+      this.checkCapacity(items.length);
+    } catch (err) {
+      return Promise.reject(err);
     }
     return new Promise<O[]>((resolve, reject) => {
       const entry: Entry<O> = {
@@ -101,29 +137,22 @@ export class MicroBatcher<I, O> {
 
   private schedule(): void {
     if (this.running || this.depth === 0) return;
-    if (this.depth >= this.options.maxBatch) {
-      this.clearTimers();
+    const waited = performance.now() - this.queue[this.head]!.enqueuedAt;
+    const wait = this.options.maxWaitMs - waited;
+    if (this.depth >= this.options.maxBatch || wait <= 0) {
+      this.clearTimer();
       void this.dispatch();
       return;
     }
-    if (this.timer || this.immediate) return;
-    const waited = performance.now() - this.queue[this.head]!.enqueuedAt;
-    const wait = this.options.maxWaitMs - waited;
-    // setImmediate lets requests already read from sockets in this loop turn join the batch.
-    if (wait <= 0) this.immediate = setImmediate(() => this.fire());
-    else this.timer = setTimeout(() => this.fire(), wait);
+    this.timer ??= this.timers.setTimeout(() => {
+      this.timer = undefined;
+      void this.dispatch();
+    }, wait);
   }
 
-  private fire(): void {
-    this.clearTimers();
-    void this.dispatch();
-  }
-
-  private clearTimers(): void {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
+  private clearTimer(): void {
+    this.timer?.cancel();
     this.timer = undefined;
-    this.immediate = undefined;
   }
 
   private async dispatch(): Promise<void> {
@@ -138,18 +167,16 @@ export class MicroBatcher<I, O> {
     }
     const started = performance.now();
     try {
-      const outputs = await this.options.run(slots.map((s) => s.item));
+      const outputs = await this.options.run(
+        slots.map((s) => s.item),
+        (i, output) => deliver(slots[i]!, output),
+      );
       if (outputs.length !== slots.length)
         throw new Error(`batch runner returned ${outputs.length} outputs for ${slots.length} inputs`);
-      for (let i = 0; i < slots.length; i++) {
-        const { entry, index } = slots[i]!;
-        if (entry.failed) continue;
-        entry.outputs[index] = outputs[i]!;
-        if (--entry.remaining === 0) entry.resolve(entry.outputs);
-      }
+      for (let i = 0; i < slots.length; i++) deliver(slots[i]!, outputs[i]!);
     } catch (err) {
       for (const { entry } of slots) {
-        if (entry.failed) continue;
+        if (entry.failed || entry.remaining === 0) continue;
         entry.failed = true;
         entry.reject(err);
       }

@@ -38,7 +38,7 @@ export const ServingEnv = z.object({
   DROPTUNE_SERVE_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
   /** Instances per request (400 beyond). */
   DROPTUNE_SERVE_MAX_INSTANCES: int(1, 10_000).default(64),
-  /** Characters per text (400 beyond); texts longer than the model's max length in tokens need `parameters.truncate`. */
+  /** Characters per text (400 beyond); texts longer than the model's max length in tokens are cut (`truncated: true`). */
   DROPTUNE_SERVE_MAX_TEXT_CHARS: int(1, 1_000_000).default(10_000),
   /** onnxruntime intra-op threads; 0 = the CPUs this container really has (cgroup quota aware). */
   DROPTUNE_SERVE_THREADS: int(0, 256).default(0),

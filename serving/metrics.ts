@@ -6,6 +6,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  */
 export interface ServingMetrics {
   registry: Registry;
+  /** The exposition text; the process's default metrics start on the first scrape. */
+  scrape(): Promise<string>;
   requests: Counter<'route' | 'method' | 'status'>;
   latency: Histogram<'route' | 'method'>;
   instances: Counter;
@@ -16,7 +18,16 @@ export interface ServingMetrics {
 
 export function createMetrics(queueDepth: () => number, inFlight: () => number): ServingMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'droptune_serving_' });
+  // Default process metrics (CPU, memory, event-loop lag) set up timers and observers: started
+  // on the first scrape, not on the cold-start path of a server that may never be scraped.
+  let defaults = false;
+  const scrape = () => {
+    if (!defaults) {
+      collectDefaultMetrics({ register: registry, prefix: 'droptune_serving_' });
+      defaults = true;
+    }
+    return registry.metrics();
+  };
   new Gauge({
     name: 'droptune_http_requests_in_flight',
     help: 'Requests received and not yet answered (this scrape included).',
@@ -35,6 +46,7 @@ export function createMetrics(queueDepth: () => number, inFlight: () => number):
   });
   return {
     registry,
+    scrape,
     requests: new Counter({
       name: 'droptune_http_requests_total',
       help: 'HTTP requests answered, by route, method and status code.',

@@ -31,7 +31,7 @@ export class ModelHost {
     try {
       const model = await load();
       const predictor = new Predictor(model, { ...this.options, onBatch: (n, s) => this.onBatch?.(n, s) });
-      await warmUp(predictor, this.options.maxBatch);
+      await warmUp(predictor);
       if (this.state !== 'loading') return false; // shutdown began meanwhile
       this.predictor = predictor;
       this.loadSeconds = (performance.now() - started) / 1000;
@@ -86,17 +86,17 @@ export class ModelHost {
 }
 
 /**
- * Runs a single text and a full batch before ready, so the first real request pays no
- * allocation or kernel-selection cost, and checks the model's output fits labels.json.
+ * Runs one short batch before ready (onnxruntime allocates and picks kernels on the first
+ * run) and checks the model's output fits labels.json. One short batch is enough: a batch
+ * the size of `maxBatch` cost cold start a full long run and bought no faster first requests.
  */
-async function warmUp(predictor: Predictor, maxBatch: number): Promise<void> {
-  const one = predictor.tokenize(['warm up'], true);
-  const [probs] = await predictor.runBatch(one);
-  if (!probs || probs.some((p) => !Number.isFinite(p))) {
+async function warmUp(predictor: Predictor): Promise<void> {
+  const ids = predictor.tokenize(['warm up', 'warm up the model'], true).map((e) => e.ids);
+  const probs = await predictor.runBatch(ids);
+  if (probs.some((row) => row.some((p) => !Number.isFinite(p)))) {
     throw new AppError(
       'failed_precondition',
       'the model produced non-finite probabilities on the warm-up text',
     );
   }
-  await predictor.runBatch(Array.from({ length: maxBatch }, () => one[0]!));
 }

@@ -47,15 +47,18 @@ describe('prediction API', () => {
     expect(Object.keys(p!.scores)).toEqual([p!.label]);
   });
 
-  it('rejects a text longer than the model max length unless truncation is asked for', async () => {
+  it('cuts a text longer than the model max length and says so, or refuses it with truncate: false', async () => {
     const long = 'word '.repeat(golden.maxLength * 2);
-    const refused = await post(predictUrl, { instances: ['short', long] });
+    const truncated = await post(predictUrl, { instances: ['short', long] });
+    expect(truncated.status).toBe(200);
+    const [short, cut] = truncated.json.predictions as { truncated?: boolean }[];
+    expect(short).not.toHaveProperty('truncated');
+    expect(cut!.truncated).toBe(true);
+    const refused = await post(predictUrl, { instances: ['short', long], parameters: { truncate: false } });
     expect(refused.status).toBe(400);
     expect(refused.json.error?.code).toBe('invalid_argument');
     expect(refused.json.error?.message).toContain('instances[1]');
-    expect(refused.json.error?.message).toContain(`max length is ${golden.maxLength} tokens`);
-    const truncated = await post(predictUrl, { instances: ['short', long], parameters: { truncate: true } });
-    expect(truncated.status).toBe(200);
+    expect(refused.json.error?.message).toContain(`max length of ${golden.maxLength} tokens`);
   });
 
   it('states the limit when there are too many instances or a text is too long', async () => {

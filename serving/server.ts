@@ -6,7 +6,9 @@ import Fastify, {
 } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppError, isAppError } from '../shared/errors.ts';
-import { predictBodyParser } from './api/predict-body.ts';
+import { registerV1Routes } from './api/kserve-v1.ts';
+import { registerV2Routes } from './api/open-inference-v2.ts';
+import { INFERENCE_HEADER_LENGTH, splitBinaryBody } from './api/v2-infer-body.ts';
 import type { ServingConfig } from './config.ts';
 import { loggerOptions } from './log.ts';
 import { createMetrics } from './metrics.ts';
@@ -25,9 +27,10 @@ export interface ServerDeps {
 
 /**
  * Builds the prediction service without listening (tests use `inject()` or listen on
- * loopback; only main.ts listens on PORT). Routes: `POST /v1/models/<model>:predict`,
- * `GET /v1/models/<model>`, `/healthz`, `/readyz`, `/metrics`. Every error is
- * `{"error": {"code", "message"}}` and never carries a stack trace.
+ * loopback; only main.ts listens on PORT). Routes: the KServe V1 protocol
+ * (`POST /v1/models/<model>:predict`, the documented default), the Open Inference Protocol V2
+ * (`/v2/...`), `/healthz`, `/readyz`, `/metrics`. Every error is `{"error": {"code", "message"}}`
+ * (`{"error": "<message>"}` on `/v2`, as that protocol defines) and never carries a stack trace.
  */
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const { config, host } = deps;
@@ -48,28 +51,33 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     metrics.batchSize.observe(size);
     metrics.batchSeconds.observe(seconds);
   };
-  const parseBody = predictBodyParser(config);
 
   // Clients often forget Content-Type (curl -d sends form encoding): every body is read as JSON.
   app.removeAllContentTypeParsers();
   // Plain JSON.parse gives the position of a syntax error; `__proto__`/`constructor` keys stay inert
   // own properties and are then rejected as unknown fields by the strict body schema.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string;
-    if (text.trim() === '') {
-      done(
-        new AppError('invalid_argument', 'body: empty; expected a JSON object {"instances": [...]}'),
-        undefined,
-      );
-      return;
-    }
     try {
-      done(null, JSON.parse(text));
+      done(null, parseJson(body as string));
     } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  // The V2 binary tensor extension: a JSON header of `Inference-Header-Content-Length` bytes,
+  // then tensor bytes. Without that header an octet-stream body is read as JSON like any other.
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (request, body, done) => {
+    const headerLength = request.headers[INFERENCE_HEADER_LENGTH];
+    try {
+      const buf = body as Buffer;
       done(
-        new AppError('invalid_argument', `body: not valid JSON (${(err as Error).message.slice(0, 200)})`),
-        undefined,
+        null,
+        typeof headerLength === 'string'
+          ? splitBinaryBody(buf, headerLength)
+          : parseJson(buf.toString('utf8')),
       );
+    } catch (err) {
+      done(err as Error, undefined);
     }
   });
 
@@ -109,59 +117,26 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.get('/metrics', async (_request, reply) => {
     metrics.ready.set(host.state === 'ready' ? 1 : 0);
     void reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return metrics.scrape();
   });
 
-  app.get<{ Params: { name: string } }>('/v1/models/:name', async (request) => {
-    const predictor = servedPredictor(host, request.params.name);
-    const m = predictor.model;
-    return {
-      name: m.modelName,
-      version: m.version,
-      modelUri: m.modelUri,
-      labels: m.labels,
-      maxLength: m.config.maxLength,
-      baseModel: m.config.baseModel,
-      modelFile: m.modelFile,
-      runId: m.manifest.runId,
-      createdAt: m.manifest.createdAt,
-      metrics: m.metrics,
-    };
-  });
-
-  app.post<{ Params: { name: string } }>('/v1/models/:name', async (request) => {
-    const [name, verb] = splitVerb(request.params.name);
-    if (verb !== 'predict') {
-      throw new AppError(
-        'not_found',
-        `unknown method ${JSON.stringify(verb ?? '')}: use POST /v1/models/${name}:predict`,
-      );
-    }
-    const predictor = servedPredictor(host, name);
-    const body = parseBody(request.body);
-    const predictions = await predictor.predict(body.texts, { truncate: body.truncate, topK: body.topK });
-    metrics.instances.inc(body.texts.length);
-    return { predictions, model: { name: predictor.model.modelName, version: predictor.model.version } };
-  });
+  const countInstances = (n: number) => metrics.instances.inc(n);
+  registerV1Routes(app, host, config, countInstances);
+  registerV2Routes(app, host, config, countInstances);
 
   return app;
 }
 
-/** `tiny:predict` → [`tiny`, `predict`]; `tiny` → [`tiny`, undefined]. */
-function splitVerb(param: string): [string, string | undefined] {
-  const i = param.lastIndexOf(':');
-  return i < 0 ? [param, undefined] : [param.slice(0, i), param.slice(i + 1)];
-}
-
-function servedPredictor(host: ModelHost, name: string) {
-  const predictor = host.requireReady();
-  if (name !== predictor.model.modelName) {
-    throw new AppError(
-      'not_found',
-      `model ${JSON.stringify(name)} is not served here; this server serves "${predictor.model.modelName}"`,
-    );
+/** A request body as JSON; a clear 400 for an empty body or a syntax error (with its position). */
+function parseJson(text: string): unknown {
+  if (text.trim() === '') {
+    throw new AppError('invalid_argument', 'body: empty; expected a JSON object {"instances": [...]}');
   }
-  return predictor;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new AppError('invalid_argument', `body: not valid JSON (${(err as Error).message.slice(0, 200)})`);
+  }
 }
 
 /** Maps anything thrown to the JSON error body; 5xx details go to the log only. */
@@ -193,5 +168,7 @@ function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): 
   if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
   if (e.status >= 500 && e.code !== 'unavailable')
     request.log.error({ err: { message: e.message, code: e.code } }, 'request failed');
-  void reply.code(e.status).send(e.toBody());
+  // The Open Inference Protocol's error body is `{"error": "<message>"}`.
+  const body = request.url.startsWith('/v2') ? { error: e.message } : e.toBody();
+  void reply.code(e.status).send(body);
 }

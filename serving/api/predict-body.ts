@@ -14,7 +14,8 @@ export interface PredictRequest {
 
 /**
  * The `:predict` body (Vertex AI / KServe v1): `{"instances": ["text", …]}` or
- * `{"instances": [{"text": "…"}]}`, optional `"parameters": {"top_k": k, "truncate": true}`.
+ * `{"instances": [{"text": "…"}]}`, optional `"parameters": {"top_k": k, "truncate": false}`
+ * (texts longer than the model's max length are cut by default and say so; `false` refuses them).
  * Unknown fields are rejected so a typo (`"instance"`, `"txt"`) fails loudly instead of being ignored.
  */
 export function predictBodySchema(limits: BodyLimits) {
@@ -83,7 +84,7 @@ function parsePredictBody(
   return {
     texts: items.map((i) => (typeof i === 'string' ? i : i.text)),
     topK: parameters?.top_k,
-    truncate: parameters?.truncate ?? false,
+    truncate: parameters?.truncate ?? true,
   };
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../../shared/errors.ts';
@@ -80,6 +80,27 @@ describe('loading a model version through the file:// store', () => {
       `${readFileSync(join(staged.dir, 'labels.json'), 'utf8')}   `,
     );
     expect(await failure(load(staged))).toMatch(/labels\.json: size mismatch .*more than/);
+  });
+
+  it('verifies the served model by sha256 and still requires the unserved variant, whole', async () => {
+    staged = stageModel();
+    const served = join(staged.dir, 'model.onnx');
+    const bytes = readFileSync(served);
+    bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
+    writeFileSync(served, bytes);
+    expect(await failure(load(staged))).toContain('model.onnx: sha256 mismatch');
+
+    staged.cleanup();
+    staged = stageModel();
+    rmSync(join(staged.dir, 'model.int8.onnx'));
+    expect(await failure(load(staged, 'fp32'))).toContain(
+      'model.int8.onnx is listed in manifest.json but missing',
+    );
+
+    staged.cleanup();
+    staged = stageModel();
+    writeFileSync(join(staged.dir, 'model.int8.onnx'), 'short');
+    expect(await failure(load(staged, 'fp32'))).toMatch(/model\.int8\.onnx: size mismatch .*got 5\)/);
   });
 
   it('falls back to model.onnx with a warning when int8 is asked for but absent', async () => {

@@ -20,23 +20,26 @@ export interface FetchedVersion {
 }
 
 /**
- * Reads `manifest.json`, then downloads every file it lists and checks its size and sha256.
- * Files in `keep` are returned in memory; the rest are streamed through the hash and dropped
- * (they are verified because a version is served only when it is whole, exactly as registered).
- * Any missing manifest, missing file or mismatch fails with an `AppError` whose message names
- * the file, and the caller never becomes ready.
+ * Reads `manifest.json`, then downloads the files `needed` picks (given the manifest) and checks
+ * each one's size and sha256, once, on the bytes that are then used: nothing is read twice.
+ * Every other listed file (the variant not served, metrics logs) must exist with its listed
+ * size, checked by a metadata read without downloading or hashing it: a version is served only
+ * when it is whole, and a 90 MB model that is never loaded is not worth hashing on every cold
+ * start. Any missing manifest, missing file or mismatch fails with an `AppError` whose message
+ * names the file, and the caller never becomes ready.
  */
 export async function fetchVersion(
   loc: VersionLocation,
-  keep: (path: string) => boolean,
+  needed: (manifest: Manifest) => ReadonlySet<string>,
 ): Promise<FetchedVersion> {
   const prefix = loc.prefix === '' || loc.prefix.endsWith('/') ? loc.prefix : `${loc.prefix}/`;
   const manifest = await readManifest(loc, prefix);
+  const wanted = needed(manifest);
   const files = new Map<string, Buffer>();
   await Promise.all(
     manifest.files.map(async (file) => {
-      const bytes = await fetchVerified(loc, prefix, file, keep(file.path));
-      if (bytes) files.set(file.path, bytes);
+      if (wanted.has(file.path)) files.set(file.path, await fetchVerified(loc, prefix, file));
+      else await checkSize(loc, prefix, file);
     }),
   );
   return { manifest, files };
@@ -86,12 +89,7 @@ async function readManifest(loc: VersionLocation, prefix: string): Promise<Manif
   return parsed.data;
 }
 
-async function fetchVerified(
-  loc: VersionLocation,
-  prefix: string,
-  file: ManifestFile,
-  keep: boolean,
-): Promise<Buffer | undefined> {
+async function fetchVerified(loc: VersionLocation, prefix: string, file: ManifestFile): Promise<Buffer> {
   const hash = createHash('sha256');
   const chunks: Buffer[] = [];
   let size = 0;
@@ -101,17 +99,10 @@ async function fetchVerified(
       size += chunk.length;
       if (size > file.size) break; // larger than promised: no need to read the rest
       hash.update(chunk);
-      if (keep) chunks.push(chunk);
+      chunks.push(chunk);
     }
   } catch (err) {
-    if (isAppError(err, 'not_found')) {
-      throw new AppError(
-        'failed_precondition',
-        `${file.path} is listed in manifest.json but missing from ${loc.uri}`,
-        { cause: err },
-      );
-    }
-    throw err;
+    throw missing(loc, file, err);
   }
   if (size !== file.size) {
     throw new AppError(
@@ -126,5 +117,32 @@ async function fetchVerified(
       `${file.path}: sha256 mismatch in ${loc.uri} (manifest ${file.sha256}, got ${sha256})`,
     );
   }
-  return keep ? Buffer.concat(chunks, size) : undefined;
+  return Buffer.concat(chunks, size);
+}
+
+/** A listed file the server does not load: it must exist with the size the manifest gives. */
+async function checkSize(loc: VersionLocation, prefix: string, file: ManifestFile): Promise<void> {
+  let size: number;
+  try {
+    size = (await loc.store.stat(loc.bucket, prefix + file.path)).size;
+  } catch (err) {
+    throw missing(loc, file, err);
+  }
+  if (size !== file.size) {
+    throw new AppError(
+      'failed_precondition',
+      `${file.path}: size mismatch in ${loc.uri} (manifest says ${file.size} bytes, got ${size})`,
+    );
+  }
+}
+
+function missing(loc: VersionLocation, file: ManifestFile, err: unknown): unknown {
+  if (!isAppError(err, 'not_found')) return err;
+  return new AppError(
+    'failed_precondition',
+    `${file.path} is listed in manifest.json but missing from ${loc.uri}`,
+    {
+      cause: err,
+    },
+  );
 }

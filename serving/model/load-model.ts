@@ -37,25 +37,21 @@ const SMALL_FILES = ['tokenizer.json', 'labels.json', 'config.json', 'metrics.js
 export async function loadModel(loc: VersionLocation, options: LoadOptions): Promise<ServedModel> {
   const { modelNameInUri, version } = parseVersionPrefix(loc.prefix);
   let modelFile: ServedModel['modelFile'] = 'model.onnx';
-  const fetched = await fetchVersion(
-    loc,
-    (path) =>
-      (SMALL_FILES as readonly string[]).includes(path) ||
-      path === 'model.onnx' ||
-      path === 'model.int8.onnx',
-  );
-  const listed = new Set(fetched.manifest.files.map((f) => f.path));
-  for (const required of ['model.onnx', ...SMALL_FILES]) {
-    if (!listed.has(required))
-      throw new AppError('failed_precondition', `${required} is not listed in manifest.json of ${loc.uri}`);
-  }
-  if (options.variant === 'int8') {
-    if (listed.has('model.int8.onnx')) modelFile = 'model.int8.onnx';
-    else
-      options.warn?.('MODEL_VARIANT=int8 but the version has no model.int8.onnx; serving model.onnx', {
-        modelUri: loc.uri,
-      });
-  }
+  const fetched = await fetchVersion(loc, (manifest) => {
+    const listed = new Set(manifest.files.map((f) => f.path));
+    for (const required of ['model.onnx', ...SMALL_FILES]) {
+      if (!listed.has(required))
+        throw new AppError('failed_precondition', `${required} is not listed in manifest.json of ${loc.uri}`);
+    }
+    if (options.variant === 'int8') {
+      if (listed.has('model.int8.onnx')) modelFile = 'model.int8.onnx';
+      else
+        options.warn?.('MODEL_VARIANT=int8 but the version has no model.int8.onnx; serving model.onnx', {
+          modelUri: loc.uri,
+        });
+    }
+    return new Set([...SMALL_FILES, modelFile]);
+  });
   const manifest = fetched.manifest;
   if (modelNameInUri && modelNameInUri !== manifest.modelName) {
     throw new AppError(
