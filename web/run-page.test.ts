@@ -111,7 +111,7 @@ describe('run page (browser, real control API)', () => {
     await api.store.datasets
       .upsert({
         modelName: 'support-intents',
-        uri: run.datasetUri,
+        datasetUri: run.datasetUri,
         generation: '1',
         sha256: 'a'.repeat(64),
         bytes: 48_213,

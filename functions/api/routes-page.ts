@@ -20,6 +20,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { describeZodError, ModelName, ModelSettings } from '../../shared/contracts/model-settings.ts';
+import { MetricsFile, toEvaluation } from '../../shared/contracts/trainer.ts';
 import { AppError, toAppError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/storage/index.ts';
 import type { TrackingStore } from '../../shared/store/index.ts';
@@ -46,14 +47,6 @@ const ValidateQuery = z.strictObject({
 });
 const ModelParams = z.object({ modelName: ModelName });
 const RunParams = z.object({ runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'not a run id') });
-
-interface TrainerMetricsFile {
-  validation?: {
-    labels?: string[];
-    per_class?: Record<string, { precision: number; recall: number; f1: number; support: number }>;
-    confusion_matrix?: number[][];
-  };
-}
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
   const r = schema.safeParse(value ?? {});
@@ -110,12 +103,11 @@ export function registerWebRoutes(app: FastifyInstance, deps: WebRoutesDeps): vo
     ];
     for (const name of candidates) {
       if (!(await deps.objects.statIfExists(deps.modelsBucket, name))) continue;
-      const file = JSON.parse(
-        (await deps.objects.read(deps.modelsBucket, name)).toString('utf8'),
-      ) as TrainerMetricsFile;
-      const v = file.validation;
-      if (!v?.labels || !v.per_class || !v.confusion_matrix) break;
-      return { labels: v.labels, perClass: v.per_class, confusionMatrix: v.confusion_matrix };
+      const file = MetricsFile.safeParse(
+        JSON.parse((await deps.objects.read(deps.modelsBucket, name)).toString('utf8')),
+      );
+      if (!file.success) break;
+      return toEvaluation(file.data);
     }
     throw new AppError('not_found', `run ${runId} has no evaluation yet (it is written when training ends)`);
   });

@@ -2,10 +2,12 @@ import { Kysely, type Migration, Migrator, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
 import * as m001 from './migrations/001-tracking-and-registry.ts';
+import * as m002 from './migrations/002-dataset-uri-and-transient-failure.ts';
 
 /** Every migration, in order. Add new files here; never edit an applied one. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-tracking-and-registry': m001,
+  '002-dataset-uri-and-transient-failure': m002,
 };
 
 /**

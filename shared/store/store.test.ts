@@ -163,7 +163,7 @@ describe.each(TEST_BACKENDS)('tracking store on $name', (backend) => {
   it('stores dataset profiles once per (uri, generation)', async () => {
     const profile = {
       modelName: 'tickets',
-      uri: 'file://datasets/tickets/a.csv',
+      datasetUri: 'file://datasets/tickets/a.csv',
       generation: '7',
       sha256: 'a'.repeat(64),
       bytes: 1234,

@@ -169,7 +169,7 @@ def _train_and_write(env: RunEnv, stop: threading.Event, p: Params, model_name: 
         if (files / name).exists():
             artifacts.put(files / name, name)
     artifacts.put(jsonl, "metrics.jsonl")
-    dataset_info = {"uri": env.dataset_uri, "generation": generation, "sha256": dataset.sha256}
+    dataset_info = {"datasetUri": env.dataset_uri, "generation": generation, "sha256": dataset.sha256}
     manifest = artifacts.write_manifest(env.run_id, model_name, p.baseModel, dataset_info, headline)
     log(f"[run] {env.run_id} done in {time.perf_counter() - started:.1f}s: accuracy {best['accuracy']:.4f}, "
         f"macro_f1 {best['macro_f1']:.4f}; manifest at {join(env.output_uri, 'manifest.json')}")
