@@ -26,7 +26,6 @@ export interface DatasetProfile {
   textLength: { min: number; median: number; max: number };
 }
 
-
 export interface MetricPoint {
   key: string;
   step: number;
