@@ -40,6 +40,9 @@ beforeAll(async () => {
       'droptune:gpuCount': '0',
       'droptune:vmImage': 'projects/acme-ml-dev/global/images/trainer-base',
       'droptune:secureBoot': 'true',
+      'droptune:gateMinAccuracy': '0.7',
+      'droptune:gateMinMacroF1': '0.5',
+      'droptune:gateMaxRegression': '0',
     },
     false,
   );
@@ -120,6 +123,9 @@ describe('stack with every optional feature', () => {
       VM_IMAGE: 'projects/acme-ml-dev/global/images/trainer-base',
       SECURE_BOOT: 'true',
       ALLOW_UNAUTHENTICATED: 'true',
+      GATE_MIN_ACCURACY: '0.7',
+      GATE_MIN_MACRO_F1: '0.5',
+      GATE_MAX_REGRESSION: '0',
     });
     expect(Object.keys(wf!.inputs.userEnvVars)).toHaveLength(20);
   });

