@@ -23,12 +23,14 @@ export interface Violation {
   rule: string;
 }
 
-/** Tests, test support, benchmarks and scripts: not shipped, so rules about production code skip them. */
+/** Tests, test support, shared test suites, tool configs, benchmarks and scripts: not shipped. */
 export function isProduction(path: string): boolean {
   return !(
     /\.test\.ts$/.test(path) ||
     /(^|\/)(testing|test-support|fixtures)\//.test(path) ||
     /(^|\/)testing\.ts$/.test(path) ||
+    /\.contract\.ts$/.test(path) || // a test suite every adapter runs
+    /^[^/]+\.config\.ts$/.test(path) || // tool configuration (vitest.config.ts)
     /^(test|bench|scripts)\//.test(path)
   );
 }

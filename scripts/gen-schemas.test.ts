@@ -24,3 +24,31 @@ describe('generated JSON Schemas for the trainer', () => {
     expect(settings.additionalProperties).toBe(false);
   });
 });
+
+describe('the droptune.json table in docs/control-api.md', () => {
+  const doc = readFileSync(new URL('../docs/control-api.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## `droptune.json`'), doc.indexOf('## Environment'));
+  const rows = new Map(
+    [...section.matchAll(/^\| `([A-Za-z0-9.]+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()]),
+  );
+  const props = JSON.parse(renderSchemas()['model-settings.json']!).properties as Record<
+    string,
+    { default?: unknown; properties?: Record<string, unknown> }
+  >;
+
+  it('lists every setting and nothing else', () => {
+    const keys = Object.entries(props).flatMap(([k, v]) =>
+      v.properties ? Object.keys(v.properties).map((g) => `${k}.${g}`) : [k],
+    );
+    expect([...rows.keys()].sort()).toEqual(keys.sort());
+  });
+
+  it('states each default the contract has', () => {
+    for (const [key, rule] of Object.entries(props)) {
+      if (rule.default === undefined || rule.properties) continue;
+      const shown = rows.get(key)!.replaceAll('`', '');
+      const value = ['true', 'false'].includes(shown) ? shown === 'true' : Number(shown);
+      expect(Number.isNaN(value) ? shown : value, key).toEqual(rule.default);
+    }
+  });
+});

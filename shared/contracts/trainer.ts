@@ -107,8 +107,8 @@ export const TRAINER_ENV: readonly EnvVar[] = [
 
 /** `metrics.json` `validation`: scores on the held-out split, as the trainer writes them. */
 export const ValidationScores = z.looseObject({
-  accuracy: z.number(),
-  macro_f1: z.number(),
+  accuracy: z.number().optional(),
+  macro_f1: z.number().optional(),
   loss: z.number().optional(),
   labels: z.array(z.string()),
   per_class: z.record(

@@ -10,6 +10,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-dataset-uri-and-transient-failure': m002,
 };
 
+/** Migration names in the order they apply. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS);
+
 /**
  * Applies pending migrations with Kysely's migrator: all of them in one transaction under an
  * advisory lock, so running it twice, or from two processes at once, leaves one schema.

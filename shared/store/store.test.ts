@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../db/migrate.ts';
+import { MIGRATION_NAMES, migrate } from '../db/migrate.ts';
 import type { Database } from '../db/pool.ts';
 import { secondPool, TEST_BACKENDS } from '../db/testing.ts';
 import { AppError } from '../errors.ts';
@@ -304,7 +304,7 @@ describe.each(TEST_BACKENDS)('tracking store on $name', (backend) => {
     const other = secondPool(fresh);
     try {
       const [a, b] = await Promise.all([migrate(fresh.pool), migrate(other)]);
-      expect([...a, ...b]).toEqual(['001-tracking-and-registry']);
+      expect([...a, ...b]).toEqual(MIGRATION_NAMES);
       expect(await migrate(fresh.pool)).toEqual([]);
       const { rows } = await fresh.pool.query(
         "select count(*)::int as n from information_schema.tables where table_schema = 'public' and table_name = 'runs'",

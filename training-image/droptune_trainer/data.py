@@ -7,12 +7,11 @@ unless the CSV has a split column (`train` / `validation`), which is then used a
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import random
 from dataclasses import dataclass
 
+from .csv_lines import numbered_records
 from .errors import TrainerError
 from .params import Params
 from .storage import store_for
@@ -40,14 +39,15 @@ class Dataset:
 
 
 def load_dataset(uri: str, params: Params) -> Dataset:
-    """Reads and splits the CSV at `uri`; every problem is a `TrainerError` naming row/column."""
+    """Reads and splits the CSV at `uri`; every problem is a `TrainerError` naming line/column."""
     raw = store_for(uri).read_bytes(uri)
     sha = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise TrainerError("failed_precondition", f"{uri} is not UTF-8 (byte {err.start})") from None
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    records = numbered_records(text)
+    rows = [row for _, row in records]
     if not rows:
         raise TrainerError("failed_precondition", f"{uri} is empty")
     header = [h.strip() for h in rows[0]]
@@ -59,22 +59,22 @@ def load_dataset(uri: str, params: Params) -> Dataset:
     texts: list[str] = []
     names: list[str] = []
     splits: list[str] = []
-    for n, row in enumerate(rows[1:], start=2):
+    for n, row in records[1:]:  # n: the line an editor shows (docs/contracts.md)
         if not row or all(c.strip() == "" for c in row):
             continue
         if len(row) != len(header):
-            raise TrainerError("failed_precondition", f"{uri}: row {n} has {len(row)} fields, header has {len(header)}")
+            raise TrainerError("failed_precondition", f"{uri}: line {n} has {len(row)} fields, header has {len(header)}")
         text, label = row[ti], row[li].strip()
         if not text.strip():
-            raise TrainerError("failed_precondition", f"{uri}: row {n} column {params.textColumn!r} is empty")
+            raise TrainerError("failed_precondition", f"{uri}: line {n} column {params.textColumn!r} is empty")
         if not label:
-            raise TrainerError("failed_precondition", f"{uri}: row {n} column {params.labelColumn!r} is empty")
+            raise TrainerError("failed_precondition", f"{uri}: line {n} column {params.labelColumn!r} is empty")
         texts.append(text)
         names.append(label)
         if si is not None:
             split = row[si].strip().lower()
             if split not in TRAIN_NAMES | VALIDATION_NAMES:
-                raise TrainerError("failed_precondition", f"{uri}: row {n} column {params.splitColumn!r} is {row[si]!r}; expected train or validation")
+                raise TrainerError("failed_precondition", f"{uri}: line {n} column {params.splitColumn!r} is {row[si]!r}; expected train or validation")
             splits.append("validation" if split in VALIDATION_NAMES else "train")
     labels = sorted(set(names))
     if len(labels) < 2:

@@ -53,8 +53,8 @@ class Params:
     gate: GateParams = field(default_factory=GateParams)
     textColumn: str = field(default_factory=_default("textColumn"))
     labelColumn: str = field(default_factory=_default("labelColumn"))
-    # None: twice batchSize, capped at the schema's maximum (derived in __post_init__).
-    evalBatchSize: int | None = None
+    # 0 (not a valid setting): twice batchSize, capped at the schema's maximum (__post_init__).
+    evalBatchSize: int = 0
     splitColumn: str = field(default_factory=_default("splitColumn"))
     earlyStoppingPatience: int = field(default_factory=_default("earlyStoppingPatience"))
     earlyStoppingMetric: str = field(default_factory=_default("earlyStoppingMetric"))
@@ -66,7 +66,7 @@ class Params:
     precision: str = field(default_factory=_default("precision"))
 
     def __post_init__(self) -> None:
-        if self.evalBatchSize is None:
+        if self.evalBatchSize == 0:
             cap = int(_PROPS["evalBatchSize"]["maximum"])
             object.__setattr__(self, "evalBatchSize", min(cap, self.batchSize * 2))
 

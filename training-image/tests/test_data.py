@@ -40,8 +40,8 @@ def test_split_column_is_used_as_given(tmp_path):
 @pytest.mark.parametrize(("content", "needle"), [
     ("text,label\na,x\nb,x\nc,x\n", "needs at least 2 classes"),
     ("body,label\na,x\n", "header has no column 'text'"),
-    ("text,label\na,x\nb\n", "row 3 has 1 fields"),
-    ("text,label\n,x\nb,y\n", "row 2 column 'text' is empty"),
+    ("text,label\na,x\nb\n", "line 3 has 1 fields"),
+    ("text,label\n,x\nb,y\n", "line 2 column 'text' is empty"),
     ("text,label,split\na,x,train\nb,y,holdout\n", "expected train or validation"),
     ("", "is empty"),
 ])

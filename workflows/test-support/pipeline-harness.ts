@@ -51,7 +51,7 @@ export function trainingFixtures(): { baseModel: string; csv: string } {
       PYTHON,
       [
         '-c',
-        `from pathlib import Path\nfrom droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv\nbuild_tiny_bert(Path(${JSON.stringify(baseModel)}))\nwrite_synthetic_csv(Path(${JSON.stringify(csv)}), rows_per_label=20)`,
+        `from pathlib import Path\nfrom tests.tiny_model import build_tiny_bert, write_synthetic_csv\nbuild_tiny_bert(Path(${JSON.stringify(baseModel)}))\nwrite_synthetic_csv(Path(${JSON.stringify(csv)}), rows_per_label=20)`,
       ],
       { cwd: join(REPO, 'training-image'), stdio: ['ignore', 'ignore', 'pipe'] },
     );
