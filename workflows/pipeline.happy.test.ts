@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelSettings } from '../shared/contracts/model-settings.ts';
 import { PipelineHarness } from './test-support/pipeline-harness.ts';
 
 // pipeline.yaml on the local runtime with the real control API, trainer and prediction service.
@@ -132,5 +133,31 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
     const { status, body } = await predict('the parcel never arrived');
     expect(status).toBe(200);
     expect(body.model.version).toBe(1);
+  });
+  it('droptune.json settings reach the trainer and the gate under their own names', async () => {
+    // Parsed by the same schema the trigger applies to droptune.json; the harness's tiny base model stays.
+    const { baseModel: _, ...settings } = ModelSettings.parse({
+      epochs: 2,
+      learningRate: 0.003,
+      maxLength: 32,
+      earlyStoppingPatience: 0,
+      quantize: false,
+      maxSteps: 3,
+      gate: { minAccuracy: 0, minMacroF1: 0.99 },
+    });
+    const run = await h.createRun('tickets', settings);
+    const out = await h.execute(run);
+    expect(out).toMatchObject({ result: { status: 'gated', version: 4 } });
+    const gate = (out as { result: { gate: Record<string, unknown> } }).result.gate;
+    expect(gate).toMatchObject({ promote: false, minAccuracy: 0, minMacroF1: 0.99 });
+    expect((await h.store.runs.get(run.runId)).error).toMatch(
+      /^gate: macro_f1 [\d.]+ is below gate\.minMacroF1 0\.99$/,
+    );
+    const metrics = JSON.parse(
+      (await h.objects.read('models', `runs/${run.runId}/metrics.json`)).toString('utf8'),
+    );
+    expect(metrics.params).toMatchObject({ maxSteps: 3, gate: { minAccuracy: 0, minMacroF1: 0.99 } });
+    expect(metrics.train.steps).toBeLessThanOrEqual(3);
+    expect(await h.production('tickets')).toBe(1);
   });
 });
