@@ -147,7 +147,8 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
     });
     const run = await h.createRun('tickets', settings);
     const out = await h.execute(run);
-    expect(out).toMatchObject({ result: { status: 'gated', version: 4 } });
+    // The version number depends on the tests before; the decision and its reason do not.
+    expect(out).toMatchObject({ result: { status: 'gated' } });
     const gate = (out as { result: { gate: Record<string, unknown> } }).result.gate;
     expect(gate).toMatchObject({ promote: false, minAccuracy: 0, minMacroF1: 0.99 });
     expect((await h.store.runs.get(run.runId)).error).toMatch(
