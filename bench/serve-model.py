@@ -80,7 +80,7 @@ def main(out: Path, torch_dir: Path) -> None:
         "trainerVersion": "bench",
         "baseModel": config["baseModel"],
         "task": "text-classification",
-        "dataset": {"uri": "file://bench/none.csv", "generation": None, "sha256": "0" * 64},
+        "dataset": {"datasetUri": "file://bench/none.csv", "generation": None, "sha256": "0" * 64},
         "files": [{"path": f, "size": (out / f).stat().st_size, "sha256": sha256(out / f)} for f in files],
         "packages": {"torch": torch.__version__},
         "metrics": {},

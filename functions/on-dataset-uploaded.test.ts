@@ -164,12 +164,18 @@ describe.each(TEST_BACKENDS)('onDatasetUploaded on $name', (backend) => {
     expect(h.workflows.starts).toHaveLength(2);
   });
 
-  it('throws on a transient Workflows failure, and the redelivery starts the workflow exactly once', async () => {
+  it('throws on a transient Workflows failure, marks it in its own column, and the redelivery starts the workflow exactly once', async () => {
     const event = eventOf(await upload('sentiment/train.csv', rows(12)));
     h.workflows.failNext(1);
     await expect(fn()(event)).rejects.toMatchObject({ code: 'unavailable' });
     const [before] = await h.store.runs.list();
-    expect(before).toMatchObject({ status: 'validating', executionId: null });
+    // The retry state is its own column; the user-visible error is not a prefixed copy of it.
+    expect(before).toMatchObject({
+      status: 'validating',
+      executionId: null,
+      error: null,
+      transientFailure: expect.any(String),
+    });
     await fn()(event);
     const [after] = await h.store.runs.list();
     expect(after).toMatchObject({
@@ -177,6 +183,7 @@ describe.each(TEST_BACKENDS)('onDatasetUploaded on $name', (backend) => {
       status: 'validating',
       executionId: 'exec-1',
       error: null,
+      transientFailure: null,
     });
     expect(h.workflows.starts).toHaveLength(1);
   });

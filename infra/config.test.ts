@@ -22,13 +22,13 @@ describe('parseConfig', () => {
       project,
       gpuCount: '2',
       allowIapSsh: 'true',
-      gateMin: '0.75',
+      gateMinAccuracy: '0.75',
       apiInvokers: 'user:ana@example.com, serviceAccount:ci@p.iam.gserviceaccount.com',
       servingInvokers: '["group:analysts@example.com"]',
     });
     expect(c.gpuCount).toBe(2);
     expect(c.allowIapSsh).toBe(true);
-    expect(c.gateMin).toBe(0.75);
+    expect(c.gateMinAccuracy).toBe(0.75);
     expect(c.apiInvokers).toEqual(['user:ana@example.com', 'serviceAccount:ci@p.iam.gserviceaccount.com']);
     expect(c.servingInvokers).toEqual(['group:analysts@example.com']);
   });

@@ -80,10 +80,14 @@ export const configSchema = z
     allowOnDemand: bool.default(true),
     /** Hard cap (4 h) on a VM's life via maxRunDuration, so a hung trainer cannot burn money overnight. */
     maxRunSeconds: int.min(600).default(14_400),
-    /** Quality gate: challenger's metric must be >= gateMin and beat the champion by gateMargin. */
-    gateMetric: z.string().default('macro_f1'),
-    gateMin: num.default(0.6),
-    gateMargin: num.min(0).default(0.01),
+    /**
+     * The stack's quality-gate defaults under each model's droptune.json `gate` settings; unset
+     * keeps the pipeline's (GATE_MIN_ACCURACY 0.6, GATE_MIN_MACRO_F1 0, GATE_MAX_REGRESSION 0.01,
+     * shared/contracts/pipeline-env.ts).
+     */
+    gateMinAccuracy: num.min(0).max(1).optional(),
+    gateMinMacroF1: num.min(0).max(1).optional(),
+    gateMaxRegression: num.min(0).max(1).optional(),
     /** Image references; default to `:latest` in this stack's Artifact Registry repo (pin a digest in production). */
     trainerImage: z.string().optional(),
     servingImage: z.string().optional(),

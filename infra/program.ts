@@ -236,13 +236,18 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
     ALLOW_ON_DEMAND: String(cfg.allowOnDemand),
     MAX_RUN_SECONDS: String(cfg.maxRunSeconds),
     GPU_PRICE_PER_HOUR: String(cfg.gpuPricePerHour),
-    GATE_METRIC: cfg.gateMetric,
-    GATE_MIN: String(cfg.gateMin),
-    GATE_MARGIN: String(cfg.gateMargin),
     ALLOW_UNAUTHENTICATED: serving.allowUnauthenticated,
   };
   // Cloud Workflows allows 20 variables: those the source reads, less the superseded ones, must fit.
-  const optionalEnv = { VM_IMAGE: cfg.vmImage, SECURE_BOOT: cfg.secureBoot };
+  // The gate keys are the stack's defaults under each model's droptune.json `gate`; unset keeps
+  // the pipeline's own (shared/contracts/pipeline-env.ts).
+  const optionalEnv = {
+    VM_IMAGE: cfg.vmImage,
+    SECURE_BOOT: cfg.secureBoot,
+    GATE_MIN_ACCURACY: cfg.gateMinAccuracy,
+    GATE_MIN_MACRO_F1: cfg.gateMinMacroF1,
+    GATE_MAX_REGRESSION: cfg.gateMaxRegression,
+  };
   for (const [k, v] of Object.entries(optionalEnv)) if (v !== undefined) workflowEnv[k] = String(v);
   const workflow = new Workflow(
     'workflow',

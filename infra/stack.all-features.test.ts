@@ -41,6 +41,9 @@ beforeAll(async () => {
       'droptune:gpuLadder': 'nvidia-tesla-t4:n1-standard-16,nvidia-l4:g2-standard-24',
       'droptune:vmImage': 'projects/acme-ml-dev/global/images/trainer-base',
       'droptune:secureBoot': 'true',
+      'droptune:gateMinAccuracy': '0.7',
+      'droptune:gateMinMacroF1': '0.5',
+      'droptune:gateMaxRegression': '0',
     },
     false,
   );
@@ -122,6 +125,9 @@ describe('stack with every optional feature', () => {
       VM_IMAGE: 'projects/acme-ml-dev/global/images/trainer-base',
       SECURE_BOOT: 'true',
       ALLOW_UNAUTHENTICATED: 'true',
+      GATE_MIN_ACCURACY: '0.7',
+      GATE_MIN_MACRO_F1: '0.5',
+      GATE_MAX_REGRESSION: '0',
     });
     expect(Object.keys(wf!.inputs.userEnvVars)).toHaveLength(20);
   });

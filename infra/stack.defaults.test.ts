@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { envValueFits, PIPELINE_ENV } from '../shared/contracts/pipeline-env.ts';
 import { BUILDER_SOURCES_ROLE, PROJECT_GRANTS } from './components/access.ts';
 import { CUSTOM_ROLE_GRANTS, customRoleId, TRAINER_VM_PREFIX } from './components/custom-roles.ts';
 import { REQUIRED_SERVICES } from './components/project-services.ts';
@@ -161,6 +162,13 @@ describe('default stack', () => {
     expect(Object.keys(env).filter((k) => !read.has(k))).toEqual([]);
     expect(Object.keys(env).length).toBeLessThanOrEqual(20);
     for (const k of WORKFLOW_REQUIRED_ENV) expect(env[k], k).toBeTruthy();
+    // Names and value types of the one pipeline-environment table (shared/contracts/pipeline-env.ts).
+    const table = new Map(PIPELINE_ENV.map((v) => [v.name, v]));
+    for (const [k, v] of Object.entries(env)) {
+      expect(table.has(k), `${k} is not in PIPELINE_ENV`).toBe(true);
+      expect(envValueFits(table.get(k)!.type, v), `${k}=${v} is not a ${table.get(k)!.type}`).toBe(true);
+    }
+    for (const v of PIPELINE_ENV.filter((x) => x.required)) expect(env[v.name], v.name).toBeTruthy();
     expect(env).toMatchObject({
       DROPTUNE_API_URL: run.outputs.controlApiUrl,
       MODELS_BUCKET: `${project}-droptune-models`,

@@ -22,6 +22,10 @@ IMAGES_RECORD=0 bash scripts/images.sh >&2 || { echo "the trainer and serving im
 
 echo "== lint (biome) ==" >&2
 npx --no-install biome check . >&2 || { echo "lint failed" >&2; status=1; }
+echo "== import boundaries ==" >&2
+npx --no-install tsx scripts/check-boundaries.ts || { echo "boundary check failed" >&2; status=1; }
+echo "== trainer types (mypy --strict, training-image/pyproject.toml) ==" >&2
+(cd training-image && ../.venv/bin/python -m mypy) >&2 || { echo "trainer type check failed" >&2; status=1; }
 echo "== types (tsc) ==" >&2
 npx --no-install tsc --noEmit -p tsconfig.json >&2 || { echo "type check failed" >&2; status=1; }
 

@@ -17,7 +17,7 @@ export function makeTinyModelAndData(
   const script = [
     'import sys, json',
     'from pathlib import Path',
-    'from droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv',
+    'from tests.tiny_model import build_tiny_bert, write_synthetic_csv',
     'w = Path(sys.argv[1])',
     'bert = build_tiny_bert(w / "tiny-bert")',
     'csv = write_synthetic_csv(w / sys.argv[3], rows_per_label=int(sys.argv[2]))',

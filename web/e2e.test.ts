@@ -80,7 +80,7 @@ beforeAll(async () => {
     startLocalStack({
       home: join(work, 'home'),
       port: 0,
-      pipelineEnv: { GATE_MIN: '0.5' },
+      pipelineEnv: { GATE_MIN_ACCURACY: '0', GATE_MIN_MACRO_F1: '0.5' },
       log: (l) => stackLog.push(l),
     }),
     launchBrowser(),

@@ -5,14 +5,14 @@ import { type HarnessOptions, type Outcome, PipelineHarness } from './test-suppo
 
 // Fault injection on pipeline.yaml with the real control API, trainer and buckets. Every case
 // must end with no VM left, a terminal run status with a precise reason, and production
-// untouched (no deploy succeeds here: a high GATE_MIN stops runs that train fine at `gated`).
+// untouched (no deploy succeeds here: a high GATE_MIN_MACRO_F1 stops runs that train fine at `gated`).
 let h: PipelineHarness | undefined;
 afterEach(async () => {
   await h?.close();
   h = undefined;
 });
 
-const GATED = { GATE_MIN: '0.99' };
+const GATED = { GATE_MIN_MACRO_F1: '0.99' };
 
 async function scenario(options: HarnessOptions, params: Record<string, unknown> = {}) {
   h = await PipelineHarness.open(options);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelSettings } from '../shared/contracts/model-settings.ts';
 import { PipelineHarness } from './test-support/pipeline-harness.ts';
 
 // pipeline.yaml on the local runtime with the real control API, trainer and prediction service.
@@ -105,7 +106,7 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
   it('gate: a challenger not better than the champion by the margin ends gated with both scores; production untouched', async () => {
     const run = await h.createRun('tickets');
     // A margin of -0.5 demands the challenger beat the champion by 0.5 on the same split.
-    const out = await h.execute(run, { env: { GATE_MARGIN: '-0.5' } });
+    const out = await h.execute(run, { env: { GATE_MAX_REGRESSION: '-0.5' } });
     expect(out).toMatchObject({ result: { status: 'gated', version: 2 } });
     const gate = (out as { result: { gate: Record<string, unknown> } }).result.gate;
     expect(gate).toMatchObject({ promote: false, metric: 'macro_f1', championVersion: 1 });
@@ -114,7 +115,7 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
     const stored = await h.store.runs.get(run.runId);
     expect(stored.status).toBe('gated');
     expect(stored.error).toMatch(
-      /^gate: challenger macro_f1 [\d.]+ is worse than champion v1 [\d.]+ by more than the margin -0\.5$/,
+      /^gate: challenger macro_f1 [\d.]+ is worse than champion v1 [\d.]+ by more than gate\.maxRegression -0\.5$/,
     );
     expect(await h.production('tickets')).toBe(1);
     expect(h.training.list()).toEqual([]);
@@ -137,5 +138,32 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
     const { status, body } = await predict('the parcel never arrived');
     expect(status).toBe(200);
     expect(body.model.version).toBe(1);
+  });
+  it('droptune.json settings reach the trainer and the gate under their own names', async () => {
+    // Parsed by the same schema the trigger applies to droptune.json; the harness's tiny base model stays.
+    const { baseModel: _, ...settings } = ModelSettings.parse({
+      epochs: 2,
+      learningRate: 0.003,
+      maxLength: 32,
+      earlyStoppingPatience: 0,
+      quantize: false,
+      maxSteps: 3,
+      gate: { minAccuracy: 0, minMacroF1: 0.99 },
+    });
+    const run = await h.createRun('tickets', settings);
+    const out = await h.execute(run);
+    // The version number depends on the tests before; the decision and its reason do not.
+    expect(out).toMatchObject({ result: { status: 'gated' } });
+    const gate = (out as { result: { gate: Record<string, unknown> } }).result.gate;
+    expect(gate).toMatchObject({ promote: false, minAccuracy: 0, minMacroF1: 0.99 });
+    expect((await h.store.runs.get(run.runId)).error).toMatch(
+      /^gate: macro_f1 [\d.]+ is below gate\.minMacroF1 0\.99$/,
+    );
+    const metrics = JSON.parse(
+      (await h.objects.read('models', `runs/${run.runId}/metrics.json`)).toString('utf8'),
+    );
+    expect(metrics.params).toMatchObject({ maxSteps: 3, gate: { minAccuracy: 0, minMacroF1: 0.99 } });
+    expect(metrics.train.steps).toBeLessThanOrEqual(3);
+    expect(await h.production('tickets')).toBe(1);
   });
 });

@@ -73,18 +73,19 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** Local defaults of pipeline.yaml's userEnvVars: short polls, one local "zone", no GPU price. */
-function pipelineEnv(
+/**
+ * Local defaults of pipeline.yaml's userEnvVars (names and types: shared/contracts/pipeline-env.ts,
+ * checked by its test): short polls, one local "zone", no GPU price.
+ */
+export function localPipelineEnv(
   apiUrl: string,
-  datasetsBucket: string,
   modelsBucket: string,
   extra: Record<string, string>,
-) {
+): Record<string, string> {
   return {
     DROPTUNE_API_URL: apiUrl,
-    DATASETS_BUCKET: datasetsBucket,
     MODELS_BUCKET: modelsBucket,
-    STORAGE_SCHEME: 'file',
+    DROPTUNE_STORAGE: 'file',
     PROJECT_ID: 'local',
     REGION: 'local',
     ZONES: 'local-a',
@@ -212,7 +213,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         executions: { state: (name) => liveExecutions?.get(name.split('/').pop() ?? '')?.state },
       }),
     );
-    const env = pipelineEnv(apiUrl, cfg.DATASETS_BUCKET, cfg.MODELS_BUCKET, options.pipelineEnv ?? {});
+    const env = localPipelineEnv(apiUrl, cfg.MODELS_BUCKET, options.pipelineEnv ?? {});
     const executions = new LocalExecutions(workflow, env, { authorization: `Bearer ${token}` }, (id, e) =>
       log(
         `workflow     ${id.slice(6, 14)} ${String(e.severity ?? 'INFO').toLowerCase()}: ${typeof e.data === 'string' ? e.data : JSON.stringify(e.data)}`,

@@ -65,7 +65,7 @@ describe.each(TEST_BACKENDS)('control API on $name', (backend) => {
       trainerVersion: '0.1.0',
       baseModel: 'tiny-bert',
       task: 'text-classification',
-      dataset: { uri: 'file://datasets/x/y.csv', generation: '1', sha256: 'a'.repeat(64) },
+      dataset: { datasetUri: 'file://datasets/x/y.csv', generation: '1', sha256: 'a'.repeat(64) },
       files: listed,
       packages: { torch: '2.0' },
       metrics: { accuracy: 0.9 },
@@ -316,7 +316,7 @@ describe.each(TEST_BACKENDS)('control API on $name', (backend) => {
   it('lists and gets dataset profiles', async () => {
     const d = await h.store.datasets.upsert({
       modelName: 'sentiment',
-      uri: 'file://datasets/s/a.csv',
+      datasetUri: 'file://datasets/s/a.csv',
       generation: '1',
       sha256: 'b'.repeat(64),
       bytes: 10,

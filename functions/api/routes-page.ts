@@ -20,6 +20,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { describeZodError, ModelName, ModelSettings } from '../../shared/contracts/model-settings.ts';
+import { MetricsFile, toEvaluation } from '../../shared/contracts/trainer.ts';
 import { AppError, toAppError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/storage/index.ts';
 import type { TrackingStore } from '../../shared/store/index.ts';
@@ -96,9 +97,9 @@ export function registerWebRoutes(app: FastifyInstance, deps: WebRoutesDeps): vo
   app.get('/v1/runs/:runId/evaluation', async (request) => {
     const { runId } = parse(RunParams, request.params, 'path');
     const run = await deps.store.runs.get(runId);
-    const v = (await readTrainerMetrics(deps.objects, deps.modelsBucket, run))?.validation;
-    if (v?.labels && v.per_class && v.confusion_matrix) {
-      return { labels: v.labels, perClass: v.per_class, confusionMatrix: v.confusion_matrix };
+    const file = MetricsFile.safeParse(await readTrainerMetrics(deps.objects, deps.modelsBucket, run));
+    if (file.success) {
+      return toEvaluation(file.data);
     }
     throw new AppError('not_found', `run ${runId} has no evaluation yet (it is written when training ends)`);
   });

@@ -37,9 +37,6 @@ export type TriggerOutcome =
   | { action: 'started'; runId: string; executionId: string }
   | { action: 'failed'; runId: string; message: string };
 
-/** What the trigger marks on a run whose attempt hit a transient failure (lets a redelivery take over at once). */
-const RETRY_MARK = 'retrying after a transient failure: ';
-
 /**
  * Builds the handler of `google.cloud.storage.object.v1.finalized` events for the datasets bucket.
  *
@@ -96,7 +93,7 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
         return { action: 'duplicate', runId: run.runId, status: run.status };
       }
       const fresh = Date.now() - Date.parse(run.updatedAt) < leaseMs;
-      if (fresh && !run.error?.startsWith(RETRY_MARK)) {
+      if (fresh && run.transientFailure === null) {
         throw new AppError(
           'unavailable',
           `run ${run.runId} for this upload is being prepared by another delivery; retry later`,
@@ -110,7 +107,7 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
     } catch (err) {
       const e = toAppError(err);
       if (e.retryable) {
-        await deps.store.runs.update(run.runId, { error: RETRY_MARK + e.message }).catch(() => {});
+        await deps.store.runs.update(run.runId, { transientFailure: e.message }).catch(() => {});
         log({ msg: 'transient failure; the event will be redelivered', runId: run.runId, error: e.message });
         throw e;
       }
@@ -169,7 +166,7 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
     const p = result.profile;
     const dataset = await deps.store.datasets.upsert({
       modelName,
-      uri: datasetUri,
+      datasetUri,
       generation: key.generation,
       sha256: p.sha256,
       bytes: p.bytes,
@@ -177,7 +174,11 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
       labelCounts: p.labelCounts,
       textLength: p.textLength,
     });
-    await deps.store.runs.transition(run.runId, 'validating', { datasetId: dataset.datasetId, error: null });
+    await deps.store.runs.transition(run.runId, 'validating', {
+      datasetId: dataset.datasetId,
+      error: null,
+      transientFailure: null,
+    });
     let executionId: string;
     try {
       ({ executionId } = await deps.workflows.start({ runId: run.runId, modelName, datasetUri, params }));
@@ -188,7 +189,7 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
       log({ msg: 'workflow start failed permanently', runId: run.runId, error: e.message });
       return { action: 'failed', runId: run.runId, message: e.message };
     }
-    await deps.store.runs.update(run.runId, { executionId, error: null });
+    await deps.store.runs.update(run.runId, { executionId, error: null, transientFailure: null });
     log({ msg: 'workflow started', runId: run.runId, executionId, rows: p.rows, ...key });
     return { action: 'started', runId: run.runId, executionId };
   }

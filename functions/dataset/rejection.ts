@@ -3,43 +3,14 @@
  * the CLI branch on it) and a message a data person can act on: what is wrong, where (row, line,
  * column, byte offset) and what to do about it.
  */
-export type DatasetRejectionCode =
-  | 'empty_file'
-  | 'file_too_large'
-  | 'not_utf8'
-  | 'binary_content'
-  | 'missing_column'
-  | 'duplicate_column'
-  | 'ragged_row'
-  | 'invalid_quote'
-  | 'unclosed_quote'
-  | 'record_too_large'
-  | 'empty_text'
-  | 'empty_label'
-  | 'text_too_long'
-  | 'label_too_long'
-  | 'too_many_classes'
-  | 'too_few_rows'
-  | 'too_few_classes'
-  | 'class_too_small'
-  | 'label_conflicts'
-  | 'invalid_split'
-  | 'invalid_settings';
+import type {
+  DatasetRejection,
+  DatasetRejectionCode,
+  RejectionLocation,
+} from '../../shared/contracts/dataset.ts';
 
-/** Where in the file a problem is. `row` counts data rows from 1 (the header is row 0). */
-export interface RejectionLocation {
-  row?: number;
-  /** 1-based physical line of the file (quoted newlines count). */
-  line?: number;
-  column?: string;
-  byteOffset?: number;
-}
-
-export interface DatasetRejection {
-  code: DatasetRejectionCode;
-  message: string;
-  details: RejectionLocation & Record<string, unknown>;
-}
+// The shapes are contracts (shared/contracts/dataset.ts); this module only builds and formats them.
+export type { DatasetRejection, DatasetRejectionCode, RejectionLocation };
 
 /**
  * Thrown inside the validator to unwind from the scanning loop; caught at its edge and returned

@@ -1,3 +1,4 @@
+import type { LabelConflict } from '../../shared/contracts/dataset.ts';
 import { normaliseText } from '../../shared/text-key.ts';
 import { type DatasetRejection, where } from './rejection.ts';
 
@@ -24,13 +25,7 @@ const LISTED = 20;
 /** Packs (row, label id) into one number: labels are fewer than 2^11 (limits.maxClasses ≤ 1000). */
 const LABEL_BITS = 2048;
 
-export interface LabelConflict {
-  /** The text as first seen (at most 200 characters). */
-  text: string;
-  /** Data row numbers (the header is row 0) of the first row and of the conflicting one. */
-  rows: [number, number];
-  labels: [string, string];
-}
+export type { LabelConflict };
 
 export interface RowCheckReport {
   /** Rows whose normalised text and label repeat an earlier row (they collapse in training). */

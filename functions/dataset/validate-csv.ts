@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { DatasetProfile } from '../../shared/contracts/dataset.ts';
 import { CsvScanner } from './csv-scanner.ts';
 import { LengthHistogram } from './length-histogram.ts';
 import { DEFAULT_LIMITS, type ValidationLimits } from './limits.ts';
@@ -12,30 +13,8 @@ import { Utf8Checker } from './utf8-check.ts';
  * source stream (I/O, network) throws, so the caller can tell transient from permanent.
  */
 
-/** Stored with the dataset and on the run; what the web page and `droptune run` show. */
-export interface DatasetProfile {
-  rows: number;
-  bytes: number;
-  /** Hex sha256 of the file's bytes exactly as stored (BOM included). */
-  sha256: string;
-  columns: string[];
-  textColumn: string;
-  labelColumn: string;
-  /** Rows per label, labels sorted by name. */
-  labelCounts: Record<string, number>;
-  /** Text length in characters (Unicode code points). */
-  textLength: { min: number; median: number; max: number };
-  hasBom: boolean;
-  /** Rows repeating an earlier row's normalised text and label (one example in training). */
-  duplicates: number;
-  /** Rows repeating an earlier row's normalised text with another label; the first few listed. */
-  conflicts: number;
-  conflictExamples: LabelConflict[];
-  /** Rows per value of a checked user split column, when the file has one. */
-  splitCounts?: Record<string, number>;
-  /** Accepted, but worth a look (class imbalance, conflicts below the threshold). */
-  warnings: string[];
-}
+/** Stored with the dataset and on the run; the shape is a contract (shared/contracts/dataset.ts). */
+export type { DatasetProfile };
 
 export type ValidationResult =
   | { ok: true; profile: DatasetProfile }

@@ -22,7 +22,7 @@ export const Manifest = z.object({
   baseModel: z.string(),
   task: z.literal('text-classification'),
   dataset: z.object({
-    uri: z.string(),
+    datasetUri: z.string(),
     generation: z.string().nullable(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
   }),

@@ -1,8 +1,12 @@
 import { z } from 'zod';
+import { STACK_GATE_DEFAULTS } from './pipeline-env.ts';
 
 /**
  * `<datasets-bucket>/<model-name>/droptune.json`: optional per-model settings read by the dataset
- * trigger and passed to the workflow (and on to the trainer as `DROPTUNE_PARAMS`).
+ * trigger and passed to the workflow (and on to the trainer as `DROPTUNE_PARAMS`; `gate` is read by
+ * the workflow's quality gate). This is the one definition: the trainer reads its defaults and
+ * bounds from the JSON Schema generated from it (`npm run gen:schemas`, training-image/
+ * droptune_trainer/schemas/model-settings.json).
  *
  * Strict: an unknown key or an out-of-range value is rejected and the message names the field
  * (`epochs: must be at most 50`). Every field is optional in the file; `ModelSettings.parse({})`
@@ -21,17 +25,22 @@ export const ModelName = z
     'a model name is 2-41 characters of a-z, 0-9 and "-", starting with a letter and not ending with "-"',
   );
 
-/** Quality gate: a challenger is promoted only when it clears every threshold. */
+/**
+ * Quality gate: a challenger is promoted only when it clears every threshold. Each one unset
+ * takes the stack's default (the pipeline environment's GATE_MIN_ACCURACY, GATE_MIN_MACRO_F1,
+ * GATE_MAX_REGRESSION in shared/contracts/pipeline-env.ts), so an operator's defaults apply to
+ * every model that does not choose its own. The workflow's quality gate reads these names.
+ */
 export const GateSettings = z.strictObject({
-  /** Minimum held-out accuracy (default 0.6: better than chance on most real label sets). */
-  minAccuracy: z.number().min(0).max(1).default(0.6),
-  /** Minimum held-out macro F1 (default 0: off unless set). */
-  minMacroF1: z.number().min(0).max(1).default(0),
+  /** Minimum held-out accuracy. */
+  minAccuracy: z.number().min(0).max(1).optional(),
+  /** Minimum held-out macro F1 (0 turns it off). */
+  minMacroF1: z.number().min(0).max(1).optional(),
   /**
-   * How much worse than the current production model (same held-out split) the challenger may be
-   * on macro F1 and still be promoted (default 0.01: noise between runs).
+   * How much worse than the current production model (macro F1, same held-out rows) the
+   * challenger may be and still be promoted.
    */
-  maxRegression: z.number().min(0).max(1).default(0.01),
+  maxRegression: z.number().min(0).max(1).optional(),
   /** The metric the trainer's gate compares (default `macro_f1`). */
   metric: z.enum(['accuracy', 'macro_f1']).default('macro_f1'),
   /** Validation rows the champion never trained on needed before comparing at all (default 30). */
@@ -42,6 +51,11 @@ export const GateSettings = z.strictObject({
   maxInt8Loss: z.number().min(0).max(1).default(0.01),
 });
 export type GateSettings = z.infer<typeof GateSettings>;
+
+/** Metrics early stopping may watch (the trainer's validation metric keys). */
+export const EARLY_STOPPING_METRICS = ['macro_f1', 'accuracy', 'loss'] as const;
+/** Training precisions the trainer knows. */
+export const PRECISIONS = ['auto', 'bf16', 'fp32'] as const;
 
 /** Column names: default `text` and `label`; a CSV must hold both (other columns are ignored). */
 const ColumnName = z.string().trim().min(1).max(200);
@@ -82,6 +96,37 @@ export const ModelSettings = z
     textColumn: ColumnName.default('text'),
     /** CSV column holding the label (default `label`). */
     labelColumn: ColumnName.default('label'),
+    // Trainer knobs: rarely changed, but settable from droptune.json like the rest.
+    /** Examples per evaluation step (default: twice `batchSize`, at most 8192, derived by the trainer). */
+    evalBatchSize: z.number().int().min(1).max(8192).optional(),
+    /** Optional CSV column (`train`/`validation`) that fixes the split instead of the seeded one. */
+    splitColumn: ColumnName.default('split'),
+    /** Epochs without improvement before training stops (default 2; 0 turns early stopping off). */
+    earlyStoppingPatience: z.number().int().min(0).max(100).default(2),
+    /** Validation metric early stopping and the best epoch are judged on (default `macro_f1`). */
+    earlyStoppingMetric: z.enum(EARLY_STOPPING_METRICS).default('macro_f1'),
+    /** Share of steps with a linear learning-rate warm-up (default 0.1; 0-0.5). */
+    warmupRatio: z.number().min(0).max(0.5).default(0.1),
+    /** AdamW weight decay (default 0.01; 0-1). */
+    weightDecay: z.number().min(0).max(1).default(0.01),
+    /** Gradient-norm clip (default 1.0; 0 turns clipping off). */
+    maxGradNorm: z.number().min(0).max(1e6).default(1),
+    /** Stop after this many optimizer steps (default 0: no limit; for smoke runs). */
+    maxSteps: z
+      .number()
+      .int()
+      .min(0)
+      .max(10 ** 9)
+      .default(0),
+    /** Training-loss points are logged every this many steps (default 10). */
+    logEverySteps: z
+      .number()
+      .int()
+      .min(1)
+      .max(10 ** 6)
+      .default(10),
+    /** Numeric precision (default `auto`: bf16 where the GPU supports it, else fp32). */
+    precision: z.enum(PRECISIONS).default('auto'),
   })
   .refine((s) => s.textColumn !== s.labelColumn, {
     message: 'textColumn and labelColumn must differ',
@@ -93,6 +138,15 @@ export type ModelSettingsInput = z.input<typeof ModelSettings>;
 
 /** Defaults, for documentation and for models without a droptune.json. */
 export const DEFAULT_MODEL_SETTINGS: ModelSettings = ModelSettings.parse({});
+
+/**
+ * The defaults a form or table shows: the settings' own, with the stack's default gate
+ * thresholds under `gate` (what an unset `gate.*` means on a stack with the pipeline's defaults).
+ */
+export const SHOWN_DEFAULTS = {
+  ...DEFAULT_MODEL_SETTINGS,
+  gate: { ...STACK_GATE_DEFAULTS, ...DEFAULT_MODEL_SETTINGS.gate },
+};
 
 /**
  * One line per problem, each naming the field: `epochs: must be at most 50; foo: unknown key`.

@@ -2,13 +2,18 @@ import { Kysely, type Migration, Migrator, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
 import * as m001 from './migrations/001-tracking-and-registry.ts';
+import * as m002 from './migrations/002-dataset-uri-and-transient-failure.ts';
 import * as m003 from './migrations/003-metrics-once.ts';
 
 /** Every migration, in order. Add new files here; never edit an applied one. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-tracking-and-registry': m001,
+  '002-dataset-uri-and-transient-failure': m002,
   '003-metrics-once': m003,
 };
+
+/** Migration names in the order they apply. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS);
 
 /**
  * The role that owns the schema when several non-superuser logins migrate and use it: Cloud SQL's

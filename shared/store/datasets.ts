@@ -7,18 +7,18 @@ import type { Dataset, DatasetProfile } from './types.ts';
 export class DatasetStore {
   constructor(private readonly db: Db) {}
 
-  /** Records a profiled upload; the same (uri, generation) twice returns the first record. */
+  /** Records a profiled upload; the same (datasetUri, generation) twice returns the first record. */
   async upsert(profile: DatasetProfile): Promise<Dataset> {
     const rows = await query(
       this.db,
-      `insert into datasets (dataset_id, model_name, uri, generation, sha256, bytes, rows, label_counts, text_length)
+      `insert into datasets (dataset_id, model_name, dataset_uri, generation, sha256, bytes, rows, label_counts, text_length)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       on conflict (uri, generation) do update set uri = excluded.uri
+       on conflict (dataset_uri, generation) do update set dataset_uri = excluded.dataset_uri
        returning *`,
       [
         `d-${randomUUID().replaceAll('-', '').slice(0, 12)}`,
         profile.modelName,
-        profile.uri,
+        profile.datasetUri,
         profile.generation,
         profile.sha256,
         profile.bytes,

@@ -12,6 +12,7 @@ export function toRun(r: Row): Run {
     modelName: r.model_name as string,
     status: r.status as Run['status'],
     error: (r.error as string | null) ?? null,
+    transientFailure: (r.transient_failure as string | null) ?? null,
     datasetId: (r.dataset_id as string | null) ?? null,
     datasetUri: r.dataset_uri as string,
     datasetGeneration: (r.dataset_generation as string | null) ?? null,
@@ -31,7 +32,7 @@ export function toDataset(r: Row): Dataset {
   return {
     datasetId: r.dataset_id as string,
     modelName: r.model_name as string,
-    uri: r.uri as string,
+    datasetUri: r.dataset_uri as string,
     generation: r.generation as string,
     sha256: r.sha256 as string,
     bytes: Number(r.bytes),

@@ -17,6 +17,8 @@ export interface NewRun {
 /** Fields besides the status that a status update may set. */
 export interface RunPatch {
   error?: string | null;
+  /** The trigger's last transient failure while preparing the run (null once it moved on). */
+  transientFailure?: string | null;
   executionId?: string | null;
   machine?: Record<string, unknown> | null;
   costEstimate?: number | null;
@@ -217,6 +219,7 @@ export class RunStore {
 
 const PATCH_COLUMNS: Record<keyof RunPatch, string> = {
   error: 'error',
+  transientFailure: 'transient_failure',
   executionId: 'execution_id',
   machine: 'machine',
   costEstimate: 'cost_estimate',

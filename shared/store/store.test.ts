@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../db/migrate.ts';
+import { MIGRATION_NAMES, migrate } from '../db/migrate.ts';
 import type { Database } from '../db/pool.ts';
 import { secondPool, TEST_BACKENDS } from '../db/testing.ts';
 import { AppError } from '../errors.ts';
@@ -187,7 +187,7 @@ describe.each(TEST_BACKENDS)('tracking store on $name', (backend) => {
   it('stores dataset profiles once per (uri, generation)', async () => {
     const profile = {
       modelName: 'tickets',
-      uri: 'file://datasets/tickets/a.csv',
+      datasetUri: 'file://datasets/tickets/a.csv',
       generation: '7',
       sha256: 'a'.repeat(64),
       bytes: 1234,
@@ -328,7 +328,7 @@ describe.each(TEST_BACKENDS)('tracking store on $name', (backend) => {
     const other = secondPool(fresh);
     try {
       const [a, b] = await Promise.all([migrate(fresh.pool), migrate(other)]);
-      expect([...a, ...b]).toEqual(['001-tracking-and-registry', '003-metrics-once']);
+      expect([...a, ...b]).toEqual(MIGRATION_NAMES);
       expect(await migrate(fresh.pool)).toEqual([]);
       const { rows } = await fresh.pool.query(
         "select count(*)::int as n from information_schema.tables where table_schema = 'public' and table_name = 'runs'",

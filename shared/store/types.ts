@@ -1,48 +1,29 @@
-import type { RunStatus } from '../contracts/run-status.ts';
+import type {
+  AliasChange,
+  Deployment,
+  ModelSummary,
+  ModelVersion,
+  Run,
+  StatusChange,
+  StoredDataset,
+  StoredMetric,
+} from '../contracts/run.ts';
 
-/** A run as every surface shows it (API, CLI `--json`, web). */
-export interface Run {
-  runId: string;
-  modelName: string;
-  status: RunStatus;
-  /** A human message for rejected/failed/gated runs, else null. */
-  error: string | null;
-  datasetId: string | null;
-  datasetUri: string;
-  datasetGeneration: string | null;
-  params: Record<string, unknown>;
-  executionId: string | null;
-  machine: Record<string, unknown> | null;
-  costEstimate: number | null;
-  /** Registered model version, once registration succeeded. */
-  version: number | null;
-  createdAt: string;
-  updatedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
+// The shapes the store returns are wire contracts (shared/contracts/run.ts); re-exported here so
+// the store's callers keep one import.
+export type { AliasChange, Deployment, ModelSummary, ModelVersion, Run, StatusChange, StoredMetric };
+export type Dataset = StoredDataset;
 
-export interface StatusChange {
-  fromStatus: RunStatus | null;
-  toStatus: RunStatus;
-  reason: string | null;
-  at: string;
-}
-
+/** What the trigger records for a validated upload (the stored dataset without its id). */
 export interface DatasetProfile {
   modelName: string;
-  uri: string;
+  datasetUri: string;
   generation: string;
   sha256: string;
   bytes: number;
   rows: number;
   labelCounts: Record<string, number>;
   textLength: { min: number; median: number; max: number };
-}
-
-export interface Dataset extends DatasetProfile {
-  datasetId: string;
-  createdAt: string;
 }
 
 export interface MetricPoint {
@@ -54,23 +35,6 @@ export interface MetricPoint {
   time?: string;
 }
 
-export interface StoredMetric extends Required<Omit<MetricPoint, 'epoch'>> {
-  id: number;
-  epoch: number | null;
-}
-
-export interface ModelVersion {
-  modelName: string;
-  version: number;
-  runId: string;
-  modelUri: string;
-  metrics: Record<string, number>;
-  status: 'ready' | 'archived';
-  createdAt: string;
-  /** Aliases that point at this version right now. */
-  aliases: string[];
-}
-
 export type Alias = 'production' | 'candidate';
 
 export interface AliasMove {
@@ -78,24 +42,6 @@ export interface AliasMove {
   alias: Alias;
   version: number;
   previousVersion: number | null;
-}
-
-export interface Deployment {
-  id: number;
-  modelName: string;
-  version: number;
-  url: string;
-  revision: string | null;
-  createdAt: string;
-}
-
-export interface ModelSummary {
-  modelName: string;
-  latestVersion: number;
-  productionVersion: number | null;
-  candidateVersion: number | null;
-  /** URL of the latest deployment of the production version, if any. */
-  url: string | null;
 }
 
 export interface UploadEventKey {

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import TrainerError
 from .params import PACKAGED_BASE_MODEL
-from .storage import join, store_for
+from .storage import FileStore, join, store_for
 
 PACKAGED_ALIASES = (PACKAGED_BASE_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2")
 
@@ -45,7 +45,7 @@ def resolve_base_model(name: str) -> str:
     if name.startswith("gs://"):
         return str(_download_prefix(name))
     if name.startswith("file://"):
-        path = store_for(name).path(name)
+        path = FileStore().path(name)
         return _local_dir(name, path)
     if name.startswith(("/", "./", "../")):
         return _local_dir(name, Path(name))

@@ -7,12 +7,11 @@ text (stable, duplicates collapsed, conflicts left out), or a checked user split
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import sys
 from dataclasses import dataclass
 
+from .csv_lines import numbered_records
 from .errors import TrainerError
 from .params import Params
 from .split import SPLIT_VALUES, Row, Split, split_rows
@@ -79,30 +78,30 @@ def read_rows(uri: str, raw: bytes, params: Params) -> list[Row]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise TrainerError("failed_precondition", f"{uri} is not UTF-8 (byte {err.start})") from None
-    records = list(csv.reader(io.StringIO(text, newline="")))
+    records = numbered_records(text)
     if not records:
         raise TrainerError("failed_precondition", f"{uri} is empty")
-    header = [h.strip() for h in records[0]]
+    header = [h.strip() for h in records[0][1]]
     for col in (params.textColumn, params.labelColumn):
         if col not in header:
             raise TrainerError("failed_precondition", f"{uri}: header has no column {col!r} (columns: {', '.join(header)})")
     ti, li = header.index(params.textColumn), header.index(params.labelColumn)
     si = header.index(params.splitColumn) if params.splitColumn in header else None
     rows: list[Row] = []
-    for n, row in enumerate(records[1:], start=2):
+    for n, row in records[1:]:  # n: the line an editor shows (docs/contracts.md)
         if not row or all(c.strip() == "" for c in row):
             continue
         if len(row) != len(header):
-            raise TrainerError("failed_precondition", f"{uri}: row {n} has {len(row)} fields, header has {len(header)}")
+            raise TrainerError("failed_precondition", f"{uri}: line {n} has {len(row)} fields, header has {len(header)}")
         text, label = row[ti], row[li].strip()
         if not text.strip():
-            raise TrainerError("failed_precondition", f"{uri}: row {n} column {params.textColumn!r} is empty")
+            raise TrainerError("failed_precondition", f"{uri}: line {n} column {params.textColumn!r} is empty")
         if not label:
-            raise TrainerError("failed_precondition", f"{uri}: row {n} column {params.labelColumn!r} is empty")
+            raise TrainerError("failed_precondition", f"{uri}: line {n} column {params.labelColumn!r} is empty")
         split = None
         if si is not None:
             split = row[si].strip().lower()
             if split not in SPLIT_VALUES:
-                raise TrainerError("failed_precondition", f"{uri}: row {n} column {params.splitColumn!r} is {row[si]!r}; expected one of {', '.join(SPLIT_VALUES)}")
+                raise TrainerError("failed_precondition", f"{uri}: line {n} column {params.splitColumn!r} is {row[si]!r}; expected one of {', '.join(SPLIT_VALUES)}")
         rows.append(Row(text, label, n, split))
     return rows

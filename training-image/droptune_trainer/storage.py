@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from .errors import TrainerError
@@ -37,6 +38,24 @@ def content_type_for(uri: str) -> str:
     name = uri.rsplit("/", 1)[-1]
     ext = name[name.rfind("."):] if "." in name else ""
     return CONTENT_TYPES.get(ext, "application/octet-stream")
+
+
+class ObjectStore(Protocol):
+    """The port every storage adapter implements (the Python side of shared/storage/object-store.ts).
+
+    Objects are named by full URIs. Writes are create-only: an existing object raises
+    `TrainerError("already_exists")`; a missing one on read raises `TrainerError("not_found")`.
+    """
+
+    scheme: str
+
+    def read_bytes(self, uri: str) -> bytes: ...
+    def exists(self, uri: str) -> bool: ...
+    def generation(self, uri: str) -> str | None: ...
+    def upload_file(self, local: Path, uri: str) -> None: ...
+    def write_bytes(self, uri: str, data: bytes) -> None: ...
+    def list_names(self, prefix: str) -> list[str]: ...
+    def download_file(self, uri: str, local: Path) -> None: ...
 
 
 def join(prefix: str, name: str) -> str:
@@ -123,17 +142,17 @@ class FileStore:
 class GcsStore:
     """Google Cloud Storage; `client` is injectable (tests, emulators)."""
 
-    client: object | None = None
+    client: Any = None  # a google.cloud.storage.Client (untyped SDK)
     scheme = "gs"
 
-    def _client(self):
+    def _client(self) -> Any:
         if self.client is None:
             from google.cloud import storage  # only adapter that imports the GCS SDK
 
             self.client = storage.Client()
         return self.client
 
-    def _blob(self, uri: str):
+    def _blob(self, uri: str) -> Any:
         parsed = urlparse(uri)
         return self._client().bucket(parsed.netloc).blob(parsed.path.lstrip("/"))
 
@@ -150,12 +169,13 @@ class GcsStore:
 
     def read_bytes(self, uri: str) -> bytes:
         try:
-            return self._blob(uri).download_as_bytes()
+            data: bytes = self._blob(uri).download_as_bytes()
+            return data
         except Exception as err:  # noqa: BLE001 - translated to a stable code
             raise self._translate(uri, err) from err
 
     def exists(self, uri: str) -> bool:
-        return self._blob(uri).exists()
+        return bool(self._blob(uri).exists())
 
     def generation(self, uri: str) -> str | None:
         blob = self._blob(uri)
@@ -188,10 +208,10 @@ class GcsStore:
             raise self._translate(uri, err) from err
 
 
-_STORES: dict[str, object] = {"file": FileStore(), "gs": GcsStore()}
+_STORES: dict[str, ObjectStore] = {"file": FileStore(), "gs": GcsStore()}
 
 
-def store_for(uri: str):
+def store_for(uri: str) -> ObjectStore:
     """The adapter for a URI's scheme; an unknown scheme lists the known ones."""
     scheme = urlparse(uri).scheme
     if scheme not in _STORES:

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "training-image"))
 
-from droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv  # noqa: E402
+from tiny_model import build_tiny_bert, write_synthetic_csv  # noqa: E402
 
 TOKEN = "test-token-123"
 

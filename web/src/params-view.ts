@@ -1,5 +1,5 @@
 /** A run's hyper-parameters as a table, marking the ones that differ from the defaults. */
-import { DEFAULT_MODEL_SETTINGS } from '../../shared/contracts/model-settings.ts';
+import { SHOWN_DEFAULTS } from '../../shared/contracts/model-settings.ts';
 import { h } from './dom.ts';
 
 /** Flattens `{gate: {minAccuracy}}` into `gate.minAccuracy`. */
@@ -13,7 +13,7 @@ export function flatten(obj: Record<string, unknown>, prefix = ''): Record<strin
   return out;
 }
 
-const DEFAULTS = flatten(DEFAULT_MODEL_SETTINGS as unknown as Record<string, unknown>);
+const DEFAULTS = flatten(SHOWN_DEFAULTS as unknown as Record<string, unknown>);
 
 export function paramsView(params: Record<string, unknown>): HTMLElement {
   const flat = flatten(params ?? {});

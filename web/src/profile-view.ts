@@ -2,7 +2,7 @@
  * Views of a dataset: the profile (rows, size, classes with counts, text lengths) and a
  * rejection (what is wrong and where). Shared by New run (before training) and the run page.
  */
-import type { DatasetRejection } from '../../functions/dataset/rejection.ts';
+import type { DatasetRejection } from '../../shared/contracts/dataset.ts';
 import type { RunDetail } from './api.ts';
 import { h } from './dom.ts';
 import { formatBytes, formatInt } from './format.ts';

@@ -3,11 +3,7 @@
  * with its default and a line of help, checked by the same zod schema the trigger uses for
  * droptune.json, so a value the form accepts is a value the pipeline accepts.
  */
-import {
-  DEFAULT_MODEL_SETTINGS,
-  describeZodError,
-  ModelSettings,
-} from '../../shared/contracts/model-settings.ts';
+import { describeZodError, ModelSettings, SHOWN_DEFAULTS } from '../../shared/contracts/model-settings.ts';
 import { field, h } from './dom.ts';
 
 interface FieldSpec {
@@ -163,7 +159,7 @@ export function settingsForm(): SettingsForm {
   const errors = new Map<string, HTMLElement>();
   const listeners: (() => void)[] = [];
   const row = (spec: FieldSpec) => {
-    const def = get(DEFAULT_MODEL_SETTINGS as unknown as Record<string, unknown>, spec.path);
+    const def = get(SHOWN_DEFAULTS as unknown as Record<string, unknown>, spec.path);
     const input = h('input', {
       id: `p-${spec.path.replace('.', '-')}`,
       name: spec.path,

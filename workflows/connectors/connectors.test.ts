@@ -150,8 +150,10 @@ describe('compute connector → LocalTrainingBackend', { timeout: 60_000 }, () =
     );
     expect(out).toHaveProperty('result');
     expect(backend.get('p', 'z-a', 'vm-9')?.status).toBe('RUNNING');
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(backend.get('p', 'z-a', 'vm-9')).toBeUndefined();
+    // Wait for the deletion itself, not a fixed time.
+    await expect
+      .poll(() => backend.get('p', 'z-a', 'vm-9'), { timeout: 30_000, interval: 20 })
+      .toBeUndefined();
   });
 });
 

@@ -3,14 +3,12 @@ import { type Expr, parseExpression } from './expr/parse.ts';
 import {
   ALLOWED_WITH,
   type Ctx,
-  compileBody,
-  compileSteps,
   compileValue,
   fail,
   LOAD_CONTEXT,
   STEP_KINDS,
   scalarString,
-} from './loader.ts';
+} from './loader-core.ts';
 import type { AssignTarget, RetrySpec, StepBody, StepList, SwitchCase } from './program.ts';
 import { Scope } from './scope.ts';
 import { clone, isMap, type WfMap, type WfValue } from './values.ts';
@@ -98,7 +96,7 @@ export function compileCase(c: LNode, ctx: Ctx, chain: StepList[], inFor: boolea
   }
   if (kinds.length > 1) fail(`switch condition mixes ${kinds.map((k) => k.key).join(' and ')}`, c.line);
   if (kinds[0])
-    sc.body = compileBody(kinds[0].key, c, ctx, chain, inFor, `switch condition on line ${c.line}`);
+    sc.body = ctx.compileBody(kinds[0].key, c, ctx, chain, inFor, `switch condition on line ${c.line}`);
   const nextNode = entry(c, 'next');
   if (nextNode) {
     sc.next = scalarString(nextNode, 'next');
@@ -136,7 +134,7 @@ export function compileFor(v: LNode, ctx: Ctx, keyLine: number): StepBody {
     index: indexNode ? scalarString(indexNode, 'for index') : undefined,
     inList: inNode ? compileValue(inNode, ctx.lib) : undefined,
     range,
-    steps: compileSteps(stepsNode as LNode & { kind: 'seq' }, ctx, [], true),
+    steps: ctx.compileSteps(stepsNode as LNode & { kind: 'seq' }, ctx, [], true),
   };
 }
 
@@ -156,7 +154,7 @@ export function compileTry(
     if (e.key !== kind && !(ALLOWED_WITH[kind] ?? []).includes(e.key))
       fail(`unsupported field "${e.key}" in try`, e.line);
   }
-  const body = compileBody(kind, t, ctx, chain, inFor, name);
+  const body = ctx.compileBody(kind, t, ctx, chain, inFor, name);
   const out: StepBody & { k: 'try' } = { k: 'try', body };
   const retryNode = entry(node, 'retry');
   if (retryNode) out.retry = compileRetry(retryNode, ctx);
@@ -171,7 +169,7 @@ export function compileTry(
     const asNode = entry(ex, 'as');
     out.except = {
       as: asNode ? scalarString(asNode, 'except as') : undefined,
-      steps: compileSteps(steps as LNode & { kind: 'seq' }, ctx, chain, inFor),
+      steps: ctx.compileSteps(steps as LNode & { kind: 'seq' }, ctx, chain, inFor),
     };
   }
   if (!out.retry && !out.except) fail(`try in step "${name}" needs retry or except`, node.line);

