@@ -47,8 +47,10 @@ export const ADAPTERS: Record<string, readonly string[]> = {
     'shared/storage/index.ts',
     'functions/api/uploads.ts',
     'functions/control-api.ts',
+    // The one composition root builds the cloud adapters' clients and injects them.
+    'functions/compose.ts',
   ],
-  '@google-cloud/workflows': ['functions/workflow-starter/cloud-starter.ts'],
+  '@google-cloud/workflows': ['functions/workflow-starter/cloud-starter.ts', 'functions/compose.ts'],
   '@google-cloud/cloud-sql-connector': ['shared/db/'],
   '@google-cloud/functions-framework': [
     'functions/control-api.ts',
@@ -67,6 +69,8 @@ export const ADAPTERS: Record<string, readonly string[]> = {
 const TESTING_IMPORT_EXCEPTIONS: Record<string, string> = {
   'cli/local-stack/stack.ts @google-cloud/functions-framework/testing':
     'the framework serves CloudEvent handlers in-process only through its testing module',
+  'cli/commands/rehearse.ts ../../scripts/images-report.ts':
+    'the rehearsal builds and reports the images with the same code `npm run images` runs',
 };
 
 const IMPORT =

@@ -2,7 +2,7 @@ import type { ExecContext } from '../context.ts';
 import { WorkflowLoadError, wfError } from '../errors.ts';
 import type { Scope } from '../scope.ts';
 import { clone, type WfMap, type WfValue } from '../values.ts';
-import type { Evaluator, Library } from './compile.ts';
+import type { Evaluator, Library } from './library.ts';
 import { asBool, binary, getIndex, getKey, negate } from './ops.ts';
 import { dottedName, type Expr } from './parse.ts';
 
