@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AppError, toAppError } from '../../shared/errors.ts';
@@ -66,9 +65,14 @@ export function buildControlApi(deps: ControlApiDeps): FastifyInstance {
     for (const method of methods) if (method !== 'HEAD') registered.push({ method, url: route.url });
   });
 
+  // Only the parsers the routes need (fastify's defaults include a text/plain parser that buffers
+  // the whole body as one string: a 600 MiB upload sent as text/plain threw ERR_STRING_TOO_LONG
+  // in a stream handler and took the whole local stack down). JSON is limited; any other media
+  // type is a 415 answered without reading the body. The upload route adds its own streaming
+  // parser in its scope (routes-uploads.ts).
+  app.removeAllContentTypeParsers();
   // JSON bodies: under the functions-framework the body was already read and parsed (Express),
   // so take it from there; otherwise read the stream ourselves (fastify's serverless guide, GCF).
-  app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (_req, payload, done) => {
     const pre = payload as IncomingMessage & { body?: unknown; rawBody?: Buffer };
     if (pre.rawBody !== undefined) {
@@ -80,11 +84,6 @@ export function buildControlApi(deps: ControlApiDeps): FastifyInstance {
       (err) => done(err as Error, undefined),
     );
   });
-  // CSV uploads stream through untouched (PUT /v1/uploads/...).
-  app.addContentTypeParser(['text/csv', 'application/octet-stream'], (_req, payload, done) => {
-    const pre = payload as IncomingMessage & { rawBody?: Buffer };
-    done(null, pre.rawBody !== undefined ? Readable.from([pre.rawBody]) : payload);
-  });
 
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.public) return;
@@ -93,7 +92,7 @@ export function buildControlApi(deps: ControlApiDeps): FastifyInstance {
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const e = fromFastifyError(err);
+    const e = fromFastifyError(err, request.headers['content-type']);
     if (e.status >= 500) request.log.error({ err }, 'request failed');
     void reply.status(e.status).send(e.toBody());
   });
@@ -121,11 +120,17 @@ export function buildControlApi(deps: ControlApiDeps): FastifyInstance {
 }
 
 /** Fastify's own errors (bad JSON, body too large, unsupported media type) in our code table. */
-function fromFastifyError(err: FastifyError): AppError {
+function fromFastifyError(err: FastifyError, contentType: string | undefined): AppError {
   if (err instanceof AppError) return err;
   const status = err.statusCode;
   if (status === 413) return new AppError('too_large', err.message);
-  if (status === 415) return new AppError('invalid_argument', `${err.message}; send application/json`);
+  if (status === 415) {
+    const given = JSON.stringify((contentType ?? '(none)').slice(0, 100));
+    return new AppError(
+      'invalid_argument',
+      `unsupported content-type ${given}: send application/json (a CSV upload: text/csv)`,
+    );
+  }
   if (status === 404) return new AppError('not_found', err.message);
   if (status !== undefined && status >= 400 && status < 500)
     return new AppError('invalid_argument', err.message);
