@@ -1,6 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  appendFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { exited, Tail, terminate } from './process-util.ts';
 
 /** What the pipeline asks Compute Engine for, reduced to what a training backend needs. */
@@ -185,6 +192,17 @@ export class LocalTrainingBackend implements TrainingBackend {
     const inst: LocalInstance = { state, child, tail, timers: [] };
     this.inserted.push(spec);
     this.instances.set(key, inst);
+    child.on('error', (err) => {
+      // The process could not start (a wrong DROPTUNE_PYTHON, no .venv): what a VM whose container
+      // cannot start looks like. Without this listener the error event ended the whole stack.
+      const reason = `cannot start the trainer: ${err.message} (set DROPTUNE_PYTHON to a Python with droptune_trainer, or run scripts/py-env.sh)`;
+      tail.push(reason);
+      log.write(`${reason}\n`);
+      this.writeFailure(spec.env, reason);
+      state.exitCode = child.exitCode ?? 127;
+      if (state.status !== 'STOPPING') state.status = 'TERMINATED';
+      log.end();
+    });
     child.on('exit', (code) => {
       if (f.corruptOutputFile) this.corrupt(spec.env.DROPTUNE_OUTPUT_URI, f.corruptOutputFile);
       state.exitCode = code;
@@ -235,6 +253,27 @@ export class LocalTrainingBackend implements TrainingBackend {
       m[1] as string,
       ...`${m[2]}${file}`.split('/').filter(Boolean),
     );
+  }
+
+  /**
+   * `failure.json` in the run's output, as the trainer writes it (create-only), so the pipeline
+   * fails the run with this reason instead of "exited without writing manifest.json".
+   */
+  private writeFailure(env: Record<string, string>, reason: string): void {
+    const path = this.outputPath(env.DROPTUNE_OUTPUT_URI, 'failure.json');
+    if (!path) return;
+    const body = {
+      runId: env.DROPTUNE_RUN_ID,
+      error: reason,
+      code: 'failed_precondition',
+      time: new Date().toISOString(),
+    };
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, `${JSON.stringify(body)}\n`, { flag: 'wx' });
+    } catch {
+      // Best effort, as in the trainer: the instance still stops and the log has the reason.
+    }
   }
 
   /** Appends garbage to `<output>/<file>` of a `file://` output prefix (fault injection). */
