@@ -71,7 +71,10 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
     const id = `${key.bucket}/${key.object}#${key.generation}`;
     const running = inflight.get(id);
     if (running) return running;
-    const attempt = handleUpload(key, match.modelName, object.size).finally(() => inflight.delete(id));
+    const unsafe = 'unsafe' in match ? match.unsafe : undefined;
+    const attempt = handleUpload(key, match.modelName, object.size, unsafe).finally(() =>
+      inflight.delete(id),
+    );
     inflight.set(id, attempt);
     return attempt;
   };
@@ -80,6 +83,7 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
     key: UploadEventKey,
     modelName: string,
     size: number | undefined,
+    unsafeName: string | undefined,
   ): Promise<TriggerOutcome> {
     const datasetUri = `${deps.objects.scheme}://${key.bucket}/${key.object}`;
     const settings = await readModelSettings(deps.objects, key.bucket, modelName, deps.defaultSettings);
@@ -105,6 +109,10 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
       log({ msg: 'taking over an unfinished run', runId: run.runId, ...key });
     }
     try {
+      // Before anything reads the object: a name a URI parser or a URL decoder would change is
+      // never passed on (the trainer would read another object than the one validated).
+      if (unsafeName)
+        return await rejectRun(run, { code: 'invalid_object_name', message: unsafeName, details: {} });
       if ('rejection' in settings) return await rejectRun(run, settings.rejection);
       return await validateAndStart(run, key, modelName, datasetUri, size, params as Record<string, unknown>);
     } catch (err) {

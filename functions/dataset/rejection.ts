@@ -22,7 +22,8 @@ export type DatasetRejectionCode =
   | 'too_few_rows'
   | 'too_few_classes'
   | 'class_too_small'
-  | 'invalid_settings';
+  | 'invalid_settings'
+  | 'invalid_object_name';
 
 /** Where in the file a problem is. `row` counts data rows from 1 (the header is row 0). */
 export interface RejectionLocation {
