@@ -39,6 +39,14 @@ class Dataset:
         return counts
 
 
+def excerpt_names(names: list[str], most: int = 20, chars: int = 40) -> str:
+    """At most `most` names, each escaped and cut to `chars`, then "and N more": file contents
+    reach an error message only as a short excerpt (a 1 MiB header once made a 4 MiB run error)."""
+    shown = [repr(n if len(n) <= chars else n[:chars] + "…") for n in names[:most]]
+    rest = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {rest} more" if rest > 0 else "")
+
+
 def load_dataset(uri: str, params: Params) -> Dataset:
     """Reads and splits the CSV at `uri`; every problem is a `TrainerError` naming row/column."""
     raw = store_for(uri).read_bytes(uri)
@@ -53,7 +61,7 @@ def load_dataset(uri: str, params: Params) -> Dataset:
     header = [h.strip() for h in rows[0]]
     for col in (params.textColumn, params.labelColumn):
         if col not in header:
-            raise TrainerError("failed_precondition", f"{uri}: header has no column {col!r} (columns: {', '.join(header)})")
+            raise TrainerError("failed_precondition", f"{uri}: header has no column {col!r} (columns: {excerpt_names(header)})")
     ti, li = header.index(params.textColumn), header.index(params.labelColumn)
     si = header.index(params.splitColumn) if params.splitColumn in header else None
     texts: list[str] = []
@@ -74,7 +82,7 @@ def load_dataset(uri: str, params: Params) -> Dataset:
         if si is not None:
             split = row[si].strip().lower()
             if split not in TRAIN_NAMES | VALIDATION_NAMES:
-                raise TrainerError("failed_precondition", f"{uri}: row {n} column {params.splitColumn!r} is {row[si]!r}; expected train or validation")
+                raise TrainerError("failed_precondition", f"{uri}: row {n} column {params.splitColumn!r} is {excerpt_names([row[si]], 1)}; expected train or validation")
             splits.append("validation" if split in VALIDATION_NAMES else "train")
     labels = sorted(set(names))
     if len(labels) < 2:
