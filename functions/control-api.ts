@@ -13,6 +13,7 @@ import { Storage } from '@google-cloud/storage';
 import type { FastifyInstance } from 'fastify';
 import { buildControlApi, type ControlApiDeps } from './api/app.ts';
 import { googleIdTokenAuth } from './api/auth.ts';
+import { cloudDeploymentPolicy } from './api/deployment-policy.ts';
 import { GcsSignedUploads } from './api/uploads.ts';
 import { runtimeFromEnv } from './runtime.ts';
 
@@ -37,6 +38,7 @@ async function fromEnv(): Promise<{ instance: FastifyInstance }> {
     datasetsBucket: rt.config.DATASETS_BUCKET,
     modelsBucket: rt.config.MODELS_BUCKET,
     auth: googleIdTokenAuth({ audience, allowedEmails: rt.config.ALLOWED_INVOKERS.split(',') }),
+    deployments: cloudDeploymentPolicy(rt.config.ALLOWED_INVOKERS.split(',')),
     uploads: new GcsSignedUploads({ storage: new Storage(), datasetsBucket: rt.config.DATASETS_BUCKET }),
     logger: true,
   });

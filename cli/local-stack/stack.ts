@@ -152,6 +152,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       uploads: new LocalUploads(objects, cfg.DATASETS_BUCKET),
       workflows: starter,
       webRoot,
+      // Deployments may point only at this stack's serving proxies (the predict proxy's SSRF guard).
+      deployments: { ownsLoopbackUrl: (origin) => serving.list().some((svc) => svc.uri === origin) },
     });
     await app.listen({ host: '127.0.0.1', port: options.port ?? 8780 });
     stops.push(() => app.close());

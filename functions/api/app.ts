@@ -6,6 +6,7 @@ import type { ObjectStore } from '../../shared/storage/index.ts';
 import type { TrackingStore } from '../../shared/store/index.ts';
 import type { WorkflowStarter } from '../workflow-starter/port.ts';
 import type { Authenticator, Principal } from './auth.ts';
+import type { DeploymentPolicy } from './deployment-policy.ts';
 import { registerDatasetRoutes } from './routes-datasets.ts';
 import { registerModelRoutes } from './routes-models.ts';
 import { registerWebRoutes } from './routes-page.ts';
@@ -27,6 +28,10 @@ export interface ControlApiDeps {
   webRoot?: string;
   /** Starts the pipeline's promote action (deploy, then move production); absent: promote moves the alias only. */
   workflows?: WorkflowStarter;
+  /** Who may record deployments and where they may point (SSRF guard of the predict proxy). */
+  deployments?: DeploymentPolicy;
+  /** Largest prediction answer the predict proxy passes on, in bytes (default 8 MiB). */
+  predictMaxBytes?: number;
   /** Largest JSON body, in bytes (default 16 MiB: a full metrics batch is ~1 MiB). */
   bodyLimit?: number;
   logger?: boolean;

@@ -1,10 +1,10 @@
-import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { UploadBody, UploadFileName } from '../../shared/contracts/api.ts';
 import { ModelName } from '../../shared/contracts/model-settings.ts';
 import { AppError } from '../../shared/errors.ts';
+import { acceptCsvStream } from './csv-body.ts';
 import { parse } from './parse.ts';
 import type { UploadTarget } from './uploads.ts';
 
@@ -23,11 +23,7 @@ export function registerUploadRoutes(app: FastifyInstance, deps: { uploads: Uplo
   // Its own scope, so that only this route takes CSV bytes, and takes them as a stream: the
   // request is piped into the bucket and never held in memory (any size up to the upload limit).
   void app.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(['text/csv', 'application/octet-stream'], (_req, payload, done) => {
-      const pre = payload as IncomingMessage & { rawBody?: Buffer };
-      done(null, pre.rawBody !== undefined ? Readable.from([pre.rawBody]) : payload);
-    });
+    acceptCsvStream(scope);
     scope.put(
       '/v1/uploads/:modelName/:fileName',
       // Fastify's bodyLimit applies to buffered bodies only; the stream is limited by `receive`.
