@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { capDetails, capText } from '../../shared/bounded.ts';
 import { AppError, toAppError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/storage/index.ts';
 import type { TrackingStore } from '../../shared/store/index.ts';
@@ -99,7 +100,16 @@ export function buildControlApi(deps: ControlApiDeps): FastifyInstance {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const e = fromFastifyError(err, request.headers['content-type']);
     if (e.status >= 500) request.log.error({ err }, 'request failed');
-    void reply.status(e.status).send(e.toBody());
+    const { error } = e.toBody();
+    // Bounded: messages echo request and file contents (shared/bounded.ts).
+    const body = {
+      error: {
+        code: error.code,
+        message: capText(error.message),
+        ...(error.details ? { details: capDetails(error.details) } : {}),
+      },
+    };
+    void reply.status(e.status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     const e = new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);

@@ -19,6 +19,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { capDetails, capText } from '../../shared/bounded.ts';
 import { describeZodError, ModelName, ModelSettings } from '../../shared/contracts/model-settings.ts';
 import { AppError, toAppError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/storage/index.ts';
@@ -82,7 +83,8 @@ export function registerWebRoutes(app: FastifyInstance, deps: WebRoutesDeps): vo
       const result = await validateCsv(body, { ...q, limits });
       if (!result.ok) {
         body.resume(); // drain the rest so the client sees the answer instead of a reset
-        return { ok: false, rejection: result.rejection };
+        const { code, message, details } = result.rejection;
+        return { ok: false, rejection: { code, message: capText(message), details: capDetails(details) } };
       }
       return { ok: true, profile: result.profile };
     });

@@ -1,3 +1,4 @@
+import { capDetails, capText } from '../../shared/bounded.ts';
 import { isTerminal } from '../../shared/contracts/run-status.ts';
 import { AppError, toAppError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/storage/index.ts';
@@ -198,8 +199,16 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
     return { action: 'started', runId: run.runId, executionId };
   }
 
-  /** Writes the report first (so a stored rejection always has one), then marks the run rejected. */
-  async function rejectRun(run: Run, rejection: DatasetRejection): Promise<TriggerOutcome> {
+  /**
+   * Writes the report first (so a stored rejection always has one), then marks the run rejected.
+   * Message and details are bounded (shared/bounded.ts): they echo the file's own contents.
+   */
+  async function rejectRun(run: Run, full: DatasetRejection): Promise<TriggerOutcome> {
+    const rejection: DatasetRejection = {
+      code: full.code,
+      message: capText(full.message),
+      details: capDetails(full.details),
+    };
     const report = {
       runId: run.runId,
       modelName: run.modelName,
