@@ -21,6 +21,8 @@ export const RunsQuery = z.strictObject({
     .pipe(z.array(RunStatus).min(1))
     .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** The previous page's `nextPageToken` (the last run it listed). */
+  pageToken: z.string().min(1).max(200).optional(),
 });
 
 export const MetricsQuery = z.strictObject({
