@@ -28,7 +28,7 @@ import { loadWorkflowSource } from '../../workflows/runtime/index.ts';
 import { ApiClient } from '../api-client.ts';
 import { BucketEvents } from './bucket-events.ts';
 import { LocalExecutions } from './local-executions.ts';
-import { failInterruptedRuns } from './recover-runs.ts';
+import { failInterruptedRuns, failRunOfFailedExecution } from './recover-runs.ts';
 import { restoreServices } from './restore-services.ts';
 import { isAlive, readRunningStack, removeStackFile, writeStackFile } from './stack-file.ts';
 
@@ -184,10 +184,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       localBindings({ training, serving, store: objects }),
     );
     const env = pipelineEnv(apiUrl, cfg.DATASETS_BUCKET, cfg.MODELS_BUCKET, options.pipelineEnv ?? {});
-    const executions = new LocalExecutions(workflow, env, { authorization: `Bearer ${token}` }, (id, e) =>
-      log(
-        `workflow     ${id.slice(6, 14)} ${String(e.severity ?? 'INFO').toLowerCase()}: ${typeof e.data === 'string' ? e.data : JSON.stringify(e.data)}`,
-      ),
+    const executions = new LocalExecutions(
+      workflow,
+      env,
+      { authorization: `Bearer ${token}` },
+      (id, e) =>
+        log(
+          `workflow     ${id.slice(6, 14)} ${String(e.severity ?? 'INFO').toLowerCase()}: ${typeof e.data === 'string' ? e.data : JSON.stringify(e.data)}`,
+        ),
+      (exec) => failRunOfFailedExecution(store, training, exec),
     );
     stops.push(async () => {
       await executions.stop();

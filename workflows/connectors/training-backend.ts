@@ -108,6 +108,8 @@ export interface LocalTrainingOptions {
 
 interface LocalInstance {
   state: InstanceState;
+  /** The run it trains (DROPTUNE_RUN_ID of its environment). */
+  runId: string | undefined;
   child: ChildProcess;
   tail: Tail;
   timers: NodeJS.Timeout[];
@@ -189,7 +191,7 @@ export class LocalTrainingBackend implements TrainingBackend {
       createdAt: new Date(),
       body: spec.body,
     };
-    const inst: LocalInstance = { state, child, tail, timers: [] };
+    const inst: LocalInstance = { state, child, tail, timers: [], runId: spec.env.DROPTUNE_RUN_ID };
     this.inserted.push(spec);
     this.instances.set(key, inst);
     child.on('error', (err) => {
@@ -310,6 +312,16 @@ export class LocalTrainingBackend implements TrainingBackend {
     await exited(inst.child);
     this.instances.delete(key);
     return true;
+  }
+
+  /**
+   * Deletes every instance training `runId`: what the stack does when the run's workflow
+   * execution ended without its cleanup steps (a resource limit stops it like an abort).
+   */
+  async deleteForRun(runId: string): Promise<number> {
+    const mine = [...this.instances.values()].filter((i) => i.runId === runId).map((i) => i.state);
+    await Promise.all(mine.map((s) => this.delete(s.project, s.zone, s.name)));
+    return mine.length;
   }
 
   list(): InstanceState[] {
