@@ -32,7 +32,7 @@ export function ensurePythonEnv(): void {
  * (and stderr with --verbose), an error outside a request is logged there instead of ending the
  * process, and the sign-in link (it holds the token) is shown on a terminal only.
  */
-async function startForConsole(g: GlobalOptions, port: string): Promise<LocalStack> {
+export async function startForConsole(g: GlobalOptions, port: string): Promise<LocalStack> {
   const home = resolve(g.home ?? process.env.DROPTUNE_HOME ?? '.droptune');
   const logs = openComponentLog(home, g.verbose === true);
   keepServingOnUncaughtErrors(logs.write);
