@@ -90,6 +90,26 @@ describe('recording deployments and the predict proxy', () => {
     }
   });
 
+  it('records a deployment and moves production in one transaction, or neither', async () => {
+    const call = (payload: object) =>
+      cloud.inject({
+        method: 'POST',
+        url: '/v1/models/sentiment/deployments',
+        headers: { authorization: 'Bearer workflow' },
+        payload,
+      });
+    const url = 'https://predict-sentiment-abc123def4-uc.a.run.app';
+    const before = (await h.store.models.deployments('sentiment')).length;
+    const missing = await call({ version: 9, url, moveAlias: { kind: 'promote' } });
+    expect(missing.statusCode).toBe(404);
+    expect(await h.store.models.deployments('sentiment')).toHaveLength(before);
+    const both = await call({ version: 1, url, revision: 'r2', moveAlias: { kind: 'promote' } });
+    expect(both.statusCode).toBe(201);
+    expect(both.json().aliasMove).toMatchObject({ alias: 'production', version: 1 });
+    expect(await h.store.models.alias('sentiment', 'production')).toBe(1);
+    expect((await h.store.models.deployments('sentiment'))[0]).toMatchObject({ version: 1, revision: 'r2' });
+  });
+
   it('proxies to an owned loopback service, refusing redirects and answers past the size cap', async () => {
     expect((await record(local, serviceOrigin)).statusCode).toBe(201);
     await h.store.models.setAlias('sentiment', 'production', 1);

@@ -75,6 +75,13 @@ export const DeploymentBody = z.strictObject({
   version: z.number().int().min(1),
   url: z.url(),
   revision: z.string().max(500).nullable().optional(),
+  /** Also point `production` at `version`, in the same transaction as the record. */
+  moveAlias: z
+    .strictObject({
+      kind: z.enum(['promote', 'rollback']).default('promote'),
+      reason: z.string().max(2_000).optional(),
+    })
+    .optional(),
 });
 
 export const DatasetsQuery = z.strictObject({
