@@ -107,8 +107,8 @@ export function registerModelRoutes(
     const policy = deps.deployments ?? {};
     assertMayRecordDeployment(request.principal, policy);
     const body = parse(DeploymentBody, request.body, 'body');
-    const url = assertDeploymentUrl(modelName, body.url, policy);
     await store.models.version(modelName, body.version);
+    const url = assertDeploymentUrl(modelName, body.url, policy);
     return reply.status(201).send(await store.models.recordDeployment({ modelName, ...body, url }));
   });
 
