@@ -161,6 +161,8 @@ export class PipelineHarness {
       modelsBucket: 'models',
       auth: localTokenAuth(this.token),
       uploads: new LocalUploads(this.objects, 'datasets'),
+      // As the local stack: deployments may point only at this harness's serving proxies.
+      deployments: { ownsLoopbackUrl: (origin) => this.serving.list().some((svc) => svc.uri === origin) },
     });
     await this.api.listen({ host: '127.0.0.1', port: this.port });
     this.port = (this.api.server.address() as AddressInfo).port;
