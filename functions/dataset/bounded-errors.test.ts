@@ -20,11 +20,7 @@ describe('bounded error messages', () => {
     const header = `a${','.repeat(500_000)}`;
     const trigger = buildDatasetTrigger({ ...h, log: () => {} });
     for (let i = 0; i < 5; i++) {
-      const stat = await h.objects.write(
-        h.datasetsBucket,
-        `wide/w${i}.csv`,
-        `${header}\nx,y\n`,
-      );
+      const stat = await h.objects.write(h.datasetsBucket, `wide/w${i}.csv`, `${header}\nx,y\n`);
       const outcome = await trigger({ bucket: stat.bucket, name: stat.name, generation: stat.generation });
       expect(outcome).toMatchObject({ action: 'rejected', code: 'missing_column' });
     }
