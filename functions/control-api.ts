@@ -4,18 +4,15 @@
  * functions-framework's requests (fastify's serverless guide for Google Cloud Functions: the body
  * is already parsed, and our JSON parser takes it from `req.body`).
  *
- * Deps come from `configureControlApi` (the local stack, tests) or, if nothing was configured,
- * from the environment on the first request (the cloud: ID tokens for DROPTUNE_API_URL from
- * ALLOWED_INVOKERS, signed upload URLs).
+ * Deps come from `configureControlApi` (tests of the function wrapper) or, if nothing was
+ * configured, from the cloud composition on the first request (functions/compose.ts: ID tokens
+ * for DROPTUNE_API_URL from ALLOWED_INVOKERS, signed upload URLs, the Workflows starter that
+ * promote and rollback deploy through, ID tokens for the predict proxy).
  */
 import * as ff from '@google-cloud/functions-framework';
-import { Storage } from '@google-cloud/storage';
 import type { FastifyInstance } from 'fastify';
 import { buildControlApi, type ControlApiDeps } from './api/app.ts';
-import { googleIdTokenAuth } from './api/auth.ts';
-import { cloudDeploymentPolicy } from './api/deployment-policy.ts';
-import { GcsSignedUploads } from './api/uploads.ts';
-import { runtimeFromEnv } from './runtime.ts';
+import { cloudComposition } from './runtime.ts';
 
 /** Boxed: a fastify instance is itself thenable, so a promise must not resolve to it directly. */
 let app: Promise<{ instance: FastifyInstance }> | undefined;
@@ -28,20 +25,7 @@ export function configureControlApi(deps: ControlApiDeps): FastifyInstance {
 }
 
 async function fromEnv(): Promise<{ instance: FastifyInstance }> {
-  const rt = await runtimeFromEnv();
-  const audience = rt.config.DROPTUNE_API_URL;
-  if (!audience)
-    throw new Error('invalid environment: DROPTUNE_API_URL: required (the audience of ID tokens)');
-  const built = buildControlApi({
-    store: rt.store,
-    objects: rt.objects,
-    datasetsBucket: rt.config.DATASETS_BUCKET,
-    modelsBucket: rt.config.MODELS_BUCKET,
-    auth: googleIdTokenAuth({ audience, allowedEmails: rt.config.ALLOWED_INVOKERS.split(',') }),
-    deployments: cloudDeploymentPolicy(rt.config.ALLOWED_INVOKERS.split(',')),
-    uploads: new GcsSignedUploads({ storage: new Storage(), datasetsBucket: rt.config.DATASETS_BUCKET }),
-    logger: true,
-  });
+  const built = buildControlApi((await cloudComposition()).controlApi);
   await built.ready();
   return { instance: built };
 }

@@ -4,7 +4,7 @@
  * the logic is `buildDatasetTrigger` (functions/dataset/dataset-trigger.ts).
  *
  * Deps come from `configureDatasetTrigger` (the local stack, tests) or, if nothing was
- * configured, from the environment on the first event (the cloud).
+ * configured, from the cloud composition (functions/compose.ts) on the first event.
  */
 import * as ff from '@google-cloud/functions-framework';
 import {
@@ -12,7 +12,7 @@ import {
   type DatasetTriggerDeps,
   type TriggerOutcome,
 } from './dataset/dataset-trigger.ts';
-import { requireWorkflows, runtimeFromEnv } from './runtime.ts';
+import { cloudComposition } from './runtime.ts';
 
 type Handler = (data: unknown) => Promise<TriggerOutcome>;
 let handler: Promise<Handler> | undefined;
@@ -23,14 +23,7 @@ export function configureDatasetTrigger(deps: DatasetTriggerDeps): void {
 }
 
 async function fromEnv(): Promise<Handler> {
-  const rt = await runtimeFromEnv();
-  return buildDatasetTrigger({
-    store: rt.store,
-    objects: rt.objects,
-    workflows: requireWorkflows(rt),
-    datasetsBucket: rt.config.DATASETS_BUCKET,
-    modelsBucket: rt.config.MODELS_BUCKET,
-  });
+  return buildDatasetTrigger((await cloudComposition()).trigger);
 }
 
 ff.cloudEvent('onDatasetUploaded', async (event: ff.CloudEvent<unknown>) => {

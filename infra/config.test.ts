@@ -77,6 +77,68 @@ describe('parseConfig', () => {
   });
 });
 
+describe('capacity ladder and boot disk', () => {
+  it('defaults to L4 -> T4 -> A100 with each machine type and GPU memory', () => {
+    expect(parseConfig({ project }).ladder).toEqual([
+      { gpuType: 'nvidia-l4', machineType: 'g2-standard-8', gpuCount: 1, memoryGb: 24 },
+      { gpuType: 'nvidia-tesla-t4', machineType: 'n1-standard-8', gpuCount: 1, memoryGb: 16 },
+      { gpuType: 'nvidia-tesla-a100', machineType: 'a2-highgpu-1g', gpuCount: 1, memoryGb: 40 },
+    ]);
+    expect(parseConfig({ project }).bootDiskType).toBe('pd-balanced');
+  });
+
+  it('takes GPU types alone, with machine types, or as JSON objects', () => {
+    expect(parseConfig({ project, gpuLadder: 'nvidia-tesla-t4' }).ladder).toEqual([
+      { gpuType: 'nvidia-tesla-t4', machineType: 'n1-standard-8', gpuCount: 1, memoryGb: 16 },
+    ]);
+    const c = parseConfig({
+      project,
+      gpuCount: '2',
+      gpuLadder: '[{"gpuType":"nvidia-l4","machineType":"g2-standard-24"},{"gpuType":"nvidia-tesla-t4"}]',
+    });
+    expect(c.ladder.map((r) => [r.machineType, r.gpuCount])).toEqual([
+      ['g2-standard-24', 2],
+      ['n1-standard-8', 2],
+    ]);
+  });
+
+  it('names the rung with an unknown GPU type', () => {
+    expect(() => parseConfig({ project, gpuLadder: 'nvidia-l4,nvidia-rtx-9000' })).toThrow(
+      /gpuLadder\.1: unknown GPU type nvidia-rtx-9000 \(known: nvidia-l4, /,
+    );
+  });
+
+  it('names a machine type that cannot take the GPU', () => {
+    expect(() => parseConfig({ project, gpuLadder: 'nvidia-l4:n1-standard-8' })).toThrow(
+      /gpuLadder\.0: machine type n1-standard-8 cannot take nvidia-l4 \(use one of g2-standard-4/,
+    );
+    expect(() => parseConfig({ project, gpuLadder: 'nvidia-tesla-t4:g2-standard-8' })).toThrow(
+      /gpuLadder\.0: machine type g2-standard-8 cannot take nvidia-tesla-t4 \(it attaches to N1/,
+    );
+    expect(() => parseConfig({ project, gpuLadder: 'nvidia-tesla-v100:n1-standard-16' })).toThrow(
+      /gpuLadder\.0: machine type n1-standard-16 has more vCPUs than 1 × nvidia-tesla-v100 allows \(at most 12\)/,
+    );
+    expect(() => parseConfig({ project, gpuCount: '3', gpuLadder: 'nvidia-tesla-t4' })).toThrow(
+      /gpuLadder\.0: nvidia-tesla-t4 attaches in counts of 1, 2, 4, not gpuCount=3/,
+    );
+  });
+
+  it('refuses a boot disk type a series of the ladder does not accept', () => {
+    expect(() => parseConfig({ project, bootDiskType: 'pd-standard' })).toThrow(
+      /bootDiskType: pd-standard is not accepted by g2-standard-8 \(g2 takes pd-balanced, pd-ssd, hyperdisk-ml\)/,
+    );
+    expect(
+      parseConfig({ project, bootDiskType: 'pd-standard', gpuLadder: 'nvidia-tesla-t4' }).bootDiskType,
+    ).toBe('pd-standard');
+  });
+
+  it('refuses the keys the ladder replaced instead of ignoring them', () => {
+    expect(() => parseConfig({ project, machineType: 'g2-standard-8' })).toThrow(
+      /machineType: replaced by droptune:gpuLadder/,
+    );
+  });
+});
+
 describe('Pulumi.example.yaml', () => {
   const doc = parse(readFileSync(new URL('../Pulumi.example.yaml', import.meta.url), 'utf8')) as {
     config: Record<string, string>;

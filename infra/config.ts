@@ -9,6 +9,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
+import { type LadderRung, resolveRung, SERIES_DISKS, seriesOf } from './data/gpus.ts';
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -22,6 +23,16 @@ function splitList(v: unknown): unknown {
   return s.split(',').map((x) => x.trim());
 }
 const list = z.preprocess(splitList, z.array(z.string().min(1)));
+/** Ladder items: `gpuType[:machineType]` strings, or JSON objects `{gpuType, machineType?}`. */
+function ladderItems(v: unknown): unknown {
+  const items = splitList(v);
+  if (!Array.isArray(items)) return items;
+  return items.map((i) =>
+    i && typeof i === 'object' && 'gpuType' in i
+      ? [i.gpuType, (i as { machineType?: string }).machineType].filter(Boolean).join(':')
+      : i,
+  );
+}
 /** IAM principal as GCP spells it (`user:`, `serviceAccount:`, `group:`, `domain:`, `principal…:`, or `allUsers`). */
 const member = z
   .string()
@@ -45,12 +56,24 @@ export const configSchema = z
     /** Zones the workflow tries in order for a GPU VM; default only known for us-central1 (see below). */
     zones: list.optional(),
     /**
-     * Trainer VM shape; defaults match workflows/pipeline.yaml's own (one set of numbers for the local
-     * and the cloud run): g2-standard-8 + one L4, 24 GB of GPU memory, enough for base-sized encoders.
+     * Capacity ladder: GPU types tried in order when no zone has the one before (each as `gpuType` or
+     * `gpuType:machineType`; the machine type defaults from infra/data/gpus.ts). L4 first (24 GB, the
+     * cheapest that fits base-sized encoders), then T4 (16 GB, widest availability), then A100 (40 GB).
      */
-    machineType: z.string().default('g2-standard-8'),
-    gpuType: z.string().default('nvidia-l4'),
-    gpuCount: int.min(0).max(8).default(1),
+    gpuLadder: z
+      .preprocess(ladderItems, z.array(z.string().min(1)).min(1))
+      .default([
+        'nvidia-l4:g2-standard-8',
+        'nvidia-tesla-t4:n1-standard-8',
+        'nvidia-tesla-a100:a2-highgpu-1g',
+      ]),
+    /** GPUs per VM on N1 rungs (accelerator-optimized machine types carry a fixed count). */
+    gpuCount: int.min(1).max(8).default(1),
+    /**
+     * Trainer boot disk type, set explicitly because the API default (pd-standard) is refused by G2;
+     * pd-balanced is the one type every series of the ladder accepts (checked below).
+     */
+    bootDiskType: z.string().default('pd-balanced'),
     /** Approximate on-demand list price (USD/h) of one L4 in us-central1, for run cost estimates. */
     gpuPricePerHour: num.min(0).default(0.56),
     /** Fall back to on-demand when spot capacity is out everywhere: a run finishing beats a run waiting. */
@@ -128,7 +151,7 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['zones'],
-        message: `set droptune:zones for region ${c.region} (zones with ${c.gpuType} capacity)`,
+        message: `set droptune:zones for region ${c.region} (zones with capacity for the GPU ladder)`,
       });
       return z.NEVER;
     }
@@ -136,6 +159,25 @@ export const configSchema = z
     if (bad) {
       ctx.addIssue({ code: 'custom', path: ['zones'], message: `zone ${bad} is not in region ${c.region}` });
       return z.NEVER;
+    }
+    const ladder: LadderRung[] = [];
+    for (const [i, item] of c.gpuLadder.entries()) {
+      const [gpuType, machineType] = item.split(':');
+      const rung = resolveRung(gpuType!, machineType, c.gpuCount);
+      if (typeof rung === 'string') {
+        ctx.addIssue({ code: 'custom', path: ['gpuLadder', i], message: rung });
+        return z.NEVER;
+      }
+      const disks = SERIES_DISKS[seriesOf(rung.machineType)] ?? [];
+      if (!disks.includes(c.bootDiskType)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bootDiskType'],
+          message: `${c.bootDiskType} is not accepted by ${rung.machineType} (${seriesOf(rung.machineType)} takes ${disks.join(', ')})`,
+        });
+        return z.NEVER;
+      }
+      ladder.push(rung);
     }
     if (c.datasetsColdlineAfterDays <= c.datasetsNearlineAfterDays) {
       ctx.addIssue({
@@ -164,10 +206,16 @@ export const configSchema = z
       });
       return z.NEVER;
     }
-    return { ...c, zones };
+    return { ...c, zones, ladder };
   });
 
 export type DroptuneConfig = z.output<typeof configSchema>;
+
+/** Keys an older stack may still set, with what replaced them (ignoring them would deploy another shape). */
+export const REMOVED_KEYS: Record<string, string> = {
+  machineType: 'replaced by droptune:gpuLadder (e.g. ["nvidia-l4:g2-standard-8"])',
+  gpuType: 'replaced by droptune:gpuLadder (e.g. ["nvidia-l4:g2-standard-8"])',
+};
 
 /** Keys read from the `droptune:` namespace (everything but project and region). */
 const KEYS = Object.keys(configSchema.in.shape).filter((k) => k !== 'project' && k !== 'region');
@@ -178,6 +226,11 @@ const KEYS = Object.keys(configSchema.in.shape).filter((k) => k !== 'project' &&
  */
 export function parseConfig(raw: Record<string, string | undefined>): DroptuneConfig {
   const input = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
+  const removed = Object.keys(REMOVED_KEYS).filter((k) => k in input);
+  if (removed.length > 0) {
+    const lines = removed.map((k) => `  ${k}: ${REMOVED_KEYS[k]}`);
+    throw new Error(`invalid droptune stack config:\n${lines.join('\n')}`);
+  }
   const res = configSchema.safeParse(input);
   if (!res.success) {
     const lines = res.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
@@ -191,7 +244,7 @@ export function loadConfig(): DroptuneConfig {
   const gcp = new pulumi.Config('gcp');
   const cfg = new pulumi.Config('droptune');
   const raw: Record<string, string | undefined> = { project: gcp.get('project'), region: gcp.get('region') };
-  for (const k of KEYS) raw[k] = cfg.get(k);
+  for (const k of [...KEYS, ...Object.keys(REMOVED_KEYS)]) raw[k] = cfg.get(k);
   if (!raw.project)
     throw new Error(
       'invalid droptune stack config:\n  project: set gcp:project (pulumi config set gcp:project <id>)',

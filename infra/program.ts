@@ -33,6 +33,12 @@ export const WORKFLOW_REQUIRED_ENV = [
   'SUBNETWORK',
 ] as const;
 
+/** Variables not passed when the source reads their replacement (the ladder replaces one VM shape). */
+export const SUPERSEDED_ENV: Readonly<Record<string, string>> = {
+  MACHINE_TYPE: 'GPU_LADDER',
+  GPU_TYPE: 'GPU_LADDER',
+};
+
 export interface DroptuneOutputs {
   datasetsBucket: pulumi.Output<string>;
   modelsBucket: pulumi.Output<string>;
@@ -118,6 +124,7 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
     {
       project,
       region,
+      namePrefix: prefix,
       identities: ids,
       datasetsBucket: storage.datasetsBucket.name,
       modelsBucket: storage.modelsBucket.name,
@@ -179,8 +186,11 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
         ALLOWED_INVOKERS: allowedInvokers,
         DROPTUNE_API_URL: apiUrl,
       },
-      triggerInvokers: { eventarc: ids.member('eventarc') },
+      // Direct VPC egress requires run.invoker for the function's own identity (Google's Direct VPC
+      // egress guide for 2nd gen functions); granted on its own service only.
+      triggerInvokers: { eventarc: ids.member('eventarc'), 'direct-vpc-self': ids.member('trigger') },
       apiInvokers: {
+        'direct-vpc-self': ids.member('control-api'),
         ...Object.fromEntries(API_CALLERS.map((actor) => [actor, ids.member(actor)])),
         ...Object.fromEntries(cfg.apiInvokers.map((m) => [m, m])),
       },
@@ -198,6 +208,8 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
       servingMember: ids.member('serving'),
       invokers: cfg.servingInvokers,
       allowUnauthenticated: cfg.servingAllowUnauthenticated,
+      // The control API's predict proxy calls prediction services with its own ID token.
+      stackInvokers: { 'control-api': ids.member('control-api') },
     },
     after,
   );
@@ -213,9 +225,14 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
     SERVING_SA: ids.email('serving'),
     SUBNETWORK: network.subnet.id,
     ZONES: cfg.zones.join(','),
-    MACHINE_TYPE: cfg.machineType,
-    GPU_TYPE: cfg.gpuType,
+    // The capacity ladder, in order: [{gpuType, machineType, gpuCount, memoryGb}] (infra/data/gpus.ts).
+    GPU_LADDER: JSON.stringify(cfg.ladder),
+    // The ladder's first rung for a pipeline that predates GPU_LADDER (dropped when it reads GPU_LADDER).
+    MACHINE_TYPE: cfg.ladder[0]!.machineType,
+    GPU_TYPE: cfg.ladder[0]!.gpuType,
+    // GPUs per VM on N1 rungs (guestAccelerators); accelerator-optimized rungs carry theirs in GPU_LADDER.
     GPU_COUNT: String(cfg.gpuCount),
+    BOOT_DISK_TYPE: cfg.bootDiskType,
     ALLOW_ON_DEMAND: String(cfg.allowOnDemand),
     MAX_RUN_SECONDS: String(cfg.maxRunSeconds),
     GPU_PRICE_PER_HOUR: String(cfg.gpuPricePerHour),
@@ -224,7 +241,7 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
     GATE_MARGIN: String(cfg.gateMargin),
     ALLOW_UNAUTHENTICATED: serving.allowUnauthenticated,
   };
-  // 18 always + these 2 = Cloud Workflows' limit of 20: a new variable must replace one.
+  // Cloud Workflows allows 20 variables: those the source reads, less the superseded ones, must fit.
   const optionalEnv = { VM_IMAGE: cfg.vmImage, SECURE_BOOT: cfg.secureBoot };
   for (const [k, v] of Object.entries(optionalEnv)) if (v !== undefined) workflowEnv[k] = String(v);
   const workflow = new Workflow(
@@ -236,6 +253,7 @@ export function createDroptune(cfg: DroptuneConfig): DroptuneOutputs {
       sourcePath: resolve(REPO_ROOT, cfg.pipelineFile),
       env: workflowEnv,
       requiredEnv: WORKFLOW_REQUIRED_ENV,
+      supersededBy: SUPERSEDED_ENV,
       serviceAccount: ids.email('workflow'),
     },
     after,

@@ -37,7 +37,8 @@ beforeAll(async () => {
       'droptune:servingInvokers': '["allUsers","group:analysts@example.com"]',
       'droptune:servingAllowUnauthenticated': 'true',
       'droptune:trainerImage': 'europe-west4-docker.pkg.dev/acme-ml-dev/droptune/trainer@sha256:abc',
-      'droptune:gpuCount': '0',
+      'droptune:gpuCount': '2',
+      'droptune:gpuLadder': 'nvidia-tesla-t4:n1-standard-16,nvidia-l4:g2-standard-24',
       'droptune:vmImage': 'projects/acme-ml-dev/global/images/trainer-base',
       'droptune:secureBoot': 'true',
     },
@@ -94,6 +95,7 @@ describe('stack with every optional feature', () => {
       .filter((m) => m.inputs.name.endsWith('droptune-control-api'));
     expect(invokers.map((m) => m.inputs.member).sort()).toEqual([
       'group:ml@example.com',
+      `serviceAccount:droptune-control-api@${project}.iam.gserviceaccount.com`,
       `serviceAccount:droptune-trainer@${project}.iam.gserviceaccount.com`,
       `serviceAccount:droptune-workflow@${project}.iam.gserviceaccount.com`,
       'user:ops@example.com',
@@ -116,7 +118,7 @@ describe('stack with every optional feature', () => {
     expect(wf!.inputs.userEnvVars).toMatchObject({
       TRAINER_IMAGE: 'europe-west4-docker.pkg.dev/acme-ml-dev/droptune/trainer@sha256:abc',
       ZONES: 'europe-west4-a,europe-west4-b',
-      GPU_COUNT: '0',
+      GPU_COUNT: '2',
       VM_IMAGE: 'projects/acme-ml-dev/global/images/trainer-base',
       SECURE_BOOT: 'true',
       ALLOW_UNAUTHENTICATED: 'true',
@@ -128,7 +130,10 @@ describe('stack with every optional feature', () => {
     const grants = run
       .ofType('gcp:projects/iAMMember:IAMMember')
       .filter((m) => m.inputs.role === 'roles/run.invoker');
-    expect(grants.map((g) => g.inputs.member)).toEqual(['group:analysts@example.com']);
+    expect(grants.map((g) => g.inputs.member)).toEqual([
+      'group:analysts@example.com',
+      `serviceAccount:droptune-control-api@${project}.iam.gserviceaccount.com`,
+    ]);
     expect(grants[0]!.inputs.condition.expression).toContain('.startsWith("predict-")');
   });
 });

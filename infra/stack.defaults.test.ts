@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_GRANTS } from './components/access.ts';
+import { BUILDER_SOURCES_ROLE, PROJECT_GRANTS } from './components/access.ts';
+import { CUSTOM_ROLE_GRANTS, customRoleId, TRAINER_VM_PREFIX } from './components/custom-roles.ts';
 import { REQUIRED_SERVICES } from './components/project-services.ts';
 import { PREDICTION_SERVICE_PREFIX } from './components/serving.ts';
 import { envNamesRead } from './components/workflow.ts';
@@ -91,7 +92,7 @@ describe('default stack', () => {
     const fn = run
       .ofType('gcp:cloudfunctionsv2/function:Function')
       .find((f) => f.inputs.name === 'droptune-on-dataset-uploaded')!;
-    expect(fn.inputs.buildConfig).toMatchObject({ runtime: 'nodejs20', entryPoint: 'onDatasetUploaded' });
+    expect(fn.inputs.buildConfig).toMatchObject({ runtime: 'nodejs22', entryPoint: 'onDatasetUploaded' });
     expect(fn.inputs.eventTrigger).toMatchObject({
       eventType: 'google.cloud.storage.object.v1.finalized',
       retryPolicy: 'RETRY_POLICY_RETRY',
@@ -176,9 +177,20 @@ describe('default stack', () => {
     expect(readFileSync(PIPELINE_PATH, 'utf8')).toContain(`"${PREDICTION_SERVICE_PREFIX}" + modelName`);
   });
 
+  it('limits trainer VM self-delete to the VM names the pipeline gives', () => {
+    expect(readFileSync(PIPELINE_PATH, 'utf8')).toContain(`"${TRAINER_VM_PREFIX}" + safeRunId`);
+  });
+
   it('grants project-level roles only from the documented table', () => {
     // Defaults: the documented table plus Eventarc's publisher grant to the GCS agent; no serving invokers.
-    const allowed = new Set([...PROJECT_GRANTS.map((g) => g.role), 'roles/pubsub.publisher']);
+    const allowed = new Set([
+      ...PROJECT_GRANTS.map((g) => g.role),
+      'roles/pubsub.publisher',
+      BUILDER_SOURCES_ROLE,
+      // Serving invokers: the control API's predict proxy, conditioned on predict-* services.
+      'roles/run.invoker',
+      ...CUSTOM_ROLE_GRANTS.map((g) => `projects/${project}/roles/${customRoleId('droptune', g.key)}`),
+    ]);
     const roles = run.ofType('gcp:projects/iAMMember:IAMMember').map((m) => m.inputs.role);
     expect(roles.filter((r) => !allowed.has(r))).toEqual([]);
     const sqlGrants = run
@@ -188,7 +200,7 @@ describe('default stack', () => {
       expect(g.inputs.condition.expression).toContain(`projects/${project}/instances/droptune-db`);
   });
 
-  it('lets only Eventarc invoke the trigger, and only the workflow and trainer invoke the API', () => {
+  it('lets only Eventarc invoke the trigger, only the workflow and trainer the API, and each function itself (Direct VPC)', () => {
     const invokers = (service: string) =>
       run
         .ofType('gcp:cloudrunv2/serviceIamMember:ServiceIamMember')
@@ -196,11 +208,34 @@ describe('default stack', () => {
         .map((m) => `${m.inputs.role} ${m.inputs.member}`)
         .sort();
     const sa = (a: string) => `serviceAccount:droptune-${a}@${project}.iam.gserviceaccount.com`;
-    expect(invokers('droptune-on-dataset-uploaded')).toEqual([`roles/run.invoker ${sa('eventarc')}`]);
+    expect(invokers('droptune-on-dataset-uploaded')).toEqual([
+      `roles/run.invoker ${sa('eventarc')}`,
+      `roles/run.invoker ${sa('trigger')}`,
+    ]);
     expect(invokers('droptune-control-api')).toEqual([
+      `roles/run.invoker ${sa('control-api')}`,
       `roles/run.invoker ${sa('trainer')}`,
       `roles/run.invoker ${sa('workflow')}`,
     ]);
+  });
+
+  it('gives the workflow no run.admin: Cloud Run rights only through two custom roles, updates on predict-* only', () => {
+    const grants = run
+      .ofType('gcp:projects/iAMMember:IAMMember')
+      .filter(
+        (m) => m.inputs.member === `serviceAccount:droptune-workflow@${project}.iam.gserviceaccount.com`,
+      );
+    expect(grants.map((g) => g.inputs.role)).not.toContain('roles/run.admin');
+    const roles = run.ofType('gcp:projects/iAMCustomRole:IAMCustomRole');
+    const perms = (key: string) =>
+      roles.find((r) => r.inputs.roleId === customRoleId('droptune', `prediction_${key}`))!.inputs
+        .permissions;
+    expect(perms('create')).toEqual(['run.services.create', 'run.operations.get']);
+    expect(perms('manage')).toContain('run.services.setIamPolicy');
+    const manage = grants.find(
+      (g) => g.inputs.role === `projects/${project}/roles/droptune_prediction_manage`,
+    )!;
+    expect(manage.inputs.condition.expression).toContain('.startsWith("predict-")');
   });
 
   it('lets the workflow act as the trainer and serving identities only', () => {

@@ -55,7 +55,7 @@ describe('bundle-functions', () => {
   it('writes a package.json that installs the framework the runtime shares', () => {
     for (const r of results) {
       const pkg = JSON.parse(readFileSync(join(r.dir, 'package.json'), 'utf8'));
-      expect(pkg).toMatchObject({ type: 'module', main: 'index.js', engines: { node: '20' } });
+      expect(pkg).toMatchObject({ type: 'module', main: 'index.js', engines: { node: '22' } });
       expect(Object.keys(pkg.dependencies)).toContain('@google-cloud/functions-framework');
       expect(readFileSync(join(r.dir, 'index.js'), 'utf8')).not.toMatch(
         /from\s*["']@google-cloud\/functions-framework\/testing/,

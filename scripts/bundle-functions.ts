@@ -16,6 +16,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFil
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { FUNCTIONS_NODE_MAJOR } from '../infra/data/function-runtimes.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -75,7 +76,8 @@ export async function bundleFunctions(
       outfile: join(dir, 'index.js'),
       bundle: true,
       platform: 'node',
-      target: 'node20',
+      // The deployed runtime's Node, from the one table infra deploys with (local dev runs on Node >= 20).
+      target: `node${FUNCTIONS_NODE_MAJOR}`,
       format: 'esm',
       external: [...INSTALLED, ...IGNORED],
       metafile: true,
@@ -113,7 +115,7 @@ export async function bundleFunctions(
       private: true,
       type: 'module',
       main: 'index.js',
-      engines: { node: '20' },
+      engines: { node: String(FUNCTIONS_NODE_MAJOR) },
       dependencies: Object.fromEntries(
         INSTALLED.filter((p) => p === '@google-cloud/functions-framework' || imports.has(p)).map((p) => [
           p,

@@ -8,7 +8,6 @@
  * On SIGTERM/SIGINT it stops accepting, finishes in-flight requests and exits 0.
  */
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { parseObjectUri } from '../shared/storage/uri.ts';
 import { readServingConfig } from './config.ts';
 import { availableCpus } from './model/cpus.ts';
@@ -78,11 +77,8 @@ async function main(): Promise<void> {
 async function openModelStore(uri: string) {
   const parsed = parseObjectUri(uri);
   if (parsed.scheme === 'file') {
-    const { FileObjectStore } = await import('../shared/storage/file-store.ts');
-    return {
-      ...parsed,
-      store: new FileObjectStore(resolve(process.env.DROPTUNE_HOME ?? '.droptune', 'buckets')),
-    };
+    const { localObjectStore } = await import('../shared/storage/local-buckets.ts');
+    return { ...parsed, store: localObjectStore(process.env.DROPTUNE_HOME ?? '.droptune') };
   }
   const { openStore } = await import('../shared/storage/index.ts');
   return openStore(uri);

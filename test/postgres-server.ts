@@ -12,7 +12,9 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { CLOUD_SQL_OWNER_ROLE, IAM_USERS } from './cloud-sql-roles.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -48,9 +50,32 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The roles of a Cloud SQL instance with IAM users, as the store's suite uses them: a
+ * `cloudsqlsuperuser` that is NOT a superuser (CREATEROLE, CREATEDB) and two login roles named like
+ * IAM service-account users, members of it — the database roles infra creates for the trigger and
+ * the control API. Idempotent (a given server may have them already).
+ */
+async function createCloudSqlRoles(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const ignoreExisting = (sql: string) =>
+    `do $$ begin ${sql}; exception when duplicate_object then null; end $$`;
+  try {
+    await client.query(ignoreExisting(`create role ${CLOUD_SQL_OWNER_ROLE} nologin createrole createdb`));
+    for (const user of IAM_USERS) {
+      await client.query(ignoreExisting(`create role "${user}" login`));
+      await client.query(`grant ${CLOUD_SQL_OWNER_ROLE} to "${user}"`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => void> {
   const given = process.env.DROPTUNE_TEST_DATABASE_URL;
   if (given) {
+    await createCloudSqlRoles(given);
     project.provide('pgUrl', given);
     return () => {};
   }
@@ -68,7 +93,9 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const port = await freePort();
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`;
   run(pgCtl, ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
-  project.provide('pgUrl', `postgres://droptune@127.0.0.1:${port}/postgres`);
+  const url = `postgres://droptune@127.0.0.1:${port}/postgres`;
+  await createCloudSqlRoles(url);
+  project.provide('pgUrl', url);
   return () => {
     try {
       run(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);

@@ -4,11 +4,9 @@
  * so a real fine-tune finishes in seconds on a CPU.
  */
 import { execFileSync } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { TRAINER_DIR, trainerPython } from '../shared/trainer-python.ts';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const PYTHON = process.env.DROPTUNE_PYTHON ?? join(REPO, '.venv', 'bin', 'python');
+export const PYTHON = trainerPython();
 
 /** Writes `tiny-bert/` and `<csvName>` into `dir`; returns their paths. */
 export function makeTinyModelAndData(
@@ -26,7 +24,7 @@ export function makeTinyModelAndData(
     'print(json.dumps({"bert": str(bert), "csv": str(csv)}))',
   ].join('\n');
   const out = execFileSync(PYTHON, ['-c', script, dir, String(rowsPerLabel), csvName], {
-    cwd: join(REPO, 'training-image'),
+    cwd: TRAINER_DIR,
     encoding: 'utf8',
   });
   return JSON.parse(out) as { bert: string; csv: string };

@@ -32,7 +32,7 @@ async function expectTerminal(hh: PipelineHarness, runId: string, status: string
 const message = (out: Outcome): string => (out as { error: { message: string } }).error?.message ?? '';
 const BELOW = /^gate: macro_f1 [\d.]+ is below the threshold 0\.99$/;
 
-describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
+describe('pipeline.yaml under faults', { timeout: 420_000 }, () => {
   it('zone exhausted and quota exceeded → the next zone; ends gated with the scores', async () => {
     const { h, run } = await scenario({
       trainingFaults: { exhaustedZones: ['local1-a'], quotaExceededZones: ['local1-b'] },
@@ -50,9 +50,12 @@ describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
       env: { ALLOW_ON_DEMAND: 'false' },
     });
     const out = await h.execute(run);
-    expect(message(out)).toMatch(
-      /^no GPU capacity after 3 insert attempt\(s\) \(\["SPOT@local1-a","SPOT@local1-b","SPOT@local1-c"\]\): ZONE_RESOURCE_POOL_EXHAUSTED: /,
-    );
+    const attempts = JSON.parse(message(out).replace(/^no GPU capacity after 3 insert attempt\(s\): /, ''));
+    expect(attempts).toEqual([
+      expect.stringMatching(/^SPOT g2-standard-8 {2}in local1-a: ZONE_RESOURCE_POOL_EXHAUSTED: /),
+      expect.stringMatching(/^SPOT g2-standard-8 {2}in local1-b: ZONE_RESOURCE_POOL_EXHAUSTED: /),
+      expect.stringMatching(/^SPOT g2-standard-8 {2}in local1-c: ZONE_RESOURCE_POOL_EXHAUSTED: /),
+    ]);
     await expectTerminal(h, run.runId, 'failed', /^no GPU capacity after 3 insert attempt/);
   });
 
@@ -114,8 +117,29 @@ describe('pipeline.yaml under faults', { timeout: 180_000 }, () => {
       shieldedInstanceConfig: { enableVtpm: true, enableIntegrityMonitoring: true },
       serviceAccounts: [{ email: 'trainer@local-project.iam.gserviceaccount.com' }],
       networkInterfaces: [{ subnetwork: 'regions/local1/subnetworks/default' }],
-      labels: { 'droptune-model': 'tickets' },
+      labels: { 'droptune-model': 'tickets', 'droptune-run': run.runId },
+      // A current Deep Learning VM family whose driver (580) runs the trainer's CUDA 13 wheels,
+      // on a disk type every machine series of the ladder accepts (G2 refuses pd-standard).
+      disks: [
+        {
+          boot: true,
+          autoDelete: true,
+          initializeParams: {
+            sourceImage:
+              'projects/deeplearning-platform-release/global/images/family/common-cu129-ubuntu-2404-nvidia-580',
+            diskType: 'zones/local1-a/diskTypes/pd-balanced',
+          },
+        },
+      ],
     });
+    const items =
+      (spec?.body.metadata as { items?: { key: string; value: string }[] } | undefined)?.items ?? [];
+    const script = items.find((i) => i.key === 'startup-script')?.value ?? '';
+    // The driver install finishes before the container starts; the container gets SIGTERM and
+    // 25 s of the 30 s Spot notice; the VM deletes itself when the trainer ends.
+    expect(script.indexOf('nvidia-smi')).toBeLessThan(script.indexOf('docker run'));
+    expect(script).toMatch(/docker run --rm --gpus all --stop-timeout 25 /);
+    expect(script).toMatch(/gcloud compute instances delete "\$NAME" --zone "\$ZONE" --quiet/);
     expect(spec?.body.networkInterfaces).toEqual([{ subnetwork: 'regions/local1/subnetworks/default' }]);
     expect(spec?.env).toMatchObject({
       DROPTUNE_RUN_ID: run.runId,

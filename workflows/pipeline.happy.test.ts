@@ -49,7 +49,12 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
     expect(run.error).toBeNull();
     expect(run.version).toBe(1);
     expect(run.costEstimate).toBeGreaterThan(0);
-    expect(run.machine).toMatchObject({ provisioningModel: 'SPOT', zone: 'local1-a', released: true });
+    expect(run.machine).toMatchObject({
+      provisioningModel: 'SPOT',
+      zone: 'local1-a',
+      preemptions: 0,
+      machineType: 'g2-standard-8',
+    });
     expect((await h.store.runs.history(run.runId)).map((s) => s.toStatus)).toEqual([
       'queued',
       'validating',

@@ -69,6 +69,34 @@ describe('workflow run', () => {
     });
   });
 
+  it('answers the built-in variables from flags or the environment (flags win)', async () => {
+    const run = promisify(execFile);
+    const tsx = resolve(import.meta.dirname, '../node_modules/.bin/tsx');
+    const names = ['PROJECT_ID', 'LOCATION', 'WORKFLOW_ID', 'WORKFLOW_REVISION_ID', 'WORKFLOW_EXECUTION_ID'];
+    const builtins = file(
+      'builtins.yaml',
+      `- r:\n    return: \${[${names.map((n) => `sys.get_env("GOOGLE_CLOUD_${n}")`).join(', ')}]}\n`,
+    );
+    const { stdout } = await run(
+      tsx,
+      [
+        resolve(import.meta.dirname, 'run-file.ts'),
+        builtins,
+        '--location',
+        'europe-west4',
+        '--workflow-id',
+        'droptune-pipeline',
+        '--execution-id',
+        'e-42',
+      ],
+      { env: { ...process.env, GOOGLE_CLOUD_PROJECT_ID: 'my-project', GOOGLE_CLOUD_LOCATION: 'us-east1' } },
+    );
+    expect(JSON.parse(stdout)).toEqual({
+      result: ['my-project', 'europe-west4', 'droptune-pipeline', '000001-local', 'e-42'],
+    });
+    expect(() => parseRunFileArgv(['f.yaml', '--project'])).toThrow(/--project needs a value/);
+  });
+
   it('rejects bad command lines with a usage message', () => {
     expect(() => parseRunFileArgv([])).toThrow(/usage: workflow run <file.yaml>/);
     expect(() => parseRunFileArgv(['f.yaml', '--args', '{bad'])).toThrow(/--args is not valid JSON/);

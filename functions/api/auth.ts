@@ -41,10 +41,19 @@ export function localTokenAuth(token: string): Authenticator {
 }
 
 export interface GoogleIdTokenAuthArgs {
-  /** The service's own URL: ID tokens must be minted for it (`aud`). */
-  audience: string;
+  /**
+   * The service's own URL: ID tokens must be minted for it (`aud`). A function when the URL is
+   * known only once the server listens (the local stack picks a free port).
+   */
+  audience: string | (() => string);
   /** Service-account emails allowed in (workflow, trainer VM, operators). */
   allowedEmails: string[];
+  /**
+   * Where the signing keys are fetched (default Google's `oauth2/v1/certs`); the local stack and
+   * tests point it at the metadata-server twin (shared/identity/metadata-server.ts), so the
+   * verification itself is the cloud's.
+   */
+  certsUrl?: string;
   /** Injected client (tests give one whose signing certs they control). */
   client?: Pick<OAuth2Client, 'verifyIdToken'>;
 }
@@ -55,7 +64,10 @@ export interface GoogleIdTokenAuthArgs {
  * the allow-list.
  */
 export function googleIdTokenAuth(args: GoogleIdTokenAuthArgs): Authenticator {
-  const client = args.client ?? new OAuth2Client();
+  const client =
+    args.client ??
+    new OAuth2Client(args.certsUrl ? { endpoints: { oauth2FederatedSignonPemCertsUrl: args.certsUrl } } : {});
+  const audience = typeof args.audience === 'function' ? args.audience : () => args.audience as string;
   const allowed = new Set(args.allowedEmails.map((e) => e.trim().toLowerCase()).filter(Boolean));
   return {
     async authenticate(authorization) {
@@ -63,7 +75,7 @@ export function googleIdTokenAuth(args: GoogleIdTokenAuthArgs): Authenticator {
       let email: string | undefined;
       let verified = false;
       try {
-        const ticket = await client.verifyIdToken({ idToken, audience: args.audience });
+        const ticket = await client.verifyIdToken({ idToken, audience: audience() });
         const payload = ticket.getPayload();
         email = payload?.email?.toLowerCase();
         verified = payload?.email_verified === true;
@@ -79,5 +91,22 @@ export function googleIdTokenAuth(args: GoogleIdTokenAuthArgs): Authenticator {
         );
       return { subject: email, kind: 'google' };
     },
+  };
+}
+
+/** A JWT's shape (three base64url parts): what an ID token looks like, and a local token never does. */
+const JWT_SHAPE = /^Bearer\s+[\w-]+\.[\w-]+\.[\w-]+\s*$/i;
+
+/**
+ * The local stack's door: ID tokens (the trainer's, from the metadata-server twin) go to the
+ * Google verifier, anything else to the local bearer token (the CLI and the web page), so each
+ * caller is checked the way its cloud counterpart is.
+ */
+export function idTokenOrLocalTokenAuth(idTokens: Authenticator, local: Authenticator): Authenticator {
+  return {
+    authenticate: (authorization) =>
+      JWT_SHAPE.test(authorization ?? '')
+        ? idTokens.authenticate(authorization)
+        : local.authenticate(authorization),
   };
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Manifest, REQUIRED_MODEL_FILES } from '../../shared/contracts/manifest.ts';
 import { describeZodError } from '../../shared/contracts/model-settings.ts';
 import { AppError } from '../../shared/errors.ts';
@@ -16,9 +16,14 @@ export interface RegisterDeps {
  * 1. `runs/<runId>/manifest.json` must exist and parse (shared/contracts/manifest.ts), name this
  *    run and model, and list every required file;
  * 2. every listed file must exist with the manifest's size and sha256 (hashed by streaming);
- * 3. inside the store's version allocation, the files are copied server-side to
- *    `models/<modelName>/v<N>/`, the manifest last, and N is spent only if all copies succeed
- *    (so versions are gap-free and a version with a manifest is complete).
+ * 3. inside the store's version allocation, the files are copied server-side, create-only, to a
+ *    prefix no earlier attempt used (`versionPrefix`), the manifest last, and N is spent only if
+ *    all copies succeed (so versions are gap-free and a version with a manifest is complete).
+ *
+ * Create-only because the control API's identity holds only `roles/storage.objectCreator` on the
+ * models bucket: it can neither overwrite nor delete the leftovers of a failed attempt, so a
+ * later attempt must never need to (defect: one partial failure used to block every later
+ * version of the model).
  * Registering the same run again returns its existing version (`created: false`).
  */
 export async function registerVersion(
@@ -58,20 +63,37 @@ export async function registerVersion(
     }
   }
   return deps.store.models.registerVersion(modelName, runId, async (version) => {
-    const target = `models/${modelName}/v${version}/`;
-    // Plain (overwriting) copies: leftovers of an attempt that failed for this same N are replaced.
+    const target = await versionPrefix(deps, modelName, version);
+    const createOnly = { createOnly: true };
     for (const file of manifest.files) {
       await deps.objects.copy(
         { bucket: deps.modelsBucket, name: prefix + file.path },
         { bucket: deps.modelsBucket, name: target + file.path },
+        createOnly,
       );
     }
     await deps.objects.copy(
       { bucket: deps.modelsBucket, name: `${prefix}manifest.json` },
       { bucket: deps.modelsBucket, name: `${target}manifest.json` },
+      createOnly,
     );
     return { modelUri: `${deps.objects.scheme}://${deps.modelsBucket}/${target}`, metrics: manifest.metrics };
   });
+}
+
+/**
+ * Where version N's files go: `models/<modelName>/v<N>/` when nothing is there, else (leftovers
+ * of an attempt that failed for this same N, which this identity may not delete) a fresh sibling
+ * `models/<modelName>/v<N>-<attempt>/`. The version row records the prefix actually used, so
+ * every reader follows `modelUri`, never a prefix rebuilt from N. Attempts for one model are
+ * serialized by the store's version allocation; the create-only copies make even a racing
+ * attempt fail rather than mix files.
+ */
+async function versionPrefix(deps: RegisterDeps, modelName: string, version: number): Promise<string> {
+  const clean = `models/${modelName}/v${version}/`;
+  const leftovers = await deps.objects.list(deps.modelsBucket, clean);
+  if (leftovers.length === 0) return clean;
+  return `models/${modelName}/v${version}-${randomBytes(6).toString('hex')}/`;
 }
 
 async function readManifest(

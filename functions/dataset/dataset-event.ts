@@ -58,7 +58,7 @@ export function escapeForMessage(name: string): string {
 
 /**
  * Which objects are dataset drops: exactly `<model-name>/<file>.csv`, model name
- * `^[a-z][a-z0-9-]{1,40}$`. Everything else (droptune.json, `reports/…`, nested paths, other
+ * `MODEL_NAME_PATTERN`. Everything else (droptune.json, `reports/…`, nested paths, other
  * extensions, hidden files) is ignored with the reason, so the pipeline never re-triggers on what
  * it writes itself.
  */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from '../../shared/db/pool.ts';
 import type { TestBackend } from '../../shared/db/testing.ts';
-import { FileObjectStore } from '../../shared/storage/index.ts';
+import { type FileObjectStore, localObjectStore } from '../../shared/storage/index.ts';
 import { createStore, type TrackingStore } from '../../shared/store/index.ts';
 import { RecordingWorkflowStarter } from '../workflow-starter/recording-starter.ts';
 
@@ -30,7 +30,7 @@ export async function openHarness(backend: TestBackend): Promise<Harness> {
     home,
     db,
     store: createStore(db.pool),
-    objects: new FileObjectStore(join(home, 'buckets')),
+    objects: localObjectStore(home),
     workflows: new RecordingWorkflowStarter(),
     datasetsBucket: 'datasets',
     modelsBucket: 'models',

@@ -10,6 +10,7 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { childOptions } from './child-options.ts';
+import { CUSTOM_ROLE_GRANTS, customRoleId } from './custom-roles.ts';
 import type { Actor, Identities } from './identities.ts';
 
 export interface AccessArgs {
@@ -23,6 +24,8 @@ export interface AccessArgs {
   datasetsBucket: pulumi.Input<string>;
   modelsBucket: pulumi.Input<string>;
   sourcesBucket: pulumi.Input<string>;
+  /** Short prefix shared by the stack's resource names (custom role ids derive from it). */
+  namePrefix: string;
   /** Cloud SQL instance name (IAM conditions restrict SQL roles to it). */
   sqlInstance: pulumi.Input<string>;
   /** Artifact Registry repository ids. */
@@ -64,19 +67,14 @@ export const PROJECT_GRANTS: (Grant & { sqlOnly?: boolean })[] = [
     role: 'roles/compute.instanceAdmin.v1',
     why: 'trainer VMs are created at run time, so no instance exists to bind on',
   },
-  {
-    actor: 'workflow',
-    role: 'roles/run.admin',
-    why: 'prediction services are created at run time and need their invoker policy set',
-  },
   { actor: 'workflow', role: 'roles/logging.logWriter', why: 'workflow call logs' },
   { actor: 'trainer', role: 'roles/logging.logWriter', why: 'container logs from the VM' },
   { actor: 'trainer', role: 'roles/monitoring.metricWriter', why: 'GPU/VM metrics from the VM' },
   { actor: 'builder', role: 'roles/logging.logWriter', why: 'Cloud Build logs of function builds' },
 ];
 
-/** Bucket-level grants. */
-export const BUCKET_GRANTS: (Grant & { bucket: 'datasets' | 'models' | 'sources' })[] = [
+/** Bucket-level grants; `prefix` limits one to the objects under it (an IAM condition on the object name). */
+export const BUCKET_GRANTS: (Grant & { bucket: 'datasets' | 'models' | 'sources'; prefix?: string })[] = [
   {
     bucket: 'datasets',
     actor: 'trigger',
@@ -95,7 +93,8 @@ export const BUCKET_GRANTS: (Grant & { bucket: 'datasets' | 'models' | 'sources'
     bucket: 'models',
     actor: 'trigger',
     role: 'roles/storage.objectCreator',
-    why: 'write rejection reports (reports/<runId>.json)',
+    prefix: 'reports/',
+    why: 'write rejection reports (reports/<runId>.json), and nothing else in the models bucket',
   },
   { bucket: 'models', actor: 'control-api', role: 'roles/storage.objectViewer', why: 'verify manifests' },
   {
@@ -114,7 +113,8 @@ export const BUCKET_GRANTS: (Grant & { bucket: 'datasets' | 'models' | 'sources'
     bucket: 'models',
     actor: 'trainer',
     role: 'roles/storage.objectCreator',
-    why: 'write runs/<runId>/ (create-only)',
+    prefix: 'runs/',
+    why: 'write runs/<runId>/ (create-only); registered versions under models/ are out of its reach',
   },
   {
     bucket: 'models',
@@ -122,8 +122,24 @@ export const BUCKET_GRANTS: (Grant & { bucket: 'datasets' | 'models' | 'sources'
     role: 'roles/storage.objectViewer',
     why: 'read status objects and metrics for the gate',
   },
-  { bucket: 'sources', actor: 'builder', role: 'roles/storage.objectViewer', why: 'read function bundles' },
+  {
+    bucket: 'sources',
+    actor: 'builder',
+    role: 'roles/storage.objectViewer',
+    why: 'read the uploaded bundle the function names as storageSource',
+  },
 ];
+
+/** Role the function builder holds on Google's gen2 source bucket (Google's build-service-account guide). */
+export const BUILDER_SOURCES_ROLE = 'roles/storage.objectAdmin';
+
+/** Google's bucket that gen2 builds read sources from: `gcf-v2-sources-<project number>-<region>`. */
+export function gcfSourcesBucket(
+  projectNumber: pulumi.Input<string>,
+  region: pulumi.Input<string>,
+): pulumi.Output<string> {
+  return pulumi.interpolate`gcf-v2-sources-${projectNumber}-${region}`;
+}
 
 /** Actors of the stack that call the control API (invoker grants live with the functions). */
 export const API_CALLERS: Actor[] = ['workflow', 'trainer'];
@@ -169,7 +185,18 @@ export class Access extends pulumi.ComponentResource {
     for (const g of BUCKET_GRANTS) {
       new gcp.storage.BucketIAMMember(
         `${name}-${g.bucket}-${g.actor}-${slug(g.role)}`,
-        { bucket: buckets[g.bucket], role: g.role, member: ids.member(g.actor) },
+        {
+          bucket: buckets[g.bucket],
+          role: g.role,
+          member: ids.member(g.actor),
+          condition: g.prefix
+            ? {
+                title: `droptune-${g.prefix.replace(/\W+/g, '')}-only`,
+                description: `Only objects under ${g.prefix}`,
+                expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${buckets[g.bucket]}/objects/${g.prefix}")`,
+              }
+            : undefined,
+        },
         child(),
       );
     }
@@ -208,6 +235,45 @@ export class Access extends pulumi.ComponentResource {
       },
       child(),
     );
+    for (const g of CUSTOM_ROLE_GRANTS) {
+      const role = new gcp.projects.IAMCustomRole(
+        `${name}-${g.key}-role`,
+        {
+          project: args.project,
+          roleId: customRoleId(args.namePrefix, g.key),
+          title: g.title,
+          description: 'Only what droptune needs (infra/components/custom-roles.ts)',
+          permissions: [...g.permissions],
+          stage: 'GA',
+        },
+        child(),
+      );
+      new gcp.projects.IAMMember(
+        `${name}-${g.actor}-${g.key}`,
+        { project: args.project, role: role.name, member: ids.member(g.actor), condition: g.condition },
+        child(),
+      );
+    }
+
+    // Gen2 builds fetch the source from Google's own bucket `gcf-v2-sources-<number>-<region>` (with a
+    // `-<hash>` suffix under CMEK), created on the first deploy, so no bucket binding can precede it.
+    // Google's build-service-account guide asks for Storage Object Admin; a condition keeps it to that bucket.
+    const number = gcp.organizations.getProjectOutput({ projectId: args.project }, { parent: this }).number;
+    new gcp.projects.IAMMember(
+      `${name}-builder-gcf-sources`,
+      {
+        project: args.project,
+        role: BUILDER_SOURCES_ROLE,
+        member: ids.member('builder'),
+        condition: {
+          title: 'droptune-gcf-v2-sources-only',
+          description: "Only Cloud Functions' own gen2 source bucket of this region",
+          expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${gcfSourcesBucket(number, args.region)}")`,
+        },
+      },
+      child(),
+    );
+
     new gcp.artifactregistry.RepositoryIamMember(
       `${name}-function-images-builder-writer`,
       {

@@ -1,5 +1,5 @@
 /**
- * The two Cloud Functions (gen2, Node 20): `onDatasetUploaded`, fired by Eventarc when an object is
+ * The two Cloud Functions (gen2, Node 22: `nodejs20` was decommissioned on 2026-10-30): `onDatasetUploaded`, fired by Eventarc when an object is
  * finalized in the datasets bucket, and `controlApi`, the HTTP API everything else talks to.
  * Both run as their own service account, egress to Cloud SQL's private IP through direct VPC
  * egress, build with a dedicated builder identity, and accept authenticated calls only: no
@@ -7,6 +7,7 @@
  */
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
+import { FUNCTIONS_RUNTIME } from '../data/function-runtimes.ts';
 import { childOptions } from './child-options.ts';
 import { functionSource } from './function-source.ts';
 
@@ -87,7 +88,7 @@ export class Functions extends pulumi.ComponentResource {
       );
     };
     const build = (key: keyof typeof FUNCTIONS, object: gcp.storage.BucketObject) => ({
-      runtime: 'nodejs20',
+      runtime: FUNCTIONS_RUNTIME,
       entryPoint: FUNCTIONS[key].entryPoint,
       source: { storageSource: { bucket: args.sourcesBucket, object: object.name } },
       serviceAccount: args.builderServiceAccount,

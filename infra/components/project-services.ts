@@ -17,6 +17,8 @@ export const REQUIRED_SERVICES = [
   'secretmanager.googleapis.com', // secrets a deployment may add (hub token) without new APIs
   'cloudbuild.googleapis.com', // builds function sources and, optionally, the two images
   'iamcredentials.googleapis.com', // ID tokens and signed upload URLs
+  'iam.googleapis.com', // the stack's service accounts and custom roles; custom build SAs require it
+  'cloudresourcemanager.googleapis.com', // project IAM bindings (every projects.IAMMember) and project lookups
   'pubsub.googleapis.com', // Eventarc's transport for storage events
   'storage.googleapis.com', // datasets, models and function-source buckets
   'logging.googleapis.com', // workflow call logs and VM logs

@@ -16,6 +16,16 @@ import { childOptions } from './child-options.ts';
 /** Service-name prefix of prediction services; mirrors `serviceId: "predict-" + modelName` in pipeline.yaml. */
 export const PREDICTION_SERVICE_PREFIX = 'predict-';
 
+/**
+ * IAM condition that limits a project-level grant to Cloud Run services named `predict-*`: gen2
+ * functions are Cloud Run services too, and must stay out of reach of these grants.
+ */
+export const PREDICTION_SERVICES_CONDITION = {
+  title: 'droptune-prediction-services-only',
+  description: `Only Cloud Run services named ${PREDICTION_SERVICE_PREFIX}*`,
+  expression: `resource.type == "run.googleapis.com/Service" && resource.name.extract("/services/{name}").startsWith("${PREDICTION_SERVICE_PREFIX}")`,
+};
+
 export interface ServingArgs {
   /** Project the prediction services run in. */
   project: pulumi.Input<string>;
@@ -27,6 +37,8 @@ export interface ServingArgs {
   invokers: string[];
   /** Whether the workflow makes each prediction service public (allUsers). */
   allowUnauthenticated: boolean;
+  /** Stack identities that call every prediction service (the control API's predict proxy), by label. */
+  stackInvokers?: Record<string, pulumi.Input<string>>;
 }
 
 export class Serving extends pulumi.ComponentResource {
@@ -49,18 +61,18 @@ export class Serving extends pulumi.ComponentResource {
       { bucket: args.modelsBucket, role: 'roles/storage.objectViewer', member: args.servingMember },
       child(),
     );
-    for (const member of args.invokers.filter((m) => !open.includes(m))) {
+    const invokers: [string, pulumi.Input<string>][] = [
+      ...args.invokers.filter((m) => !open.includes(m)).map((m) => [m, m] as [string, string]),
+      ...Object.entries(args.stackInvokers ?? {}),
+    ];
+    for (const [label, member] of invokers) {
       new gcp.projects.IAMMember(
-        `${name}-invoker-${member.replace(/[^a-zA-Z0-9]+/g, '-')}`,
+        `${name}-invoker-${label.replace(/[^a-zA-Z0-9]+/g, '-')}`,
         {
           project: args.project,
           role: 'roles/run.invoker',
           member,
-          condition: {
-            title: 'droptune-prediction-services-only',
-            description: `Only Cloud Run services named ${PREDICTION_SERVICE_PREFIX}*`,
-            expression: `resource.type == "run.googleapis.com/Service" && resource.name.extract("/services/{name}").startsWith("${PREDICTION_SERVICE_PREFIX}")`,
-          },
+          condition: PREDICTION_SERVICES_CONDITION,
         },
         child(),
       );

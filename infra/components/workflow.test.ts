@@ -52,3 +52,18 @@ describe('workflow env', () => {
     expect(() => readWorkflowSource(p)).toThrow(`workflow source ${p} not found`);
   });
 });
+
+describe('superseded variables', () => {
+  const ladder = `x: \${sys.get_env("GPU_LADDER")}\ny: \${sys.get_env("MACHINE_TYPE")}\n`;
+  const old = `y: \${sys.get_env("MACHINE_TYPE")}\n`;
+  const supplied = { GPU_LADDER: '[]', MACHINE_TYPE: 'g2-standard-8' };
+  const superseded = { MACHINE_TYPE: 'GPU_LADDER' };
+
+  it('drops a variable when the source reads its replacement', () => {
+    expect(selectWorkflowEnv(ladder, supplied, [], 'p', superseded)).toEqual({ GPU_LADDER: '[]' });
+  });
+
+  it('keeps it for a source that predates the replacement', () => {
+    expect(selectWorkflowEnv(old, supplied, [], 'p', superseded)).toEqual({ MACHINE_TYPE: 'g2-standard-8' });
+  });
+});

@@ -42,8 +42,10 @@ export function selectWorkflowEnv<T>(
   supplied: Record<string, T>,
   required: readonly string[] = [],
   sourcePath = 'workflow source',
+  supersededBy: Readonly<Record<string, string>> = {},
 ): Record<string, T> {
   const read = new Set(envNamesRead(source));
+  for (const [old, replacement] of Object.entries(supersededBy)) if (read.has(replacement)) read.delete(old);
   const unread = required.filter((n) => !read.has(n));
   if (unread.length > 0) {
     throw new Error(
@@ -75,6 +77,8 @@ export interface WorkflowArgs {
   env: Record<string, pulumi.Input<string>>;
   /** Names the source must read (what the stack alone can deliver). */
   requiredEnv: readonly string[];
+  /** `{old: replacement}`: `old` is not passed when the source reads `replacement`. */
+  supersededBy?: Readonly<Record<string, string>>;
   /** Identity the workflow runs as (never the Compute default SA, which Workflows would otherwise use). */
   serviceAccount: pulumi.Input<string>;
 }
@@ -87,7 +91,7 @@ export class Workflow extends pulumi.ComponentResource {
   constructor(name: string, args: WorkflowArgs, opts?: pulumi.ComponentResourceOptions) {
     super('droptune:workflow:Workflow', name, {}, opts);
     const source = readWorkflowSource(args.sourcePath);
-    const env = selectWorkflowEnv(source, args.env, args.requiredEnv, args.sourcePath);
+    const env = selectWorkflowEnv(source, args.env, args.requiredEnv, args.sourcePath, args.supersededBy);
     this.envNames = Object.keys(env);
     this.workflow = new gcp.workflows.Workflow(
       `${name}-pipeline`,

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  apisEnabled,
   bucketsArePrivate,
+  functionsRuntimeSupported,
   iamGrants,
   noComputeDefaultServiceAccount,
   noPrimitiveRoles,
@@ -251,5 +253,46 @@ describe('workflowEnvValid', () => {
       workflowEnvValid([wf(Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`V${i}`, 'x'])))]),
     ).toHaveLength(1);
     expect(workflowEnvValid([wf({ GOOGLE_X: '1', WORKFLOWS_Y: '2' })])).toHaveLength(2);
+  });
+});
+
+describe('functionsRuntimeSupported', () => {
+  const fn = (runtime: string) =>
+    res('gcp:cloudfunctionsv2/function:Function', { buildConfig: { runtime } }, runtime);
+  it('accepts a runtime before its decommission date', () => {
+    expect(functionsRuntimeSupported('2026-12-07')([fn('nodejs22'), fn('nodejs24')])).toEqual([]);
+  });
+  it('rejects nodejs20 after 2026-10-30, naming the date', () => {
+    expect(functionsRuntimeSupported('2026-12-07')([fn('nodejs20')])[0]?.message).toBe(
+      'runtime nodejs20 was decommissioned on 2026-10-30: no create, no update',
+    );
+    expect(functionsRuntimeSupported('2026-10-29')([fn('nodejs20')])).toEqual([]);
+  });
+  it('rejects a runtime Google does not list', () => {
+    expect(functionsRuntimeSupported('2026-12-07')([fn('nodejs21')])[0]?.message).toMatch(
+      /nodejs21 is not in Cloud Run functions' Node.js schedule/,
+    );
+  });
+});
+
+describe('apisEnabled', () => {
+  const api = (service: string) => res('gcp:projects/service:Service', { service }, service);
+  const sa = res('gcp:serviceaccount/account:Account', { accountId: 'a' });
+  const grant = res('gcp:projects/iAMMember:IAMMember', { role: 'roles/x', member: SA });
+  it('accepts resources whose APIs are enabled', () => {
+    expect(
+      apisEnabled([api('iam.googleapis.com'), api('cloudresourcemanager.googleapis.com'), sa, grant]),
+    ).toEqual([]);
+  });
+  it('names the API a service account and a project grant need', () => {
+    expect(apisEnabled([sa, grant]).map((v) => v.message)).toEqual([
+      'needs iam.googleapis.com, which the stack does not enable',
+      'needs cloudresourcemanager.googleapis.com, which the stack does not enable',
+    ]);
+  });
+  it('refuses a resource type it cannot place', () => {
+    expect(apisEnabled([res('gcp:pubsub/topic:Topic', {})])[0]?.message).toMatch(
+      /no API known for gcp:pubsub/,
+    );
   });
 });

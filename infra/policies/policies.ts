@@ -6,6 +6,8 @@
  * Each policy returns the violations it found; an empty list means compliant.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { runtimeRefusal } from '../data/function-runtimes.ts';
+import { apisFor } from '../data/resource-apis.ts';
 
 export interface PolicyResource {
   type: string;
@@ -234,6 +236,35 @@ export const workflowEnvValid: Policy = (resources) =>
       return out;
     });
 
+/**
+ * Functions use a runtime Cloud Run functions still accepts on `day` (default: today, the day a
+ * `pulumi up` would run): a decommissioned runtime refuses every create and update.
+ */
+export function functionsRuntimeSupported(day = new Date().toISOString().slice(0, 10)): Policy {
+  return (resources) =>
+    resources
+      .filter((r) => r.type === 'gcp:cloudfunctionsv2/function:Function')
+      .flatMap((r) => {
+        const why = runtimeRefusal(String(r.inputs.buildConfig?.runtime), day);
+        return why ? [violation('functions-runtime', r, why)] : [];
+      });
+}
+
+/** Every resource's API is among the `gcp.projects.Service` resources the stack enables. */
+export const apisEnabled: Policy = (resources) => {
+  const enabled = new Set(
+    resources.filter((r) => r.type === 'gcp:projects/service:Service').map((r) => r.inputs.service),
+  );
+  return resources.flatMap((r) => {
+    const apis = apisFor(r.type, r.inputs);
+    if (!apis)
+      return [violation('apis-enabled', r, `no API known for ${r.type}: add it to data/resource-apis.ts`)];
+    return apis
+      .filter((a) => !enabled.has(a))
+      .map((a) => violation('apis-enabled', r, `needs ${a}, which the stack does not enable`));
+  });
+};
+
 /** Every stack-wide policy (the workflow-source check needs a path, so it is added by the caller). */
 export const STACK_POLICIES: Record<string, Policy> = {
   bucketsArePrivate,
@@ -244,6 +275,8 @@ export const STACK_POLICIES: Record<string, Policy> = {
   vmsPrivateAndShielded,
   servicesAuthenticated,
   workflowEnvValid,
+  functionsRuntimeSupported: functionsRuntimeSupported(),
+  apisEnabled,
 };
 
 /** Runs policies and returns all violations, in policy order. */

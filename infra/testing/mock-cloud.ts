@@ -25,7 +25,8 @@ export interface MockOptions {
   config: Record<string, string>;
 }
 
-const PROJECT_NUMBER = '123456789012';
+/** The project number every mocked lookup answers (Google's buckets and agents are named after it). */
+export const PROJECT_NUMBER = '123456789012';
 
 function computedState(
   type: string,
@@ -83,6 +84,11 @@ function computedState(
       return { id: `projects/${project}/locations/${region}/keyRings/${resourceName}`, state: inputs };
     case 'gcp:kms/cryptoKey:CryptoKey':
       return { id: `${inputs.keyRing}/cryptoKeys/${resourceName}`, state: inputs };
+    case 'gcp:projects/iAMCustomRole:IAMCustomRole': {
+      // The provider reports the role's resource name, which is what bindings reference.
+      const id = `projects/${project}/roles/${inputs.roleId}`;
+      return { id, state: { ...inputs, name: id } };
+    }
     case 'gcp:workflows/workflow:Workflow':
       return { id: `projects/${project}/locations/${region}/workflows/${resourceName}`, state: inputs };
     default:

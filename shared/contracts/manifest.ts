@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODEL_NAME_PATTERN } from './model-settings.ts';
 
 /**
  * `manifest.json`: written last by the trainer into `runs/<runId>/`, copied unchanged into
@@ -15,7 +16,7 @@ export const ManifestFile = z.object({
 export const Manifest = z.object({
   schemaVersion: z.literal(1),
   runId: z.string().min(1),
-  modelName: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/),
+  modelName: z.string().regex(MODEL_NAME_PATTERN),
   createdAt: z.string(),
   trainerVersion: z.string(),
   baseModel: z.string(),

@@ -9,11 +9,17 @@ import { z } from 'zod';
  * gives the defaults documented beside each field.
  */
 
-/** `^[a-z][a-z0-9-]{1,40}$`: the model name is the first path segment of a dataset drop. */
-export const MODEL_NAME_PATTERN = /^[a-z][a-z0-9-]{1,40}$/;
+/**
+ * The one model-name rule: the first path segment of a dataset drop, and (prefixed with `predict-`)
+ * a valid Cloud Run service id: starts with a letter, never ends with `-`, 2-41 characters.
+ */
+export const MODEL_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}[a-z0-9]$/;
 export const ModelName = z
   .string()
-  .regex(MODEL_NAME_PATTERN, 'a model name is 2-41 characters of a-z, 0-9 and "-", starting with a letter');
+  .regex(
+    MODEL_NAME_PATTERN,
+    'a model name is 2-41 characters of a-z, 0-9 and "-", starting with a letter and not ending with "-"',
+  );
 
 /** Quality gate: a challenger is promoted only when it clears every threshold. */
 export const GateSettings = z.strictObject({

@@ -1,12 +1,13 @@
-import { resolve } from 'node:path';
 import type { Storage } from '@google-cloud/storage';
 import { FileObjectStore } from './file-store.ts';
 import { GcsObjectStore } from './gcs-store.ts';
+import { bucketsDir } from './local-buckets.ts';
 import type { ObjectStore } from './object-store.ts';
 import { type ObjectUri, parseObjectUri, type Scheme } from './uri.ts';
 
 export { FileObjectStore } from './file-store.ts';
 export { GcsObjectStore } from './gcs-store.ts';
+export { bucketsDir, localObjectPath, localObjectStore } from './local-buckets.ts';
 export { assertBucketName, assertObjectName } from './object-name.ts';
 export type { ObjectStat, ObjectStore, WriteOptions } from './object-store.ts';
 export {
@@ -42,7 +43,7 @@ export function storeFor(scheme: Scheme, options: StoreOptions = {}): ObjectStor
   }
   const home = options.home ?? process.env.DROPTUNE_HOME ?? '.droptune';
   const key = `file:${home}`;
-  const s = cache.get(key) ?? new FileObjectStore(resolve(home, 'buckets'));
+  const s = cache.get(key) ?? new FileObjectStore(bucketsDir(home));
   cache.set(key, s);
   return s;
 }

@@ -21,7 +21,7 @@ from .errors import TrainerError
 from .storage import join, store_for
 from .tracking import now_iso
 
-MODEL_NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
+MODEL_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}[a-z0-9]$")  # = MODEL_NAME_PATTERN (shared/contracts)
 PACKAGES = ("torch", "transformers", "tokenizers", "onnx", "onnxruntime", "numpy", "safetensors")
 
 

@@ -2,6 +2,9 @@
 
 Every record is appended to a local JSON-lines file first (nothing is ever lost), then queued
 for `POST $DROPTUNE_API_URL/v1/runs/<runId>/metrics` with `Authorization: Bearer <token>`.
+The token is, in the cloud, a Google ID token for the control API's URL from the VM's metadata
+server (`MetadataIdToken`; no static secret ever sits in VM metadata), or a static token given
+as DROPTUNE_API_TOKEN (a developer pointing a trainer at a local stack by hand).
 A background thread sends batches with retries and exponential back-off; when the API stays
 down, batches wait in the queue and training goes on. `close()` gives the queue a bounded time
 to drain.
@@ -9,7 +12,9 @@ to drain.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import sys
 import threading
 import time
@@ -19,6 +24,82 @@ from pathlib import Path
 import requests
 
 MAX_BATCH = 1000  # the API accepts up to 10,000 per request
+REFRESH_MARGIN_S = 300  # Google's clients refresh five minutes before expiry; runs outlast a token
+
+
+class StaticToken:
+    """A bearer token given in the environment; nothing to refresh."""
+
+    def __init__(self, token: str):
+        self._header = {"Authorization": f"Bearer {token}"}
+
+    def headers(self) -> dict[str, str]:
+        return dict(self._header)
+
+    def invalidate(self) -> bool:
+        """False: a static token cannot be refreshed, so a 401 is final."""
+        return False
+
+
+class MetadataIdToken:
+    """Google ID tokens for `audience` from the VM's metadata server, cached until shortly before
+    they expire (tokens last an hour, runs last hours) and dropped on a 401.
+
+    The server is `$GCE_METADATA_HOST` (the variable Google's libraries honour; the local stack
+    points it at its twin), else `metadata.google.internal`.
+    """
+
+    def __init__(self, audience: str, host: str | None = None, session: requests.Session | None = None,
+                 clock=time.time, timeout_s: float = 5.0):
+        self.audience = audience
+        self.host = host or os.environ.get("GCE_METADATA_HOST") or "metadata.google.internal"
+        self._session = session or requests.Session()
+        self._clock = clock
+        self._timeout_s = timeout_s
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock = threading.Lock()
+        self.fetched = 0
+
+    def headers(self) -> dict[str, str]:
+        with self._lock:
+            if self._token is None or self._clock() > self._expires_at - REFRESH_MARGIN_S:
+                self._token, self._expires_at = self._fetch()
+            return {"Authorization": f"Bearer {self._token}"}
+
+    def invalidate(self) -> bool:
+        """Drops the cached token (the API refused it); True: the next call fetches a fresh one."""
+        with self._lock:
+            self._token = None
+        return True
+
+    def _fetch(self) -> tuple[str, float]:
+        url = f"http://{self.host}/computeMetadata/v1/instance/service-accounts/default/identity"
+        res = self._session.get(url, params={"audience": self.audience, "format": "full"},
+                                headers={"Metadata-Flavor": "Google"}, timeout=self._timeout_s)
+        if res.status_code != 200:
+            raise requests.RequestException(f"metadata server answered HTTP {res.status_code}: {res.text[:200]}")
+        token = res.text.strip()
+        self.fetched += 1
+        return token, float(_jwt_claims(token).get("exp", 0))
+
+
+def _jwt_claims(token: str) -> dict:
+    """The payload of a JWT, unverified: only to know when our own token expires."""
+    try:
+        part = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError) as err:
+        raise requests.RequestException(f"metadata server returned something that is not a JWT ({err})") from err
+
+
+def credentials_for(api_url: str | None, token: str | None) -> StaticToken | MetadataIdToken | None:
+    """A static token when one is given, else ID tokens for the API's URL from the metadata server."""
+    if token:
+        return StaticToken(token)
+    if api_url:
+        return MetadataIdToken(api_url.rstrip("/"))
+    return None
 
 
 def now_iso() -> str:
@@ -32,6 +113,7 @@ class MetricsReporter:
         jsonl_path: Path,
         api_url: str | None,
         token: str | None,
+        credentials: StaticToken | MetadataIdToken | None = None,
         flush_interval_s: float = 2.0,
         max_attempts: int = 4,
         backoff_s: float = 0.5,
@@ -42,8 +124,7 @@ class MetricsReporter:
         self.jsonl_path = jsonl_path
         self.url = f"{api_url.rstrip('/')}/v1/runs/{run_id}/metrics" if api_url else None
         self.headers = {"Content-Type": "application/json"}
-        if token:
-            self.headers["Authorization"] = f"Bearer {token}"
+        self.credentials = credentials or credentials_for(api_url, token)
         self.flush_interval_s = flush_interval_s
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
@@ -100,11 +181,19 @@ class MetricsReporter:
 
     def _post(self, batch: list[dict], deadline: float | None) -> bool:
         delay = self.backoff_s
+        refreshed = False
         for attempt in range(1, self.max_attempts + 1):
             try:
-                res = self._session.post(self.url, json={"metrics": batch}, headers=self.headers, timeout=self.request_timeout_s)
+                auth = self.credentials.headers() if self.credentials else {}
+                res = self._session.post(self.url, json={"metrics": batch}, headers={**self.headers, **auth},
+                                         timeout=self.request_timeout_s)
                 if res.status_code < 300:
                     return True
+                if res.status_code == 401 and not refreshed and self.credentials and self.credentials.invalidate():
+                    # An expired or revoked ID token: fetch a fresh one and resend at once.
+                    refreshed = True
+                    self.failed_posts += 1
+                    continue
                 retryable = res.status_code in (408, 429) or res.status_code >= 500
                 reason = f"HTTP {res.status_code}"
             except requests.RequestException as err:

@@ -155,6 +155,38 @@ describe('compute connector → LocalTrainingBackend', { timeout: 60_000 }, () =
   });
 });
 
+/** Resolves once `done()` holds, checking every 20 ms (waits on the backend's state, not a fixed time). */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setTimeout(r, 20));
+}
+
+describe('compute twin: preemption vs maxRunDuration', { timeout: 60_000 }, () => {
+  it('a preemption is recorded as a compute.instances.preempted zone operation; a maxRunDuration deletion is not', async () => {
+    const { backend, bindings } = training({ hang: true, preemptSpotAfterMs: 100 }, 20);
+    await run(`main:\n  steps:${insert('z-a', 'vm-p')}`, bindings);
+    await run(
+      `main:\n  steps:${insert('z-a', 'vm-m', '\n              maxRunDuration: {seconds: 5}')}`,
+      bindings,
+    );
+    await until(() => backend.list().length === 0);
+    const out = await run(
+      `- ops:
+    call: googleapis.compute.v1.zoneOperations.list
+    args: {project: p, zone: z-a, filter: 'operationType = "compute.instances.preempted"'}
+    result: ops
+- r:
+    return: \${ops.items}`,
+      bindings,
+    );
+    expect(out.result).toEqual([
+      expect.objectContaining({
+        operationType: 'compute.instances.preempted',
+        targetLink: 'https://www.googleapis.com/compute/v1/projects/p/zones/z-a/instances/vm-p',
+      }),
+    ]);
+  });
+});
+
 describe('Cloud Run v2 connector → LocalServingBackend', { timeout: 120_000 }, () => {
   it('serves a model at a stable URL; a failed rollout keeps the ready revision', async () => {
     const h = home();
@@ -165,7 +197,7 @@ describe('Cloud Run v2 connector → LocalServingBackend', { timeout: 120_000 },
     closers.push(() => serving.close());
     const bindings = localBindings({ serving, store: new FileObjectStore(join(h, 'buckets')) });
     const service = (uri: string) =>
-      `'\${ {"template": {"containers": [{"image": "serving:local", "env": [{"name": "MODEL_URI", "value": "${uri}"}]}]}} }'`;
+      `'\${ {"template": {"containers": [{"image": "serving:local", "env": [{"name": "MODEL_URI", "value": "${uri}"}], "startupProbe": {"httpGet": {"path": "/readyz"}}}]}} }'`;
     const out = await run(
       `main:
   steps:

@@ -15,6 +15,11 @@ export interface ServiceSpec {
   env: Record<string, string>;
   /** The full Service body, echoed back like the API does. */
   body: Record<string, unknown>;
+  /**
+   * What makes a revision ready: an HTTP GET on `path` answering 2xx (the container's
+   * startupProbe.httpGet), or a port that accepts connections (Cloud Run's default TCP probe).
+   */
+  startupProbe?: { path: string } | { tcp: true };
 }
 
 /**
@@ -32,6 +37,7 @@ export function predictionServiceSpec(
     image: 'droptune-serving:local',
     env: { MODEL_URI: modelUri },
     body: { labels: { 'droptune-model': modelName } },
+    startupProbe: { path: '/readyz' },
   };
 }
 
@@ -179,7 +185,7 @@ export class LocalServingBackend implements ServingBackend {
       this.failuresLeft--;
       env.MODEL_URI = `${(env.MODEL_URI ?? 'file://missing/').replace(/\/?$/, '')}-revision-fault/`;
     }
-    const rev = await this.start(id, env);
+    const rev = await this.start(id, env, spec.startupProbe ?? { path: '/readyz' });
     const prev = svc.current;
     svc.current = rev;
     svc.state.latestReadyRevision = id;
@@ -189,7 +195,11 @@ export class LocalServingBackend implements ServingBackend {
     return { ...svc.state };
   }
 
-  private async start(id: string, env: Record<string, string>): Promise<Revision> {
+  private async start(
+    id: string,
+    env: Record<string, string>,
+    probe: NonNullable<ServiceSpec['startupProbe']>,
+  ): Promise<Revision> {
     const port = await getPort({ host: '127.0.0.1' });
     const cmd = this.options.command ?? [process.execPath, '--import', 'tsx', 'serving/main.ts'];
     const logDir = this.options.logDir ?? join(this.options.home, 'logs', 'serving');
@@ -217,7 +227,7 @@ export class LocalServingBackend implements ServingBackend {
     child.on('exit', () => log.end());
     this.starting.add(child);
     try {
-      return await this.waitReady(id, port, child, env, tail);
+      return await this.waitReady(id, port, child, env, tail, probe);
     } finally {
       this.starting.delete(child);
     }
@@ -229,6 +239,7 @@ export class LocalServingBackend implements ServingBackend {
     child: ChildProcess,
     env: Record<string, string>,
     tail: Tail,
+    probe: NonNullable<ServiceSpec['startupProbe']>,
   ): Promise<Revision> {
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 120_000);
     let gone = false;
@@ -237,8 +248,10 @@ export class LocalServingBackend implements ServingBackend {
     });
     while (Date.now() < deadline && !gone) {
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
-        if (res.status === 200) return { id, port, child, env };
+        // The startup probe: traffic moves only once it passes (TCP: the port answers at all).
+        const path = 'path' in probe ? probe.path : '/';
+        const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2000) });
+        if ('tcp' in probe || (res.status >= 200 && res.status < 300)) return { id, port, child, env };
         // The container says it will never be ready (its model failed to load): like a failing
         // startup probe, the revision fails now instead of at the probe's deadline.
         const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;

@@ -8,6 +8,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { localObjectPath } from '../../shared/storage/local-buckets.ts';
+import { TRAINER_DIR, trainerPython } from '../../shared/trainer-python.ts';
 import { exited, Tail, terminate } from './process-util.ts';
 
 /** What the pipeline asks Compute Engine for, reduced to what a training backend needs. */
@@ -33,16 +35,36 @@ export interface InstanceState {
   name: string;
   status: InstanceStatus;
   provisioningModel: 'SPOT' | 'STANDARD';
+  /** The instance's labels (e.g. `droptune-run`), for list filters. */
+  labels: Record<string, string>;
   /** Trainer exit code once the VM has stopped (local only; the cloud shows TERMINATED). */
   exitCode?: number | null;
   createdAt: Date;
   body: Record<string, unknown>;
 }
 
-/** Why an insert failed, in Compute Engine's own error codes. */
+/**
+ * A system event Compute Engine records as a zone operation. Preemption is recorded as
+ * `compute.instances.preempted` (Google's documented way to tell a preempted VM from one that
+ * was deleted otherwise); a `maxRunDuration` deletion records no preemption.
+ */
+export interface ZoneOperation {
+  operationType: 'compute.instances.preempted';
+  project: string;
+  zone: string;
+  name: string;
+  time: Date;
+}
+
+/** Why an insert (or delete) failed, in Compute Engine's own error codes. */
 export class InsertError extends Error {
   constructor(
-    readonly code: 'ZONE_RESOURCE_POOL_EXHAUSTED' | 'QUOTA_EXCEEDED' | 'ALREADY_EXISTS',
+    readonly code:
+      | 'ZONE_RESOURCE_POOL_EXHAUSTED'
+      | 'QUOTA_EXCEEDED'
+      | 'ALREADY_EXISTS'
+      | 'INTERNAL_ERROR'
+      | 'UNAVAILABLE',
     message: string,
   ) {
     super(message);
@@ -60,6 +82,8 @@ export interface TrainingBackend {
   /** Stops and removes the instance; false when there was none. */
   delete(project: string, zone: string, name: string): Promise<boolean>;
   list(): InstanceState[];
+  /** System events (preemptions) in a zone, oldest first. */
+  operations(project: string, zone: string): ZoneOperation[];
   /** Deletes every instance (stack shutdown). */
   close(): Promise<void>;
 }
@@ -68,6 +92,8 @@ export interface TrainingBackend {
 export interface TrainingFaults {
   /** Inserts into these zones fail with ZONE_RESOURCE_POOL_EXHAUSTED. */
   exhaustedZones?: string[];
+  /** Inserts of these machine types (any zone) fail with ZONE_RESOURCE_POOL_EXHAUSTED: a GPU type out of stock. */
+  exhaustedMachineTypes?: string[];
   /** Inserts into these zones fail with QUOTA_EXCEEDED (HTTP 403 in the cloud). */
   quotaExceededZones?: string[];
   /** Every Spot insert fails with ZONE_RESOURCE_POOL_EXHAUSTED (no Spot capacity anywhere). */
@@ -79,6 +105,13 @@ export interface TrainingFaults {
    * not wall time, so the test means the same on a fast and a loaded machine).
    */
   preemptSpotAfterCheckpoint?: boolean;
+  /**
+   * The first insert creates the VM and then fails (its operation ends in INTERNAL_ERROR): the
+   * pipeline must still find and delete the VM it did not get back.
+   */
+  insertFailsAfterCreate?: boolean;
+  /** The first N instances.delete calls fail with HTTP 503 (the VM stays). */
+  failDeletes?: number;
   /** Instead of the trainer, run a process that exits with this code without writing anything. */
   crashWithExitCode?: number;
   /** Instead of the trainer, run a process that never finishes. */
@@ -91,7 +124,7 @@ export interface TrainingFaults {
 }
 
 export interface LocalTrainingOptions {
-  /** Python with droptune_trainer importable (default /work/main/.venv/bin/python or $DROPTUNE_PYTHON). */
+  /** Python with droptune_trainer importable (default: `trainerPython()`, shared/trainer-python.ts). */
   python?: string;
   /** Working directory of the trainer (default `training-image/`). */
   cwd?: string;
@@ -120,6 +153,9 @@ export class LocalTrainingBackend implements TrainingBackend {
   private readonly instances = new Map<string, LocalInstance>();
   private readonly options: LocalTrainingOptions;
   private spotPreempted = false;
+  private insertFailed = false;
+  private deleteFailures = 0;
+  private readonly events: ZoneOperation[] = [];
   /** Names of instances that were preempted (for tests and logs). */
   readonly preempted: string[] = [];
   /** Every insert that created an instance, in order (what the pipeline asked Compute Engine for). */
@@ -136,7 +172,15 @@ export class LocalTrainingBackend implements TrainingBackend {
   async insert(spec: InstanceSpec): Promise<InstanceState> {
     const f = this.options.faults ?? {};
     const where = `projects/${spec.project}/zones/${spec.zone}`;
-    if (f.exhaustedZones?.includes(spec.zone) || (f.spotUnavailable && spec.provisioningModel === 'SPOT')) {
+    const machineType =
+      String(spec.body.machineType ?? '')
+        .split('/')
+        .pop() ?? '';
+    if (
+      f.exhaustedZones?.includes(spec.zone) ||
+      f.exhaustedMachineTypes?.includes(machineType) ||
+      (f.spotUnavailable && spec.provisioningModel === 'SPOT')
+    ) {
       throw new InsertError(
         'ZONE_RESOURCE_POOL_EXHAUSTED',
         `The zone '${where}' does not have enough resources available to fulfill the request. Try a different zone, or try again later.`,
@@ -155,8 +199,8 @@ export class LocalTrainingBackend implements TrainingBackend {
         `The resource '${where}/instances/${spec.name}' already exists`,
       );
     }
-    const python = this.options.python ?? process.env.DROPTUNE_PYTHON ?? '/work/main/.venv/bin/python';
-    const cwd = this.options.cwd ?? resolve('training-image');
+    const python = this.options.python ?? trainerPython();
+    const cwd = this.options.cwd ?? TRAINER_DIR;
     let args = ['-m', 'droptune_trainer'];
     if (f.crashWithExitCode !== undefined)
       args = ['-c', `import sys; sys.exit(${Number(f.crashWithExitCode)})`];
@@ -188,6 +232,7 @@ export class LocalTrainingBackend implements TrainingBackend {
       name: spec.name,
       status: 'RUNNING',
       provisioningModel: spec.provisioningModel,
+      labels: { ...((spec.body.labels as Record<string, string> | undefined) ?? {}) },
       createdAt: new Date(),
       body: spec.body,
     };
@@ -216,19 +261,14 @@ export class LocalTrainingBackend implements TrainingBackend {
       // scheduling.maxRunDuration with instanceTerminationAction DELETE: the VM removes itself.
       inst.timers.push(
         setTimeout(
-          () => void this.delete(spec.project, spec.zone, spec.name),
+          () => void this.remove(spec.project, spec.zone, spec.name),
           spec.maxRunDurationSeconds * ms,
         ).unref(),
       );
     }
     if (spec.provisioningModel === 'SPOT' && f.preemptSpotAfterMs !== undefined && !this.spotPreempted) {
       this.spotPreempted = true;
-      inst.timers.push(
-        setTimeout(() => {
-          this.preempted.push(spec.name);
-          void this.delete(spec.project, spec.zone, spec.name);
-        }, f.preemptSpotAfterMs).unref(),
-      );
+      inst.timers.push(setTimeout(() => this.preempt(spec), f.preemptSpotAfterMs).unref());
     }
     if (spec.provisioningModel === 'SPOT' && f.preemptSpotAfterCheckpoint && !this.spotPreempted) {
       this.spotPreempted = true;
@@ -236,25 +276,43 @@ export class LocalTrainingBackend implements TrainingBackend {
       const poll = setInterval(() => {
         if (!checkpoints || !existsSync(checkpoints) || readdirSync(checkpoints).length === 0) return;
         clearInterval(poll);
-        this.preempted.push(spec.name);
-        void this.delete(spec.project, spec.zone, spec.name);
+        this.preempt(spec);
       }, 25);
       poll.unref();
       inst.timers.push(poll);
     }
+    if (f.insertFailsAfterCreate && !this.insertFailed) {
+      this.insertFailed = true;
+      throw new InsertError(
+        'INTERNAL_ERROR',
+        `Internal error while creating ${where}/instances/${spec.name}. Please try again.`,
+      );
+    }
     return { ...state };
+  }
+
+  /** Spot preemption: recorded as a zone operation, then the VM is deleted (termination action DELETE). */
+  private preempt(spec: InstanceSpec): void {
+    this.preempted.push(spec.name);
+    this.events.push({
+      operationType: 'compute.instances.preempted',
+      project: spec.project,
+      zone: spec.zone,
+      name: spec.name,
+      time: new Date(),
+    });
+    void this.remove(spec.project, spec.zone, spec.name);
+  }
+
+  operations(project: string, zone: string): ZoneOperation[] {
+    return this.events.filter((e) => e.project === project && e.zone === zone);
   }
 
   /** The local path of `<output>/<file>` for a `file://` output prefix. */
   private outputPath(outputUri: string | undefined, file: string): string | undefined {
     const m = /^file:\/\/([^/]+)\/(.*)$/.exec(outputUri ?? '');
     if (!m) return undefined;
-    return join(
-      resolve(this.options.home),
-      'buckets',
-      m[1] as string,
-      ...`${m[2]}${file}`.split('/').filter(Boolean),
-    );
+    return localObjectPath(this.options.home, m[1] as string, `${m[2]}${file}`);
   }
 
   /**
@@ -282,12 +340,7 @@ export class LocalTrainingBackend implements TrainingBackend {
   private corrupt(outputUri: string | undefined, file: string): void {
     const m = /^file:\/\/([^/]+)\/(.*)$/.exec(outputUri ?? '');
     if (!m) return;
-    const path = join(
-      resolve(this.options.home),
-      'buckets',
-      m[1] as string,
-      ...`${m[2]}${file}`.split('/').filter(Boolean),
-    );
+    const path = localObjectPath(this.options.home, m[1] as string, `${m[2]}${file}`);
     if (existsSync(path)) appendFileSync(path, 'corrupted by fault injection');
   }
 
@@ -302,6 +355,15 @@ export class LocalTrainingBackend implements TrainingBackend {
   }
 
   async delete(project: string, zone: string, name: string): Promise<boolean> {
+    if (this.deleteFailures < (this.options.faults?.failDeletes ?? 0) && this.get(project, zone, name)) {
+      this.deleteFailures++;
+      throw new InsertError('UNAVAILABLE', 'The service is currently unavailable.');
+    }
+    return this.remove(project, zone, name);
+  }
+
+  /** Stops and removes the instance (no fault injection: the system's own deletions). */
+  private async remove(project: string, zone: string, name: string): Promise<boolean> {
     const key = this.key(project, zone, name);
     const inst = this.instances.get(key);
     if (!inst) return false;
@@ -329,6 +391,6 @@ export class LocalTrainingBackend implements TrainingBackend {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.list().map((s) => this.delete(s.project, s.zone, s.name)));
+    await Promise.all(this.list().map((s) => this.remove(s.project, s.zone, s.name)));
   }
 }

@@ -1,4 +1,4 @@
-import type { WfMap } from './values.ts';
+import type { WfMap, WfValue } from './values.ts';
 
 /**
  * Time source of an execution. Workflows polls and backs off in seconds to minutes; tests
@@ -73,4 +73,6 @@ export interface ExecContext {
   authHeaders?: (auth: WfMap, url: string) => Promise<Record<string, string>> | Record<string, string>;
   /** Aborted when the execution is cancelled; long waits and HTTP calls stop with it. */
   signal: AbortSignal;
+  /** Runs a subworkflow of this file with positional arguments (`${my_subworkflow(a, b)}`). */
+  callSubworkflow?: (name: string, args: WfValue[]) => Promise<WfValue>;
 }

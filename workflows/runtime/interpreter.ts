@@ -1,6 +1,6 @@
 import { type Clock, type ExecContext, type LogEntry, realClock } from './context.ts';
 import { WorkflowError, wfError } from './errors.ts';
-import type { Evaluator, Library } from './expr/compile.ts';
+import { type Evaluator, evaluate, type Library } from './expr/compile.ts';
 import { asBool, getIndex } from './expr/ops.ts';
 import type { AssignTarget, Program, RetrySpec, Step, StepBody, StepList, WorkflowDef } from './program.ts';
 import { Scope } from './scope.ts';
@@ -72,6 +72,7 @@ export class Interpreter {
       log: options.log ?? (() => {}),
       authHeaders: options.authHeaders,
       signal: options.signal ?? new AbortController().signal,
+      callSubworkflow: (name, args) => this.callPositional(name, args),
     };
     this.maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
     this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -86,6 +87,17 @@ export class Interpreter {
     return this.invoke(main, named);
   }
 
+  /** `${name(a, b)}` in an expression: positional arguments in the order of the params. */
+  private callPositional(name: string, args: WfValue[]): Promise<WfValue> {
+    const wf = this.program.workflows.get(name) as WorkflowDef;
+    const named = new Map<string, WfValue>();
+    args.forEach((v, i) => {
+      const p = wf.params[i];
+      if (p) named.set(p.name, clone(v));
+    });
+    return this.invoke(wf, named);
+  }
+
   private async invoke(wf: WorkflowDef, named: Map<string, WfValue>): Promise<WfValue> {
     if (this.depth >= this.maxDepth) {
       throw wfError(
@@ -96,7 +108,8 @@ export class Interpreter {
     const scope = new Scope<ExecContext>(undefined, this.ctx);
     for (const p of wf.params) {
       if (named.has(p.name)) scope.vars.set(p.name, named.get(p.name) as WfValue);
-      else if (!p.required) scope.vars.set(p.name, p.defaultValue ? clone(p.defaultValue(scope)) : null);
+      else if (!p.required)
+        scope.vars.set(p.name, p.defaultValue ? clone(await evaluate(p.defaultValue, scope)) : null);
       else if (wf.name === 'main') scope.vars.set(p.name, null);
       else throw wfError('TypeError', `${wf.name}: missing argument ${p.name}`);
     }
@@ -147,7 +160,8 @@ export class Interpreter {
   private async runBody(body: StepBody, scope: Scope<ExecContext>): Promise<Signal> {
     switch (body.k) {
       case 'assign':
-        for (const { target, value } of body.items) assign(scope, target, clone(value(scope)));
+        for (const { target, value } of body.items)
+          assign(scope, target, clone(await evaluate(value, scope)));
         return undefined;
       case 'call': {
         const v = await this.call(body, scope);
@@ -156,7 +170,7 @@ export class Interpreter {
       }
       case 'switch':
         for (const c of body.cases) {
-          if (asBool(c.condition(scope), `switch condition on line ${c.line}`)) {
+          if (asBool(await evaluate(c.condition, scope), `switch condition on line ${c.line}`)) {
             const sig = c.body ? await this.runBody(c.body, scope) : undefined;
             if (sig !== undefined) return sig;
             return c.next !== undefined ? nextSignal(c.next) : undefined;
@@ -166,9 +180,9 @@ export class Interpreter {
       case 'for':
         return this.runFor(body, scope);
       case 'raise':
-        throw new WorkflowError(clone(body.value(scope)));
+        throw new WorkflowError(clone(await evaluate(body.value, scope)));
       case 'return':
-        return { k: 'return', value: body.value(scope) };
+        return { k: 'return', value: await evaluate(body.value, scope) };
       case 'steps':
         return this.runList(body.steps, scope);
       case 'try':
@@ -182,12 +196,13 @@ export class Interpreter {
     if (body.kind === 'sub') {
       const wf = this.program.workflows.get(body.fn) as WorkflowDef;
       const named = new Map<string, WfValue>();
-      for (const [k, ev] of body.named) named.set(k, clone(ev(scope)));
+      for (const [k, ev] of body.named) named.set(k, clone(await evaluate(ev, scope)));
       return this.invoke(wf, named);
     }
     const f = this.lib.functions.get(body.fn);
     if (!f) throw wfError('SystemError', `function ${body.fn} is not bound`);
-    const args = body.args.map((a) => (a === undefined ? null : a(scope)));
+    const args: WfValue[] = [];
+    for (const a of body.args) args.push(a === undefined ? null : await evaluate(a, scope));
     try {
       return await f.fn(args, scope);
     } catch (err) {
@@ -214,7 +229,7 @@ export class Interpreter {
       return sig;
     };
     if (body.inList) {
-      const list = body.inList(scope);
+      const list = await evaluate(body.inList, scope);
       if (!Array.isArray(list)) {
         throw wfError(
           'TypeError',
@@ -230,8 +245,8 @@ export class Interpreter {
       return undefined;
     }
     const [fromEv, toEv] = body.range as [Evaluator, Evaluator];
-    const from = fromEv(scope);
-    const to = toEv(scope);
+    const from = await evaluate(fromEv, scope);
+    const to = await evaluate(toEv, scope);
     for (const [n, v] of [
       ['start', from],
       ['end', to],

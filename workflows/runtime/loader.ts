@@ -1,6 +1,6 @@
 import { type ExecContext, realClock } from './context.ts';
 import { WorkflowLoadError } from './errors.ts';
-import { compileExpression, type Evaluator, expressionBody, type Library } from './expr/compile.ts';
+import { compileExpression, type Evaluator, evaluate, expressionBody, type Library } from './expr/compile.ts';
 import { compileCall, compileCase, compileFor, compileTry, parseTarget } from './loader-steps.ts';
 import type { ParamDef, Program, Step, StepBody, StepList, WorkflowDef } from './program.ts';
 import type { WfMap, WfValue } from './values.ts';
@@ -86,6 +86,11 @@ export function loadWorkflow(source: string, lib: Library): Program {
     }
     subs.set(d.name, parseParams(d.name, entry(d.node, 'params'), lib));
   }
+  // Expressions may call the file's subworkflows (not main): `${my_subworkflow(a, b)}`.
+  const withSubs: Library = {
+    ...lib,
+    subworkflows: new Map([...subs].filter(([name]) => name !== 'main')),
+  };
   const main = subs.get('main') as ParamDef[];
   if (main.length > 1)
     fail(
@@ -97,7 +102,7 @@ export function loadWorkflow(source: string, lib: Library): Program {
   for (const d of defs) {
     const stepsNode = entry(d.node, 'steps');
     if (stepsNode?.kind !== 'seq') fail(`workflow "${d.name}" needs a "steps" list`, d.line);
-    const ctx: Ctx = { lib, subs, names: new Map(), nexts: [] };
+    const ctx: Ctx = { lib: withSubs, subs, names: new Map(), nexts: [] };
     const steps = compileSteps(stepsNode as LNode & { kind: 'seq' }, ctx, [], false);
     for (const n of ctx.nexts) {
       if (n.target === 'end') continue;
@@ -144,14 +149,24 @@ export function compileValue(node: LNode, lib: Library): Evaluator {
   }
   if (node.kind === 'seq') {
     const items = node.items.map((i) => compileValue(i, lib));
-    return (s) => items.map((i) => i(s));
+    const ev: Evaluator = (s) => items.map((i) => i(s));
+    if (items.some((i) => i.async)) ev.async = async (s) => Promise.all(items.map((i) => evaluate(i, s)));
+    return ev;
   }
   const entries = node.entries.map((e) => [e.key, compileValue(e.value, lib)] as const);
-  return (s) => {
+  const ev: Evaluator = (s) => {
     const out: WfMap = {};
     for (const [k, v] of entries) out[k] = v(s);
     return out;
   };
+  if (entries.some(([, v]) => v.async)) {
+    ev.async = async (s) => {
+      const out: WfMap = {};
+      for (const [k, v] of entries) out[k] = await evaluate(v, s);
+      return out;
+    };
+  }
+  return ev;
 }
 
 export function compileSteps(

@@ -5,20 +5,24 @@
  * prediction service (LocalServingBackend). Only time is virtual: polls and back-offs sleep on
  * a scaled clock. Faults are options of the local backends.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildControlApi } from '../../functions/api/app.ts';
-import { localTokenAuth } from '../../functions/api/auth.ts';
-import { LocalUploads } from '../../functions/api/uploads.ts';
+import { compose, localPlatform } from '../../functions/compose.ts';
+import type { WorkflowStarter } from '../../functions/workflow-starter/port.ts';
 import type { Database } from '../../shared/db/pool.ts';
-import { FileObjectStore } from '../../shared/storage/index.ts';
+import { MetadataServer } from '../../shared/identity/metadata-server.ts';
+import { localObjectStore } from '../../shared/storage/index.ts';
 import { createStore, type Run, type TrackingStore } from '../../shared/store/index.ts';
+import { REPO_ROOT as REPO, TRAINER_DIR, trainerPython } from '../../shared/trainer-python.ts';
+import { makeTinyModelAndData } from '../../test/tiny-model.ts';
 import {
+  ExecutionTracker,
+  executionName,
   LocalServingBackend,
   LocalTrainingBackend,
   localBindings,
@@ -35,26 +39,20 @@ import {
   WorkflowError,
 } from '../runtime/index.ts';
 
-const REPO = resolve(import.meta.dirname, '../..');
-export const PYTHON = process.env.DROPTUNE_PYTHON ?? join(REPO, '.venv/bin/python');
+export const PYTHON = trainerPython();
+/** The trainer VM's service account (the workflow's TRAINER_SA): what the metadata twin mints for. */
+const TRAINER_SA = 'trainer@local-project.iam.gserviceaccount.com';
 /** Real ms per virtual second: polls of 5-30 s take 50-300 ms. */
 export const MS_PER_SECOND = 10;
 
-/** Builds (once per machine) a 2-layer random BERT and a labelled CSV with the trainer's own fixture code. */
+/** Builds (once per machine) a 2-layer random BERT and a labelled CSV (test/tiny-model.ts). */
 export function trainingFixtures(): { baseModel: string; csv: string } {
   const dir = join(tmpdir(), 'droptune-workflow-fixtures');
   const baseModel = join(dir, 'tiny-bert');
   const csv = join(dir, 'tickets.csv');
   if (!existsSync(join(baseModel, 'config.json')) || !existsSync(csv)) {
     mkdirSync(dir, { recursive: true });
-    execFileSync(
-      PYTHON,
-      [
-        '-c',
-        `from pathlib import Path\nfrom droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv\nbuild_tiny_bert(Path(${JSON.stringify(baseModel)}))\nwrite_synthetic_csv(Path(${JSON.stringify(csv)}), rows_per_label=20)`,
-      ],
-      { cwd: join(REPO, 'training-image'), stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    makeTinyModelAndData(dir, 20, 'tickets.csv');
   }
   return { baseModel, csv };
 }
@@ -70,13 +68,26 @@ export interface HarnessOptions {
   openDb?: () => Promise<Database>;
 }
 
+export interface ExecuteInputOptions {
+  executionId?: string;
+  env?: Record<string, string>;
+  /** Aborting it cancels the execution, as `gcloud workflows executions cancel` does. */
+  signal?: AbortSignal;
+  /** This execution sleeps in real time (e.g. the reaper comparing with database times). */
+  realTime?: boolean;
+}
+
 export type Outcome = { result: Record<string, unknown> } | { error: { tags?: string[]; message: string } };
 
 export class PipelineHarness {
   readonly home = mkdtempSync(join(tmpdir(), 'droptune-wf-'));
-  readonly objects = new FileObjectStore(join(this.home, 'buckets'));
+  readonly objects = localObjectStore(this.home);
   readonly token = randomBytes(24).toString('base64url');
   readonly logs: LogEntry[] = [];
+  /** Every execution this harness ran, for the reaper's executions.get. */
+  readonly executions = new ExecutionTracker();
+  /** The trainer's metadata server (twin): its ID tokens are how the trainer reaches the API. */
+  metadata!: MetadataServer;
   training!: LocalTrainingBackend;
   serving!: LocalServingBackend;
   store!: TrackingStore;
@@ -92,7 +103,7 @@ export class PipelineHarness {
   private port = 0;
   private workflow!: LoadedWorkflow;
   private fixtures = trainingFixtures();
-  private executions = 0;
+  private executionCount = 0;
   private realTime = false;
 
   static async open(options: HarnessOptions = {}): Promise<PipelineHarness> {
@@ -109,13 +120,19 @@ export class PipelineHarness {
         )!.open();
     this.store = createStore(this.db.pool);
     this.realTime = options.realTime ?? false;
+    this.metadata = await new MetadataServer({ email: TRAINER_SA }).start();
     await this.apiUp();
     await this.startProxy();
     this.training = new LocalTrainingBackend({
       home: this.home,
       python: PYTHON,
-      cwd: join(REPO, 'training-image'),
-      extraEnv: { DROPTUNE_API_TOKEN: this.token, DROPTUNE_WORK_DIR: join(this.home, 'work') },
+      cwd: TRAINER_DIR,
+      // No static token: the trainer fetches ID tokens from the metadata-server twin, as in the cloud.
+      extraEnv: {
+        GCE_METADATA_HOST: this.metadata.host,
+        DROPTUNE_API_TOKEN: '',
+        DROPTUNE_WORK_DIR: join(this.home, 'work'),
+      },
       msPerSecond: MS_PER_SECOND,
       faults: options.trainingFaults,
     });
@@ -135,7 +152,7 @@ export class PipelineHarness {
       ZONES: 'local1-a,local1-b,local1-c',
       TRAINER_IMAGE: 'droptune-trainer:local',
       SERVING_IMAGE: 'droptune-serving:local',
-      TRAINER_SA: 'trainer@local-project.iam.gserviceaccount.com',
+      TRAINER_SA,
       SERVING_SA: 'serving@local-project.iam.gserviceaccount.com',
       GPU_PRICE_PER_HOUR: '2.5',
       SPOT_GPU_PRICE_PER_HOUR: '0.8',
@@ -148,22 +165,40 @@ export class PipelineHarness {
     const source = readFileSync(join(REPO, 'workflows/pipeline.yaml'), 'utf8');
     this.workflow = loadWorkflowSource(
       source,
-      localBindings({ training: this.training, serving: this.serving, store: this.objects }),
+      localBindings({
+        training: this.training,
+        serving: this.serving,
+        store: this.objects,
+        executions: this.executions,
+      }),
     );
   }
 
-  /** Starts the real control API on a loopback port. */
+  /** Starts the real control API on a loopback port, composed as the local stack composes it. */
   private async apiUp(): Promise<void> {
-    this.api = buildControlApi({
+    const base = {
       store: this.store,
       objects: this.objects,
       datasetsBucket: 'datasets',
       modelsBucket: 'models',
-      auth: localTokenAuth(this.token),
-      uploads: new LocalUploads(this.objects, 'datasets'),
-      // As the local stack: deployments may point only at this harness's serving proxies.
-      deployments: { ownsLoopbackUrl: (origin) => this.serving.list().some((svc) => svc.uri === origin) },
-    });
+    };
+    const idTokens = {
+      certsUrl: this.metadata.certsUrl,
+      audience: () => this.apiUrl,
+      allowedEmails: [TRAINER_SA],
+    };
+    const { controlApi } = compose(
+      base,
+      localPlatform({
+        ...base,
+        token: this.token,
+        workflows: this.starter,
+        idTokens,
+        // As the local stack: deployments may point only at this harness's serving proxies.
+        ownsLoopbackUrl: (origin) => this.serving.list().some((svc) => svc.uri === origin),
+      }),
+    );
+    this.api = buildControlApi(controlApi);
     await this.api.listen({ host: '127.0.0.1', port: this.port });
     this.port = (this.api.server.address() as AddressInfo).port;
     this.apiUrl = `http://127.0.0.1:${this.port}`;
@@ -197,6 +232,17 @@ export class PipelineHarness {
     await new Promise<void>((r) => this.proxy?.listen(0, '127.0.0.1', r));
     this.apiUrl = `http://127.0.0.1:${(this.proxy.address() as AddressInfo).port}`;
   }
+
+  /** Promote and rollback through the API execute the pipeline's promote action here. */
+  private readonly starter: WorkflowStarter = {
+    start: async (args) => {
+      const executionId = `exec-${++this.executionCount}`;
+      void this.executeInput(args, { executionId }).catch((err) =>
+        this.logs.push({ severity: 'ERROR', data: String(err), time: Date.now() }),
+      );
+      return { executionId };
+    },
+  };
 
   /** Takes the API down for `ms` real milliseconds: open connections are cut, new ones reset. */
   async outage(ms: number): Promise<void> {
@@ -243,21 +289,28 @@ export class PipelineHarness {
   }
 
   /** Executes pipeline.yaml for a run, as Cloud Workflows would with the function's arguments. */
-  async execute(
-    run: Run,
-    options: { executionId?: string; env?: Record<string, string> } = {},
-  ): Promise<Outcome> {
-    const executionId = options.executionId ?? `exec-${++this.executions}`;
+  async execute(run: Run, options: ExecuteInputOptions = {}): Promise<Outcome> {
+    return this.executeInput(
+      { runId: run.runId, modelName: run.modelName, datasetUri: run.datasetUri, params: run.params },
+      options,
+    );
+  }
+
+  /** Executes pipeline.yaml with any input (e.g. `{action: "reap"}`); `signal` cancels it. */
+  async executeInput(input: Record<string, unknown>, options: ExecuteInputOptions = {}): Promise<Outcome> {
+    const executionId = options.executionId ?? `exec-${++this.executionCount}`;
+    const env = { ...this.env, ...options.env };
     try {
-      const result = await this.workflow.execute(
-        { runId: run.runId, modelName: run.modelName, datasetUri: run.datasetUri, params: run.params },
-        {
-          env: { ...this.env, ...options.env },
-          executionId,
-          clock: this.realTime ? realClock : new VirtualClock({ scale: MS_PER_SECOND / 1000 }),
-          authHeaders: () => ({ Authorization: `Bearer ${this.token}` }),
-          log: (e) => this.logs.push(e),
-        },
+      const context = this.context(executionId, env);
+      const result = await this.executions.track(
+        executionName(context.env, executionId),
+        () =>
+          this.workflow.execute(input, {
+            ...context,
+            signal: options.signal,
+            clock: options.realTime ? realClock : context.clock,
+          }),
+        options.signal,
       );
       return { result: result as Record<string, unknown> };
     } catch (err) {
@@ -265,6 +318,16 @@ export class PipelineHarness {
         return { error: toJs(err.value) as { tags?: string[]; message: string } };
       throw err;
     }
+  }
+
+  private context(executionId: string, env: Record<string, string> = {}) {
+    return {
+      env: { ...this.env, ...env },
+      executionId,
+      clock: this.realTime ? realClock : new VirtualClock({ scale: MS_PER_SECOND / 1000 }),
+      authHeaders: () => ({ Authorization: `Bearer ${this.token}` }),
+      log: (e: LogEntry) => this.logs.push(e),
+    };
   }
 
   async production(modelName: string): Promise<number | null> {
@@ -277,6 +340,7 @@ export class PipelineHarness {
     for (const sock of this.sockets) sock.destroy();
     await new Promise<void>((r) => (this.proxy ? this.proxy.close(() => r()) : r()));
     await this.apiDown();
+    await this.metadata?.stop();
     await this.db?.close();
     rmSync(this.home, { recursive: true, force: true });
   }

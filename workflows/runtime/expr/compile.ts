@@ -2,6 +2,7 @@ import type { ExecContext } from '../context.ts';
 import { WorkflowLoadError } from '../errors.ts';
 import type { Scope } from '../scope.ts';
 import { clone, type WfMap, type WfValue } from '../values.ts';
+import { asyncEvaluator, callsSubworkflow, compileAsyncAst } from './compile-async.ts';
 import { asBool, binary, getIndex, getKey, negate } from './ops.ts';
 import { dottedName, type Expr, parseExpression } from './parse.ts';
 
@@ -19,13 +20,27 @@ export interface Library {
   functions: ReadonlyMap<string, BuiltinFn>;
   /** Named values such as `http.default_retry`. */
   constants: ReadonlyMap<string, WfValue>;
+  /** The file's subworkflows and their parameters, callable in expressions. */
+  subworkflows?: ReadonlyMap<string, readonly { name: string; required: boolean }[]>;
 }
 
-export type Evaluator = (scope: Scope<ExecContext>) => WfValue;
+/**
+ * A compiled value. Most are synchronous; one that calls a subworkflow carries `async`, which
+ * the interpreter awaits instead (the synchronous form then refuses to run).
+ */
+export type Evaluator = ((scope: Scope<ExecContext>) => WfValue) & {
+  async?: (scope: Scope<ExecContext>) => Promise<WfValue>;
+};
+
+/** The value of a compiled expression, awaiting it when it calls a subworkflow. */
+export function evaluate(ev: Evaluator, scope: Scope<ExecContext>): WfValue | Promise<WfValue> {
+  return ev.async ? ev.async(scope) : ev(scope);
+}
 
 /** Compiles one `${...}` body once, at load time, into a closure; unknown functions fail here. */
 export function compileExpression(src: string, lib: Library, line?: number): Evaluator {
   const ast = parseExpression(src, line);
+  if (callsSubworkflow(ast, lib)) return asyncEvaluator(compileAsyncAst(ast, lib, src, line), src);
   return compileAst(ast, lib, src, line);
 }
 
@@ -63,10 +78,7 @@ export function compileAst(e: Expr, lib: Library, src: string, line: number | un
     case 'call': {
       const f = lib.functions.get(e.fn);
       if (!f) {
-        const hint = e.fn.includes('.')
-          ? ''
-          : ' (a subworkflow can only be called from a call step in the local runtime)';
-        throw new WorkflowLoadError(`expression \${${src}}: unknown function ${e.fn}()${hint}`, line);
+        throw new WorkflowLoadError(`expression \${${src}}: unknown function ${e.fn}()`, line);
       }
       if (f.blocking) {
         throw new WorkflowLoadError(
