@@ -112,6 +112,11 @@ export interface CloudEndpoints {
   googleAuth?: GoogleAuth;
   /** Signing keys of ID tokens (default Google's). */
   certsUrl?: string;
+  /**
+   * Twinned Cloud Run: loopback origins where this rehearsal's prediction services answer (the
+   * deployment policy accepts them besides `https://predict-<model>-….run.app`). Default: none.
+   */
+  servingOrigins?: (origin: string) => boolean;
 }
 
 function required(config: Config, key: 'DROPTUNE_API_URL' | 'GOOGLE_CLOUD_PROJECT', why: string): string {
@@ -139,7 +144,10 @@ export function cloudPlatform(config: Config, endpoints: CloudEndpoints = {}): P
       ...(endpoints.executions ? { client: endpoints.executions } : {}),
     }),
     predictHeaders: idTokenHeaders(endpoints.googleAuth ?? new GoogleAuth()),
-    deployments: cloudDeploymentPolicy(config.ALLOWED_INVOKERS.split(',')),
+    deployments: {
+      ...cloudDeploymentPolicy(config.ALLOWED_INVOKERS.split(',')),
+      ...(endpoints.servingOrigins ? { ownsLoopbackUrl: endpoints.servingOrigins } : {}),
+    },
     logger: true,
   };
 }
