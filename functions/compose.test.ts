@@ -43,6 +43,8 @@ async function freshDatabaseUrl(): Promise<string> {
 }
 
 describe('cloud composition on twins', () => {
+  /** Where the twinned Cloud Run service of the predict-proxy test listens. */
+  let servingOrigin = '';
   let gcs: FakeGcs;
   let metadata: MetadataServer;
   let executions: WorkflowExecutionsTwin;
@@ -81,6 +83,8 @@ describe('cloud composition on twins', () => {
         } as unknown as ConstructorParameters<typeof ExecutionsClient>[0]),
         googleAuth: new GoogleAuth({ authClient: new Compute() }),
         certsUrl: metadata.certsUrl,
+        // The prediction service below plays Cloud Run on loopback.
+        servingOrigins: (origin) => origin === servingOrigin,
       },
     );
     app = buildControlApi({ ...composition.controlApi, logger: false });
@@ -175,6 +179,7 @@ describe('cloud composition on twins', () => {
     });
     await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
     serviceUrl = `http://127.0.0.1:${(service.address() as AddressInfo).port}`;
+    servingOrigin = serviceUrl;
     try {
       const { store } = composition.controlApi;
       const run = await store.runs.create({

@@ -21,6 +21,7 @@ import {
   idTokenOrLocalTokenAuth,
   localTokenAuth,
 } from './api/auth.ts';
+import { cloudDeploymentPolicy, type DeploymentPolicy } from './api/deployment-policy.ts';
 import type { WebRoutesDeps } from './api/routes-page.ts';
 import { GcsSignedUploads, LocalUploads, type UploadTarget } from './api/uploads.ts';
 import type { DatasetTriggerDeps } from './dataset/dataset-trigger.ts';
@@ -35,6 +36,8 @@ export interface Platform {
   workflows: WorkflowStarter;
   /** Credentials for the prediction service the page's predict proxy calls (cloud: an ID token). */
   predictHeaders: (url: string) => Promise<Record<string, string>>;
+  /** Who records deployments and where they may point (the predict proxy's SSRF guard). */
+  deployments: DeploymentPolicy;
   webRoot?: string;
   /** Defaults under every droptune.json (the local stack's offline base model). */
   defaultSettings?: DatasetTriggerDeps['defaultSettings'];
@@ -68,6 +71,7 @@ export function compose(base: Base, platform: Platform): Composition {
       auth: platform.auth,
       uploads: platform.uploads,
       predictHeaders: platform.predictHeaders,
+      deployments: platform.deployments,
       ...(platform.webRoot ? { webRoot: platform.webRoot } : {}),
       ...(platform.logger !== undefined ? { logger: platform.logger } : {}),
     },
@@ -108,6 +112,11 @@ export interface CloudEndpoints {
   googleAuth?: GoogleAuth;
   /** Signing keys of ID tokens (default Google's). */
   certsUrl?: string;
+  /**
+   * Twinned Cloud Run: loopback origins where this rehearsal's prediction services answer (the
+   * deployment policy accepts them besides `https://predict-<model>-….run.app`). Default: none.
+   */
+  servingOrigins?: (origin: string) => boolean;
 }
 
 function required(config: Config, key: 'DROPTUNE_API_URL' | 'GOOGLE_CLOUD_PROJECT', why: string): string {
@@ -135,6 +144,10 @@ export function cloudPlatform(config: Config, endpoints: CloudEndpoints = {}): P
       ...(endpoints.executions ? { client: endpoints.executions } : {}),
     }),
     predictHeaders: idTokenHeaders(endpoints.googleAuth ?? new GoogleAuth()),
+    deployments: {
+      ...cloudDeploymentPolicy(config.ALLOWED_INVOKERS.split(',')),
+      ...(endpoints.servingOrigins ? { ownsLoopbackUrl: endpoints.servingOrigins } : {}),
+    },
     logger: true,
   };
 }
@@ -153,6 +166,8 @@ export interface LocalPlatformArgs {
   idTokens?: { certsUrl: string; audience: () => string; allowedEmails: string[] };
   webRoot?: string;
   defaultSettings?: DatasetTriggerDeps['defaultSettings'];
+  /** Whether a loopback origin is one of this stack's serving proxies (deployments may point only there). */
+  ownsLoopbackUrl?: (origin: string) => boolean;
 }
 
 /** The local stack's adapters: local token + twin ID tokens, direct uploads, the local runtime. */
@@ -163,6 +178,7 @@ export function localPlatform(args: LocalPlatformArgs): Platform {
     uploads: new LocalUploads(args.objects, args.datasetsBucket),
     workflows: args.workflows,
     predictHeaders: noPredictHeaders,
+    deployments: args.ownsLoopbackUrl ? { ownsLoopbackUrl: args.ownsLoopbackUrl } : {},
     ...(args.webRoot ? { webRoot: args.webRoot } : {}),
     ...(args.defaultSettings ? { defaultSettings: args.defaultSettings } : {}),
   };

@@ -8,6 +8,8 @@ import pc from 'picocolors';
 import { AppError } from '../../shared/errors.ts';
 import { type LocalStack, startLocalStack } from '../local-stack/stack.ts';
 import { fail, type GlobalOptions, note } from '../output.ts';
+import { openComponentLog, signInLine } from './console.ts';
+import { keepServingOnUncaughtErrors } from './keep-serving.ts';
 import { submit } from './submit.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,6 +25,23 @@ export function ensurePythonEnv(): void {
       'internal',
       'could not create the Python environment for the trainer (see the messages above)',
     );
+}
+
+/**
+ * Starts the stack for `up` / `demo`: the components' JSON logs go to `<home>/logs/stack.log`
+ * (and stderr with --verbose), an error outside a request is logged there instead of ending the
+ * process, and the sign-in link (it holds the token) is shown on a terminal only.
+ */
+export async function startForConsole(g: GlobalOptions, port: string): Promise<LocalStack> {
+  const home = resolve(g.home ?? process.env.DROPTUNE_HOME ?? '.droptune');
+  const logs = openComponentLog(home, g.verbose === true);
+  keepServingOnUncaughtErrors(logs.write);
+  const stack = await startLocalStack({ home, port: Number(port), log: note, componentLog: logs.write });
+  note(`logs         ${logs.path}${g.verbose ? ' (and here: --verbose)' : ''}`);
+  const line = signInLine(stack, process.stdout.isTTY === true);
+  if (process.stdout.isTTY) process.stdout.write(`${line}\n`);
+  else note(line);
+  return stack;
 }
 
 /** Keeps the process up until Ctrl-C / SIGTERM, then stops the stack and its children. */
@@ -51,7 +70,7 @@ export function registerStackCommands(program: Command, globals: () => GlobalOpt
       const g = globals();
       try {
         ensurePythonEnv();
-        const stack = await startLocalStack({ home: g.home, port: Number(o.port), log: note });
+        const stack = await startForConsole(g, o.port);
         await holdUntilSignal(stack);
       } catch (err) {
         fail(g, err);
@@ -72,7 +91,7 @@ export function registerStackCommands(program: Command, globals: () => GlobalOpt
       let stack: LocalStack | undefined;
       try {
         ensurePythonEnv();
-        stack = await startLocalStack({ home: g.home, port: Number(o.port), log: note });
+        stack = await startForConsole(g, o.port);
         const csv = join(REPO, 'examples', 'support-tickets', 'train.csv');
         // MiniLM converges in one epoch over the 2,500 tickets at this rate; 64 tokens hold a ticket.
         const settings = { epochs: o.epochs, lr: '2e-4', maxLength: '64', batchSize: '32' };
@@ -113,7 +132,7 @@ export function registerStackCommands(program: Command, globals: () => GlobalOpt
           await stack.stop();
           return;
         }
-        note(`web page: ${stack.webUrl}   (Ctrl-C stops the stack)`);
+        note('the stack keeps running: Ctrl-C stops it');
         await holdUntilSignal(stack);
       } catch (err) {
         await stack?.stop().catch(() => {});

@@ -29,6 +29,12 @@ export class LocalExecutions {
     /** Headers for the workflow's authenticated HTTP calls (`auth:` in pipeline.yaml) — the control API's bearer token. */
     private readonly authHeaders: Record<string, string>,
     private readonly onLog: (executionId: string, entry: LogEntry) => void = () => {},
+    /**
+     * Called when an execution fails (not when `stop` aborts it). A failure the workflow raised
+     * ran its `except` steps; one the runtime imposed (a resource limit) skipped them, so the
+     * stack cleans up here: fail the run and stop its trainer (recover-runs.ts).
+     */
+    private readonly onFailed: (exec: Execution) => Promise<void> = async () => {},
   ) {}
 
   start(argument: unknown): { executionId: string } {
@@ -57,6 +63,14 @@ export class LocalExecutions {
             data: `execution ${exec.state.toLowerCase()}: ${exec.error.message}`,
             time: Date.now(),
           });
+          if (exec.state !== 'FAILED') return;
+          return this.onFailed(exec).catch((cleanupErr: unknown) =>
+            this.onLog(executionId, {
+              severity: 'ERROR',
+              data: `cleanup after the failed execution failed: ${(cleanupErr as Error).message}`,
+              time: Date.now(),
+            }),
+          );
         },
       )
       .finally(() => {

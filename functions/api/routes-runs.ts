@@ -19,10 +19,20 @@ export function registerRunRoutes(
 
   app.get('/v1/runs', async (request) => {
     const q = parse(RunsQuery, request.query, 'query');
-    const runs = await store.runs.list({ modelName: q.modelName, status: q.status, limit: q.limit });
+    const runs = await store.runs.list({
+      modelName: q.modelName,
+      status: q.status,
+      limit: q.limit,
+      afterRunId: q.pageToken,
+    });
     // Each run with its latest value of every metric but the per-step ones (the CLI contract).
     const latest = await store.metrics.latestFor(runs.map((r) => r.runId));
-    return { runs: runs.map((r) => ({ ...r, metrics: { latest: latest.get(r.runId) ?? {} } })) };
+    // A full page may have more after it: the token asks for the runs after its last one.
+    const nextPageToken = runs.length === q.limit ? (runs.at(-1)?.runId ?? null) : null;
+    return {
+      runs: runs.map((r) => ({ ...r, metrics: { latest: latest.get(r.runId) ?? {} } })),
+      nextPageToken,
+    };
   });
 
   app.get('/v1/runs/:runId', async (request) => {

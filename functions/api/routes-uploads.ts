@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { UploadBody, UploadFileName } from '../../shared/contracts/api.ts';
 import { ModelName } from '../../shared/contracts/model-settings.ts';
 import { AppError } from '../../shared/errors.ts';
+import { acceptCsvStream } from './csv-body.ts';
 import { parse } from './parse.ts';
 import type { UploadTarget } from './uploads.ts';
 
@@ -19,17 +20,25 @@ export function registerUploadRoutes(app: FastifyInstance, deps: { uploads: Uplo
 
   const receive = deps.uploads.receive?.bind(deps.uploads);
   if (!receive) return;
-  app.put(
-    '/v1/uploads/:modelName/:fileName',
-    { bodyLimit: Number.MAX_SAFE_INTEGER },
-    async (request, reply) => {
-      const { modelName, fileName } = parse(UploadParams, request.params, 'path');
-      const body = request.body as Readable | undefined;
-      if (!body || typeof (body as Readable).pipe !== 'function') {
-        throw new AppError('invalid_argument', 'send the CSV bytes with content-type text/csv');
-      }
-      const stat = await receive(modelName, fileName, body);
-      return reply.status(201).send({ datasetUri: stat.uri, generation: stat.generation, bytes: stat.size });
-    },
-  );
+  // Its own scope, so that only this route takes CSV bytes, and takes them as a stream: the
+  // request is piped into the bucket and never held in memory (any size up to the upload limit).
+  void app.register(async (scope) => {
+    acceptCsvStream(scope);
+    scope.put(
+      '/v1/uploads/:modelName/:fileName',
+      // Fastify's bodyLimit applies to buffered bodies only; the stream is limited by `receive`.
+      { bodyLimit: Number.MAX_SAFE_INTEGER },
+      async (request, reply) => {
+        const { modelName, fileName } = parse(UploadParams, request.params, 'path');
+        const body = request.body as Readable | undefined;
+        if (!body || typeof body.pipe !== 'function') {
+          throw new AppError('invalid_argument', 'send the CSV bytes with content-type text/csv');
+        }
+        const stat = await receive(modelName, fileName, body);
+        return reply
+          .status(201)
+          .send({ datasetUri: stat.uri, generation: stat.generation, bytes: stat.size });
+      },
+    );
+  });
 }

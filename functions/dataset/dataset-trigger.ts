@@ -1,3 +1,4 @@
+import { capDetails, capText } from '../../shared/bounded.ts';
 import { isTerminal } from '../../shared/contracts/run-status.ts';
 import { AppError, toAppError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/storage/index.ts';
@@ -68,7 +69,10 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
     const id = `${key.bucket}/${key.object}#${key.generation}`;
     const running = inflight.get(id);
     if (running) return running;
-    const attempt = handleUpload(key, match.modelName, object.size).finally(() => inflight.delete(id));
+    const unsafe = 'unsafe' in match ? match.unsafe : undefined;
+    const attempt = handleUpload(key, match.modelName, object.size, unsafe).finally(() =>
+      inflight.delete(id),
+    );
     inflight.set(id, attempt);
     return attempt;
   };
@@ -77,6 +81,7 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
     key: UploadEventKey,
     modelName: string,
     size: number | undefined,
+    unsafeName: string | undefined,
   ): Promise<TriggerOutcome> {
     const datasetUri = `${deps.objects.scheme}://${key.bucket}/${key.object}`;
     const settings = await readModelSettings(deps.objects, key.bucket, modelName, deps.defaultSettings);
@@ -102,6 +107,10 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
       log({ msg: 'taking over an unfinished run', runId: run.runId, ...key });
     }
     try {
+      // Before anything reads the object: a name a URI parser or a URL decoder would change is
+      // never passed on (the trainer would read another object than the one validated).
+      if (unsafeName)
+        return await rejectRun(run, { code: 'invalid_object_name', message: unsafeName, details: {} });
       if ('rejection' in settings) return await rejectRun(run, settings.rejection);
       return await validateAndStart(run, key, modelName, datasetUri, size, params as Record<string, unknown>);
     } catch (err) {
@@ -194,8 +203,16 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
     return { action: 'started', runId: run.runId, executionId };
   }
 
-  /** Writes the report first (so a stored rejection always has one), then marks the run rejected. */
-  async function rejectRun(run: Run, rejection: DatasetRejection): Promise<TriggerOutcome> {
+  /**
+   * Writes the report first (so a stored rejection always has one), then marks the run rejected.
+   * Message and details are bounded (shared/bounded.ts): they echo the file's own contents.
+   */
+  async function rejectRun(run: Run, full: DatasetRejection): Promise<TriggerOutcome> {
+    const rejection: DatasetRejection = {
+      code: full.code,
+      message: capText(full.message),
+      details: capDetails(full.details),
+    };
     const report = {
       runId: run.runId,
       modelName: run.modelName,

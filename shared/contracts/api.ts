@@ -21,6 +21,8 @@ export const RunsQuery = z.strictObject({
     .pipe(z.array(RunStatus).min(1))
     .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** The previous page's `nextPageToken` (the last run it listed). */
+  pageToken: z.string().min(1).max(200).optional(),
 });
 
 export const MetricsQuery = z.strictObject({
@@ -73,6 +75,13 @@ export const DeploymentBody = z.strictObject({
   version: z.number().int().min(1),
   url: z.url(),
   revision: z.string().max(500).nullable().optional(),
+  /** Also point `production` at `version`, in the same transaction as the record. */
+  moveAlias: z
+    .strictObject({
+      kind: z.enum(['promote', 'rollback']).default('promote'),
+      reason: z.string().max(2_000).optional(),
+    })
+    .optional(),
 });
 
 export const DatasetsQuery = z.strictObject({

@@ -29,6 +29,7 @@ export const REJECTION_CODES = [
   'label_conflicts',
   'invalid_split',
   'invalid_settings',
+  'invalid_object_name',
 ] as const;
 export const DatasetRejectionCode = z.enum(REJECTION_CODES);
 export type DatasetRejectionCode = z.infer<typeof DatasetRejectionCode>;

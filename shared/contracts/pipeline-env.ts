@@ -85,8 +85,9 @@ export const PIPELINE_ENV: readonly PipelineEnvVar[] = [
     name: 'VM_IMAGE',
     type: 'string',
     required: false,
-    default: 'projects/deeplearning-platform-release/global/images/family/common-cu129-ubuntu-2404-nvidia-580',
-    why: 'boot image with Docker and NVIDIA driver 580, which the trainer image\'s CUDA 13 wheels need (Deep Learning VM family; Debian 11 families are past end of life)',
+    default:
+      'projects/deeplearning-platform-release/global/images/family/common-cu129-ubuntu-2404-nvidia-580',
+    why: "boot image with Docker and NVIDIA driver 580, which the trainer image's CUDA 13 wheels need (Deep Learning VM family; Debian 11 families are past end of life)",
   },
   {
     name: 'BOOT_DISK_GB',

@@ -17,14 +17,13 @@ describe('openDatabase', () => {
     await second.close();
   });
 
-  it('refuses to open an embedded database another live process holds, naming the process', async () => {
+  it('refuses to open an embedded database another opener holds, naming the process', async () => {
     const home = mkdtempSync(join(tmpdir(), 'droptune-home-'));
-    const { writeFileSync, mkdirSync } = await import('node:fs');
-    mkdirSync(join(home, 'db'), { recursive: true });
-    writeFileSync(join(home, 'db', 'owner.pid'), String(process.ppid));
+    const first = await openDatabase({ DROPTUNE_HOME: home, DB_NAME: 'droptune' });
     await expect(openDatabase({ DROPTUNE_HOME: home, DB_NAME: 'droptune' })).rejects.toThrow(
-      `is in use by process ${process.ppid} (is another "droptune up" running?)`,
+      `is in use by process ${process.pid} (is another "droptune up" running?)`,
     );
+    await first.close();
   });
 
   it('uses DATABASE_URL when set, and hides its password', async () => {

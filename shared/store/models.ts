@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { type Db, query, withTransaction } from '../db/tx.ts';
 import { AppError } from '../errors.ts';
 import { toDeployment, toModelVersion } from './rows.ts';
@@ -105,36 +106,46 @@ export class ModelStore {
     reason?: string,
     kind: 'promote' | 'rollback' = 'promote',
   ): Promise<AliasMove> {
-    return withTransaction(this.db, async (tx) => {
-      const exists = await query(tx, 'select 1 from model_versions where model_name = $1 and version = $2', [
-        modelName,
-        version,
-      ]);
-      if (!exists[0]) {
-        throw new AppError('not_found', `model ${modelName} has no version ${version}`, {
-          details: { modelName, version },
-        });
-      }
-      await query(tx, 'select 1 from models where model_name = $1 for update', [modelName]);
-      const prev = await query<{ version: number }>(
-        tx,
-        'select version from aliases where model_name = $1 and alias = $2',
-        [modelName, alias],
-      );
-      const previousVersion = prev[0]?.version ?? null;
-      await query(
-        tx,
-        `insert into aliases (model_name, alias, version) values ($1, $2, $3)
-         on conflict (model_name, alias) do update set version = excluded.version, updated_at = now()`,
-        [modelName, alias, version],
-      );
-      await query(
-        tx,
-        'insert into alias_history (model_name, alias, version, previous_version, kind, reason) values ($1, $2, $3, $4, $5, $6)',
-        [modelName, alias, version, previousVersion, kind, reason ?? null],
-      );
-      return { modelName, alias, version, previousVersion };
-    });
+    return withTransaction(this.db, (tx) => this.moveAlias(tx, modelName, alias, version, reason, kind));
+  }
+
+  /** The alias move of `setAlias`, inside the caller's transaction (the model's row locked). */
+  private async moveAlias(
+    tx: pg.PoolClient,
+    modelName: string,
+    alias: Alias,
+    version: number,
+    reason: string | undefined,
+    kind: 'promote' | 'rollback',
+  ): Promise<AliasMove> {
+    const exists = await query(tx, 'select 1 from model_versions where model_name = $1 and version = $2', [
+      modelName,
+      version,
+    ]);
+    if (!exists[0]) {
+      throw new AppError('not_found', `model ${modelName} has no version ${version}`, {
+        details: { modelName, version },
+      });
+    }
+    await query(tx, 'select 1 from models where model_name = $1 for update', [modelName]);
+    const prev = await query<{ version: number }>(
+      tx,
+      'select version from aliases where model_name = $1 and alias = $2',
+      [modelName, alias],
+    );
+    const previousVersion = prev[0]?.version ?? null;
+    await query(
+      tx,
+      `insert into aliases (model_name, alias, version) values ($1, $2, $3)
+       on conflict (model_name, alias) do update set version = excluded.version, updated_at = now()`,
+      [modelName, alias, version],
+    );
+    await query(
+      tx,
+      'insert into alias_history (model_name, alias, version, previous_version, kind, reason) values ($1, $2, $3, $4, $5, $6)',
+      [modelName, alias, version, previousVersion, kind, reason ?? null],
+    );
+    return { modelName, alias, version, previousVersion };
   }
 
   /**
@@ -186,18 +197,37 @@ export class ModelStore {
     }));
   }
 
+  /**
+   * Records that `version` serves at `url`. With `moveAlias`, `production` moves to that version
+   * in the same transaction (the model's row locked, so two deploys of one model record in turn):
+   * the alias and what serves can never disagree, whichever of the two writes would have failed.
+   */
   async recordDeployment(input: {
     modelName: string;
     version: number;
     url: string;
     revision?: string | null;
-  }): Promise<Deployment> {
-    const rows = await query(
-      this.db,
-      'insert into deployments (model_name, version, url, revision) values ($1, $2, $3, $4) returning *',
-      [input.modelName, input.version, input.url, input.revision ?? null],
-    );
-    return toDeployment(rows[0]!);
+    moveAlias?: { kind: 'promote' | 'rollback'; reason?: string };
+  }): Promise<Deployment & { aliasMove?: AliasMove }> {
+    const insert = (db: Db | pg.PoolClient) =>
+      query(
+        db,
+        'insert into deployments (model_name, version, url, revision) values ($1, $2, $3, $4) returning *',
+        [input.modelName, input.version, input.url, input.revision ?? null],
+      );
+    const move = input.moveAlias;
+    if (!move) return toDeployment((await insert(this.db))[0]!);
+    return withTransaction(this.db, async (tx) => {
+      const aliasMove = await this.moveAlias(
+        tx,
+        input.modelName,
+        'production',
+        input.version,
+        move.reason,
+        move.kind,
+      );
+      return { ...toDeployment((await insert(tx))[0]!), aliasMove };
+    });
   }
 
   async deployments(modelName: string): Promise<Deployment[]> {

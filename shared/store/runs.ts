@@ -103,16 +103,24 @@ export class RunStore {
 
   /** Newest first; filters are optional. */
   async list(
-    filter: { modelName?: string; status?: RunStatus | RunStatus[]; limit?: number } = {},
+    filter: {
+      modelName?: string;
+      status?: RunStatus | RunStatus[];
+      limit?: number;
+      /** Only runs listed after this one (the last run of the previous page). */
+      afterRunId?: string;
+    } = {},
   ): Promise<Run[]> {
     const statuses =
       filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
+    // The cursor is compared in SQL (not as a JS timestamp, which would drop microseconds).
     const rows = await query(
       this.db,
       `select * from runs
        where ($1::text is null or model_name = $1) and ($2::text[] is null or status = any($2))
+         and ($4::text is null or (created_at, run_id) < (select created_at, run_id from runs where run_id = $4))
        order by created_at desc, run_id desc limit $3`,
-      [filter.modelName ?? null, statuses, Math.min(filter.limit ?? 100, 10_000)],
+      [filter.modelName ?? null, statuses, Math.min(filter.limit ?? 100, 10_000), filter.afterRunId ?? null],
     );
     return rows.map(toRun);
   }

@@ -45,6 +45,14 @@ class Dataset:
         return [e.key for e in self.split.validation]
 
 
+def excerpt_names(names: list[str], most: int = 20, chars: int = 40) -> str:
+    """At most `most` names, each escaped and cut to `chars`, then "and N more": file contents
+    reach an error message only as a short excerpt (a 1 MiB header once made a 4 MiB run error)."""
+    shown = [repr(n if len(n) <= chars else n[:chars] + "…") for n in names[:most]]
+    rest = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {rest} more" if rest > 0 else "")
+
+
 def load_dataset(uri: str, params: Params, salt: str) -> Dataset:
     """Reads and splits the CSV at `uri` (rows keyed with `salt`, the model name); every problem
     is a `TrainerError` naming row/column."""
@@ -84,7 +92,7 @@ def read_rows(uri: str, raw: bytes, params: Params) -> list[Row]:
     header = [h.strip() for h in records[0][1]]
     for col in (params.textColumn, params.labelColumn):
         if col not in header:
-            raise TrainerError("failed_precondition", f"{uri}: header has no column {col!r} (columns: {', '.join(header)})")
+            raise TrainerError("failed_precondition", f"{uri}: header has no column {col!r} (columns: {excerpt_names(header)})")
     ti, li = header.index(params.textColumn), header.index(params.labelColumn)
     si = header.index(params.splitColumn) if params.splitColumn in header else None
     rows: list[Row] = []
@@ -102,6 +110,6 @@ def read_rows(uri: str, raw: bytes, params: Params) -> list[Row]:
         if si is not None:
             split = row[si].strip().lower()
             if split not in SPLIT_VALUES:
-                raise TrainerError("failed_precondition", f"{uri}: line {n} column {params.splitColumn!r} is {row[si]!r}; expected one of {', '.join(SPLIT_VALUES)}")
+                raise TrainerError("failed_precondition", f"{uri}: line {n} column {params.splitColumn!r} is {excerpt_names([row[si]], 1)}; expected one of {', '.join(SPLIT_VALUES)}")
         rows.append(Row(text, label, n, split))
     return rows

@@ -7,6 +7,10 @@ google-cloud-storage).
   `$DROPTUNE_HOME/buckets/<bucket>/<object>` (DROPTUNE_HOME defaults to `.droptune`), the same
   rule as the TypeScript file store.
 
+A URI is split at its scheme and first `/` only, never URL-parsed: the object part is taken
+literally (no `%`-decoding, no `#` fragment or `?` query cut), so the trainer reads exactly the
+object the trigger validated. A `file://<bucket>/` object must stay inside its bucket directory.
+
 Writes are create-only (the artifacts are immutable): writing an existing object raises
 `already_exists`, on local disk via a hard link of a finished temp file, on GCS via
 `if_generation_match=0`.
@@ -20,7 +24,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote, urlparse
 
 from .errors import TrainerError
 
@@ -58,6 +61,15 @@ class ObjectStore(Protocol):
     def download_file(self, uri: str, local: Path) -> None: ...
 
 
+def split_uri(uri: str) -> tuple[str, str, str]:
+    """`(scheme, bucket, object)` of `scheme://bucket/object`, taken literally (see the module doc)."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        return "", "", uri
+    bucket, _, name = rest.partition("/")
+    return scheme, bucket, name
+
+
 def join(prefix: str, name: str) -> str:
     """Joins an object name onto a prefix URI with exactly one slash."""
     return prefix.rstrip("/") + "/" + name.lstrip("/")
@@ -69,12 +81,16 @@ class FileStore:
     scheme = "file"
 
     def path(self, uri: str) -> Path:
-        parsed = urlparse(uri)
-        rel = unquote(parsed.path)
-        if parsed.netloc:
-            home = Path(os.environ.get("DROPTUNE_HOME", ".droptune")).resolve()
-            return home / "buckets" / parsed.netloc / rel.lstrip("/")
-        return Path(rel)
+        _, bucket, name = split_uri(uri)
+        if not bucket:
+            return Path("/" + name)
+        if bucket in (".", ".."):
+            raise TrainerError("invalid_argument", f"{uri!r} has no valid bucket name")
+        root = (Path(os.environ.get("DROPTUNE_HOME", ".droptune")).resolve() / "buckets" / bucket).resolve()
+        path = (root / name.lstrip("/")).resolve()
+        if path != root and root not in path.parents:
+            raise TrainerError("invalid_argument", f"{uri!r} names a file outside its bucket")
+        return path
 
     def read_bytes(self, uri: str) -> bytes:
         p = self.path(uri)
@@ -153,8 +169,8 @@ class GcsStore:
         return self.client
 
     def _blob(self, uri: str) -> Any:
-        parsed = urlparse(uri)
-        return self._client().bucket(parsed.netloc).blob(parsed.path.lstrip("/"))
+        _, bucket, name = split_uri(uri)
+        return self._client().bucket(bucket).blob(name)
 
     def _translate(self, uri: str, err: Exception) -> TrainerError:
         from google.api_core import exceptions as gexc
@@ -195,9 +211,9 @@ class GcsStore:
             raise self._translate(uri, err) from err
 
     def list_names(self, prefix: str) -> list[str]:
-        parsed = urlparse(prefix)
-        key = parsed.path.lstrip("/").rstrip("/") + "/"
-        blobs = self._client().list_blobs(parsed.netloc, prefix=key)
+        _, bucket, name = split_uri(prefix)
+        key = name.rstrip("/") + "/"
+        blobs = self._client().list_blobs(bucket, prefix=key)
         return sorted(b.name[len(key):] for b in blobs)
 
     def download_file(self, uri: str, local: Path) -> None:
@@ -213,7 +229,7 @@ _STORES: dict[str, ObjectStore] = {"file": FileStore(), "gs": GcsStore()}
 
 def store_for(uri: str) -> ObjectStore:
     """The adapter for a URI's scheme; an unknown scheme lists the known ones."""
-    scheme = urlparse(uri).scheme
+    scheme = split_uri(uri)[0]
     if scheme not in _STORES:
         raise TrainerError("invalid_argument", f"unsupported URI {uri!r}: expected one of {', '.join(KNOWN_SCHEMES)}")
     return _STORES[scheme]

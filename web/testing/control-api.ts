@@ -49,6 +49,8 @@ export async function startTestControlApi(backend: TestBackend): Promise<TestCon
     auth: localTokenAuth(token),
     uploads: new LocalUploads(objects, datasetsBucket),
     webRoot,
+    // Tests seed deployments of prediction services they started themselves on loopback.
+    deployments: { ownsLoopbackUrl: (origin) => origin.startsWith('http://127.0.0.1:') },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -40,6 +40,7 @@ interface ContainerInstance {
   child: ChildProcess;
   tail: Tail;
   timers: NodeJS.Timeout[];
+  runId: string | undefined;
 }
 
 /**
@@ -144,7 +145,14 @@ export class ContainerTrainingBackend implements TrainingBackend {
       body: spec.body,
       labels: { ...((spec.body.labels as Record<string, string> | undefined) ?? {}) },
     };
-    const inst: ContainerInstance = { state, container, child, tail, timers: [] };
+    const inst: ContainerInstance = {
+      state,
+      container,
+      child,
+      tail,
+      timers: [],
+      runId: spec.env.DROPTUNE_RUN_ID,
+    };
     this.inserted.push(spec);
     this.instances.set(key, inst);
     child.on('exit', (code) => {
@@ -190,6 +198,13 @@ export class ContainerTrainingBackend implements TrainingBackend {
     await podman(['rm', '-f', inst.container]).catch(() => '');
     this.instances.delete(key);
     return true;
+  }
+
+  /** Deletes every container training `runId` (a workflow execution stopped without its cleanup). */
+  async deleteForRun(runId: string): Promise<number> {
+    const mine = [...this.instances.values()].filter((i) => i.runId === runId).map((i) => i.state);
+    await Promise.all(mine.map((s) => this.delete(s.project, s.zone, s.name)));
+    return mine.length;
   }
 
   /** Containers are never preempted here: no system events. */

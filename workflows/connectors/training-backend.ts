@@ -1,6 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  appendFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { localObjectPath } from '../../shared/storage/local-buckets.ts';
 import { TRAINER_DIR, trainerPython } from '../../shared/trainer-python.ts';
 import { exited, Tail, terminate } from './process-util.ts';
@@ -75,6 +82,8 @@ export interface TrainingBackend {
   /** Stops and removes the instance; false when there was none. */
   delete(project: string, zone: string, name: string): Promise<boolean>;
   list(): InstanceState[];
+  /** Deletes every instance training `runId` (its execution stopped without cleanup); how many. */
+  deleteForRun(runId: string): Promise<number>;
   /** System events (preemptions) in a zone, oldest first. */
   operations(project: string, zone: string): ZoneOperation[];
   /** Deletes every instance (stack shutdown). */
@@ -134,6 +143,8 @@ export interface LocalTrainingOptions {
 
 interface LocalInstance {
   state: InstanceState;
+  /** The run it trains (DROPTUNE_RUN_ID of its environment). */
+  runId: string | undefined;
   child: ChildProcess;
   tail: Tail;
   timers: NodeJS.Timeout[];
@@ -227,9 +238,20 @@ export class LocalTrainingBackend implements TrainingBackend {
       createdAt: new Date(),
       body: spec.body,
     };
-    const inst: LocalInstance = { state, child, tail, timers: [] };
+    const inst: LocalInstance = { state, child, tail, timers: [], runId: spec.env.DROPTUNE_RUN_ID };
     this.inserted.push(spec);
     this.instances.set(key, inst);
+    child.on('error', (err) => {
+      // The process could not start (a wrong DROPTUNE_PYTHON, no .venv): what a VM whose container
+      // cannot start looks like. Without this listener the error event ended the whole stack.
+      const reason = `cannot start the trainer: ${err.message} (set DROPTUNE_PYTHON to a Python with droptune_trainer, or run scripts/py-env.sh)`;
+      tail.push(reason);
+      log.write(`${reason}\n`);
+      this.writeFailure(spec.env, reason);
+      state.exitCode = child.exitCode ?? 127;
+      if (state.status !== 'STOPPING') state.status = 'TERMINATED';
+      log.end();
+    });
     child.on('exit', (code) => {
       if (f.corruptOutputFile) this.corrupt(spec.env.DROPTUNE_OUTPUT_URI, f.corruptOutputFile);
       state.exitCode = code;
@@ -295,6 +317,27 @@ export class LocalTrainingBackend implements TrainingBackend {
     return localObjectPath(this.options.home, m[1] as string, `${m[2]}${file}`);
   }
 
+  /**
+   * `failure.json` in the run's output, as the trainer writes it (create-only), so the pipeline
+   * fails the run with this reason instead of "exited without writing manifest.json".
+   */
+  private writeFailure(env: Record<string, string>, reason: string): void {
+    const path = this.outputPath(env.DROPTUNE_OUTPUT_URI, 'failure.json');
+    if (!path) return;
+    const body = {
+      runId: env.DROPTUNE_RUN_ID,
+      error: reason,
+      code: 'failed_precondition',
+      time: new Date().toISOString(),
+    };
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, `${JSON.stringify(body)}\n`, { flag: 'wx' });
+    } catch {
+      // Best effort, as in the trainer: the instance still stops and the log has the reason.
+    }
+  }
+
   /** Appends garbage to `<output>/<file>` of a `file://` output prefix (fault injection). */
   private corrupt(outputUri: string | undefined, file: string): void {
     const m = /^file:\/\/([^/]+)\/(.*)$/.exec(outputUri ?? '');
@@ -333,6 +376,16 @@ export class LocalTrainingBackend implements TrainingBackend {
     await exited(inst.child);
     this.instances.delete(key);
     return true;
+  }
+
+  /**
+   * Deletes every instance training `runId`: what the stack does when the run's workflow
+   * execution ended without its cleanup steps (a resource limit stops it like an abort).
+   */
+  async deleteForRun(runId: string): Promise<number> {
+    const mine = [...this.instances.values()].filter((i) => i.runId === runId).map((i) => i.state);
+    await Promise.all(mine.map((s) => this.delete(s.project, s.zone, s.name)));
+    return mine.length;
   }
 
   list(): InstanceState[] {

@@ -188,7 +188,14 @@ export class PipelineHarness {
     };
     const { controlApi } = compose(
       base,
-      localPlatform({ ...base, token: this.token, workflows: this.starter, idTokens }),
+      localPlatform({
+        ...base,
+        token: this.token,
+        workflows: this.starter,
+        idTokens,
+        // As the local stack: deployments may point only at this harness's serving proxies.
+        ownsLoopbackUrl: (origin) => this.serving.list().some((svc) => svc.uri === origin),
+      }),
     );
     this.api = buildControlApi(controlApi);
     await this.api.listen({ host: '127.0.0.1', port: this.port });
