@@ -3,6 +3,8 @@ import { AppError } from '../errors.ts';
 
 /** What store code needs of a database: a `pg.Pool` (or anything with the same two methods). */
 export type Db = Pick<pg.Pool, 'query' | 'connect'>;
+/** One connection inside a transaction (what `withTransaction` hands its callback). */
+export type TxClient = pg.PoolClient;
 
 /** Runs `fn` in a transaction on one connection; rolls back on any error. */
 export async function withTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -1,5 +1,4 @@
-import type pg from 'pg';
-import { type Db, query, withTransaction } from '../db/tx.ts';
+import { type Db, query, type TxClient, withTransaction } from '../db/tx.ts';
 import { AppError } from '../errors.ts';
 import { toDeployment, toModelVersion } from './rows.ts';
 import type { Alias, AliasMove, Deployment, ModelSummary, ModelVersion } from './types.ts';
@@ -111,7 +110,7 @@ export class ModelStore {
 
   /** The alias move of `setAlias`, inside the caller's transaction (the model's row locked). */
   private async moveAlias(
-    tx: pg.PoolClient,
+    tx: TxClient,
     modelName: string,
     alias: Alias,
     version: number,
@@ -209,7 +208,7 @@ export class ModelStore {
     revision?: string | null;
     moveAlias?: { kind: 'promote' | 'rollback'; reason?: string };
   }): Promise<Deployment & { aliasMove?: AliasMove }> {
-    const insert = (db: Db | pg.PoolClient) =>
+    const insert = (db: Db | TxClient) =>
       query(
         db,
         'insert into deployments (model_name, version, url, revision) values ($1, $2, $3, $4) returning *',
