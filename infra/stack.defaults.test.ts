@@ -261,4 +261,14 @@ describe('default stack', () => {
       ],
     ]);
   });
+
+  it('schedules the reaper: pipeline.yaml {action: "reap"} through the Executions API, as the workflow identity', () => {
+    const [job] = run.ofType('gcp:cloudscheduler/job:Job');
+    expect(job).toBeDefined();
+    const target = job!.inputs.httpTarget;
+    expect(target.uri).toMatch(/^https:\/\/workflowexecutions\.googleapis\.com\/v1\/.+\/executions$/);
+    const body = JSON.parse(Buffer.from(target.body, 'base64').toString('utf8'));
+    expect(JSON.parse(body.argument)).toEqual({ action: 'reap' });
+    expect(target.oauthToken.serviceAccountEmail).toBe(`droptune-workflow@${project}.iam.gserviceaccount.com`);
+  });
 });

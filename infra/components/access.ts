@@ -68,6 +68,11 @@ export const PROJECT_GRANTS: (Grant & { sqlOnly?: boolean })[] = [
     why: 'trainer VMs are created at run time, so no instance exists to bind on',
   },
   { actor: 'workflow', role: 'roles/logging.logWriter', why: 'workflow call logs' },
+  {
+    actor: 'workflow',
+    role: 'roles/workflows.invoker',
+    why: 'the reaper reads executions of its own workflow, and Cloud Scheduler starts the reaper as this identity; no per-workflow IAM',
+  },
   { actor: 'trainer', role: 'roles/logging.logWriter', why: 'container logs from the VM' },
   { actor: 'trainer', role: 'roles/monitoring.metricWriter', why: 'GPU/VM metrics from the VM' },
   { actor: 'builder', role: 'roles/logging.logWriter', why: 'Cloud Build logs of function builds' },

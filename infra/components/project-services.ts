@@ -11,6 +11,7 @@ export const REQUIRED_SERVICES = [
   'cloudfunctions.googleapis.com', // onDatasetUploaded and the control API
   'eventarc.googleapis.com', // the datasets bucket's finalize trigger
   'workflows.googleapis.com', // the pipeline
+  'cloudscheduler.googleapis.com', // the reaper: starts pipeline.yaml {action: "reap"} every few minutes
   'sqladmin.googleapis.com', // Cloud SQL instance and the connector's ephemeral certs
   'servicenetworking.googleapis.com', // private services access for Cloud SQL
   'artifactregistry.googleapis.com', // trainer, serving and function images

@@ -81,10 +81,18 @@ export interface WorkflowArgs {
   supersededBy?: Readonly<Record<string, string>>;
   /** Identity the workflow runs as (never the Compute default SA, which Workflows would otherwise use). */
   serviceAccount: pulumi.Input<string>;
+  /**
+   * Cron schedule of the reaper (pipeline.yaml `{action: "reap"}`), which fails runs whose execution
+   * died (a cancelled execution, a failed `mark_failed`) and deletes their VMs. Every 10 minutes by
+   * default: a stuck run costs at most that long of a leftover GPU VM.
+   */
+  reapSchedule?: pulumi.Input<string>;
 }
 
 export class Workflow extends pulumi.ComponentResource {
   readonly workflow: gcp.workflows.Workflow;
+  /** The scheduled reaper (pipeline.yaml `{action: "reap"}`). */
+  readonly reaper: gcp.cloudscheduler.Job;
   /** The names passed as `userEnvVars` (what pipeline.yaml reads). */
   readonly envNames: string[];
 
@@ -107,6 +115,32 @@ export class Workflow extends pulumi.ComponentResource {
         callLogLevel: 'LOG_ERRORS_ONLY',
         // Holds no data: redeploying from the file recreates it exactly.
         deletionProtection: false,
+      },
+      childOptions(this, opts),
+    );
+    // Cloud Scheduler starts the reaper through the Workflow Executions API as the workflow's own
+    // identity (it holds workflows.invoker for executions.get already).
+    this.reaper = new gcp.cloudscheduler.Job(
+      `${name}-reaper`,
+      {
+        project: args.project,
+        region: args.region,
+        name: `${args.namePrefix}-reaper`,
+        description: 'droptune: fail runs whose workflow execution died, delete their VMs',
+        schedule: args.reapSchedule ?? '*/10 * * * *',
+        timeZone: 'Etc/UTC',
+        httpTarget: {
+          httpMethod: 'POST',
+          uri: pulumi.interpolate`https://workflowexecutions.googleapis.com/v1/${this.workflow.id}/executions`,
+          body: Buffer.from(JSON.stringify({ argument: JSON.stringify({ action: 'reap' }) })).toString(
+            'base64',
+          ),
+          headers: { 'Content-Type': 'application/json' },
+          oauthToken: {
+            serviceAccountEmail: args.serviceAccount,
+            scope: 'https://www.googleapis.com/auth/cloud-platform',
+          },
+        },
       },
       childOptions(this, opts),
     );

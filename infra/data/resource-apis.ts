@@ -22,6 +22,7 @@ export const RESOURCE_APIS: readonly { type: RegExp; apis: readonly string[] }[]
   },
   { type: /^gcp:cloudrunv2\//, apis: ['run.googleapis.com'] },
   { type: /^gcp:workflows\//, apis: ['workflows.googleapis.com'] },
+  { type: /^gcp:cloudscheduler\//, apis: ['cloudscheduler.googleapis.com'] },
   { type: /^gcp:kms\//, apis: ['cloudkms.googleapis.com'] },
   { type: /^gcp:billing\/budget:/, apis: ['billingbudgets.googleapis.com'] },
 ];

@@ -272,6 +272,13 @@ export function stackOperations(f: StackFacts): Operation[] {
     ],
     ['workflow', 'write', t.project, ['logging.logEntries.create'], 'workflow call logs'],
     [
+      'workflow',
+      'invoke',
+      t.workflow,
+      ['workflows.executions.get', 'workflows.executions.create'],
+      "the reaper checks that a run's execution is alive; Cloud Scheduler starts the reaper as this identity",
+    ],
+    [
       'trainer',
       'read',
       t.object('datasets', 'tickets/reviews.csv'),
