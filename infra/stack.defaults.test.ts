@@ -269,6 +269,8 @@ describe('default stack', () => {
     expect(target.uri).toMatch(/^https:\/\/workflowexecutions\.googleapis\.com\/v1\/.+\/executions$/);
     const body = JSON.parse(Buffer.from(target.body, 'base64').toString('utf8'));
     expect(JSON.parse(body.argument)).toEqual({ action: 'reap' });
-    expect(target.oauthToken.serviceAccountEmail).toBe(`droptune-workflow@${project}.iam.gserviceaccount.com`);
+    expect(target.oauthToken.serviceAccountEmail).toBe(
+      `droptune-workflow@${project}.iam.gserviceaccount.com`,
+    );
   });
 });

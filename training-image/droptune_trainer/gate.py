@@ -26,7 +26,9 @@ BOOTSTRAP_SAMPLES = 1000
 @dataclass(frozen=True)
 class GateSettings:
     metric: str = "macro_f1"
-    minAccuracy: float = 0.6
+    # Absolute minimums apply only when droptune.json sets them: unset, the workflow's gate applies
+    # the stack's defaults (GATE_MIN_ACCURACY, …), which the trainer does not know.
+    minAccuracy: float = 0.0
     minMacroF1: float = 0.0
     # How much worse (point estimate) a challenger may be and still count as a tie.
     maxRegression: float = 0.01
