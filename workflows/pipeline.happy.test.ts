@@ -104,7 +104,9 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
   });
 
   it('gate: a challenger not better than the champion by the margin ends gated with both scores; production untouched', async () => {
-    const run = await h.createRun('tickets');
+    // The tiny data holds 6 validation rows: below the default gate.minRows the trainer would
+    // refuse to compare (and hold); one row is enough to compare here.
+    const run = await h.createRun('tickets', { gate: { minRows: 1 } });
     // A margin of -0.5 demands the challenger beat the champion by 0.5 on the same split.
     const out = await h.execute(run, { env: { GATE_MAX_REGRESSION: '-0.5' } });
     expect(out).toMatchObject({ result: { status: 'gated', version: 2 } });
@@ -123,7 +125,7 @@ describe.sequential('pipeline.yaml end to end', { timeout: 180_000 }, () => {
 
   it('a failed deploy leaves the previous revision serving and production unchanged', async () => {
     h.serving.failNextDeploys(1);
-    const run = await h.createRun('tickets');
+    const run = await h.createRun('tickets', { gate: { minRows: 1 } });
     const out = await h.execute(run);
     expect(out).toHaveProperty('error');
     const message = (out as { error: { message: string } }).error.message;
