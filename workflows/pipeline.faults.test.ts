@@ -139,6 +139,8 @@ describe('pipeline.yaml under faults', { timeout: 420_000 }, () => {
     // 25 s of the 30 s Spot notice; the VM deletes itself when the trainer ends.
     expect(script.indexOf('nvidia-smi')).toBeLessThan(script.indexOf('docker run'));
     expect(script).toMatch(/docker run --rm --gpus all --stop-timeout 25 /);
+    // A GPU VM that comes up without CUDA fails the run with the reason, never trains on its CPU.
+    expect(script).toMatch(/-e DROPTUNE_REQUIRE_GPU=true "\$IMAGE"/);
     expect(script).toMatch(/gcloud compute instances delete "\$NAME" --zone "\$ZONE" --quiet/);
     expect(spec?.body.networkInterfaces).toEqual([{ subnetwork: 'regions/local1/subnetworks/default' }]);
     expect(spec?.env).toMatchObject({

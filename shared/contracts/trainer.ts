@@ -69,6 +69,13 @@ export const TRAINER_ENV: readonly EnvVar[] = [
     why: 'the production version, scored on the same held-out rows for the gate',
   },
   {
+    name: 'DROPTUNE_REQUIRE_GPU',
+    type: 'bool',
+    required: false,
+    default: 'false',
+    why: 'set by the GPU VM\'s startup script: no CUDA device is then an error, never a silent CPU run',
+  },
+  {
     name: 'DROPTUNE_API_URL',
     type: 'uri',
     required: false,
