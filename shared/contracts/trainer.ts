@@ -73,7 +73,7 @@ export const TRAINER_ENV: readonly EnvVar[] = [
     type: 'bool',
     required: false,
     default: 'false',
-    why: 'set by the GPU VM\'s startup script: no CUDA device is then an error, never a silent CPU run',
+    why: "set by the GPU VM's startup script: no CUDA device is then an error, never a silent CPU run",
   },
   {
     name: 'DROPTUNE_API_URL',
