@@ -4,7 +4,7 @@ import { CsvScanner } from './csv-scanner.ts';
 import { LengthHistogram } from './length-histogram.ts';
 import { DEFAULT_LIMITS, type ValidationLimits } from './limits.ts';
 import { type DatasetRejection, RejectionSignal, reject, where } from './rejection.ts';
-import { type LabelConflict, RowChecks } from './row-checks.ts';
+import { RowChecks } from './row-checks.ts';
 import { Utf8Checker } from './utf8-check.ts';
 
 /**
