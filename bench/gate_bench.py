@@ -24,8 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "training-image"))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "training-image" / "tests"))
 
-from droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv  # noqa: E402
+from tiny_model import build_tiny_bert, write_synthetic_csv  # noqa: E402
 from train_bench import machine  # noqa: E402
 
 SMALL = int(os.environ.get("BENCH_GATE_SMALL", "60"))

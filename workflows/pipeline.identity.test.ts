@@ -3,14 +3,14 @@ import { PipelineHarness } from './test-support/pipeline-harness.ts';
 
 // The trainer's identity under faults, on the cloud's code path: the trainer gets ID tokens from
 // the metadata-server twin and the control API verifies them (functions/api/auth.ts). Every
-// case ends terminal, with no VM left and production untouched (GATE_MIN 0.99 stops at `gated`).
+// case ends terminal, with no VM left and production untouched (GATE_MIN_MACRO_F1 0.99 stops at `gated`).
 let h: PipelineHarness | undefined;
 afterEach(async () => {
   await h?.close();
   h = undefined;
 });
 
-const GATED = { GATE_MIN: '0.99' };
+const GATED = { GATE_MIN_MACRO_F1: '0.99' };
 
 async function expectGatedAndClean(hh: PipelineHarness, runId: string) {
   const run = await hh.store.runs.get(runId);

@@ -11,7 +11,7 @@ afterEach(async () => {
   h = undefined;
 });
 
-const GATED = { GATE_MIN: '0.99' };
+const GATED = { GATE_MIN_MACRO_F1: '0.99' };
 const LADDER = JSON.stringify([
   { gpuType: 'nvidia-l4', machineType: 'g2-standard-8', memoryGb: 24 },
   { gpuType: 'nvidia-tesla-t4', machineType: 'n1-standard-8', memoryGb: 16 },

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 import { FileObjectStore } from '../../shared/storage/index.ts';
 import type { Run } from '../../shared/store/index.ts';
+import { TRAINER_DIR } from '../../shared/trainer-python.ts';
 import { ContainerServingBackend, ContainerTrainingBackend } from '../../workflows/connectors/index.ts';
 import { imageDigest, PODMAN_RUN_FLAGS, podman } from '../../workflows/connectors/podman.ts';
 import { type LocalStack, startLocalStack } from '../local-stack/stack.ts';
@@ -107,7 +108,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         home,
         port: 0,
         log,
-        pipelineEnv: { TRAINER_IMAGE: trainerImage, SERVING_IMAGE: servingImage, GATE_MIN: '0.5' },
+        pipelineEnv: { TRAINER_IMAGE: trainerImage, SERVING_IMAGE: servingImage, GATE_MIN_ACCURACY: '0.5' },
         backends: ({ home: h, token }) => {
           const session = summary.session;
           training = new ContainerTrainingBackend({
@@ -179,7 +180,9 @@ async function makeFixtures(home: string, trainerImage: string): Promise<string>
   const buckets = join(home, 'buckets');
   const script = [
     'from pathlib import Path',
-    'from droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv',
+    'import sys',
+    'sys.path.insert(0, "/opt/droptune-tests")',
+    'from tiny_model import build_tiny_bert, write_synthetic_csv',
     `build_tiny_bert(Path("${baseModelDir(home)}"))`,
     `write_synthetic_csv(Path("${buckets}/rehearsal-train.csv"), rows_per_label=80)`,
   ].join('\n');
@@ -191,6 +194,8 @@ async function makeFixtures(home: string, trainerImage: string): Promise<string>
     '0',
     '--volume',
     `${buckets}:${buckets}`,
+    '--volume',
+    `${join(TRAINER_DIR, 'tests')}:/opt/droptune-tests:ro`,
     '--entrypoint',
     'python',
     trainerImage,

@@ -36,7 +36,7 @@ async function trainedModel(objects: ObjectStore, bucket: string, runId: string)
     trainerVersion: '0.1.0',
     baseModel: 'tiny-bert',
     task: 'text-classification',
-    dataset: { uri: 'file://datasets/x/y.csv', generation: '1', sha256: 'a'.repeat(64) },
+    dataset: { datasetUri: 'file://datasets/x/y.csv', generation: '1', sha256: 'a'.repeat(64) },
     files: Object.entries(files).map(([path, text]) => ({
       path,
       size: Buffer.byteLength(text),

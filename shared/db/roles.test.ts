@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IAM_USERS } from '../../test/cloud-sql-roles.ts';
 import { createStore } from '../store/index.ts';
-import { migrate, SHARED_OWNER_ROLE } from './migrate.ts';
+import { MIGRATION_NAMES, migrate, SHARED_OWNER_ROLE } from './migrate.ts';
 import type { Database } from './pool.ts';
 import { asIamUser, TEST_BACKENDS } from './testing.ts';
 
@@ -36,7 +36,7 @@ describe('schema ownership with several IAM database users', () => {
 
   it('either user migrates first, and both then read and write every table', async () => {
     const { a, b } = await fresh();
-    expect(await migrate(b)).toEqual(['001-tracking-and-registry']);
+    expect(await migrate(b)).toEqual(MIGRATION_NAMES);
     expect(await migrate(a)).toEqual([]);
     const owners = await a.query<{ tableowner: string }>(
       "select distinct tableowner from pg_tables where schemaname = 'public'",
@@ -55,7 +55,7 @@ describe('schema ownership with several IAM database users', () => {
   it('both users migrating at once leave one schema both can use', async () => {
     const { a, b } = await fresh();
     const applied = await Promise.all([migrate(a), migrate(b)]);
-    expect(applied.flat()).toEqual(['001-tracking-and-registry']);
+    expect(applied.flat()).toEqual(MIGRATION_NAMES);
     await createStore(a).runs.create({ modelName: 'm', datasetUri: 'gs://d/m/a.csv' });
     expect(await createStore(b).runs.list({})).toHaveLength(1);
   });

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 from conftest import run_trainer, tiny_params, trainer_env
-from droptune_trainer.fixture import write_synthetic_csv
+from tiny_model import write_synthetic_csv
 from droptune_trainer.fingerprint import PREFIX_HEX
 from droptune_trainer.text_key import text_key
 

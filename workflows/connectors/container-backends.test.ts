@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRAINER_DIR } from '../../shared/trainer-python.ts';
 import { ContainerServingBackend } from './container-serving.ts';
 import { ContainerTrainingBackend, TRAINER_IMAGE_METADATA_KEY } from './container-training.ts';
 import { imageDigest, PODMAN_RUN_FLAGS, podman, runningLabelled } from './podman.ts';
@@ -69,13 +70,17 @@ describe('ContainerTrainingBackend: the VM startup script runs the trainer image
       '0',
       '--volume',
       `${buckets}:${buckets}`,
+      '--volume',
+      `${join(TRAINER_DIR, 'tests')}:/opt/droptune-tests:ro`,
       '--entrypoint',
       'python',
       TRAINER,
       '-c',
       [
         'from pathlib import Path',
-        'from droptune_trainer.fixture import build_tiny_bert, write_synthetic_csv',
+        'import sys',
+        'sys.path.insert(0, "/opt/droptune-tests")',
+        'from tiny_model import build_tiny_bert, write_synthetic_csv',
         `build_tiny_bert(Path("${buckets}/base/tiny-bert"))`,
         `write_synthetic_csv(Path("${buckets}/datasets/tiny/train.csv"), rows_per_label=12)`,
       ].join('\n'),
