@@ -217,6 +217,11 @@ export class LocalTrainingBackend implements TrainingBackend {
         DROPTUNE_HOME: resolve(this.options.home),
         ...this.options.extraEnv,
         ...spec.env,
+        // The fault preempts after the first checkpoint: ask this trainer for an early one (it
+        // checkpoints by time, every 10 minutes by default).
+        ...(spec.provisioningModel === 'SPOT' && f.preemptSpotAfterCheckpoint && !this.spotPreempted
+          ? { DROPTUNE_CHECKPOINT_EVERY_S: '0.001' }
+          : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
