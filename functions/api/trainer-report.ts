@@ -1,3 +1,4 @@
+import type { RunGate, RunSplit } from '../../shared/contracts/run.ts';
 import type { ObjectStore } from '../../shared/storage/index.ts';
 import type { Run } from '../../shared/store/index.ts';
 
@@ -33,28 +34,7 @@ export interface TrainerMetricsFile {
   gate?: RunGate;
 }
 
-/** How the run's rows were split (`droptune --json run <id>` `split`). */
-export interface RunSplit {
-  method: 'hash' | 'column';
-  trainRows: number;
-  validationRows: number;
-  duplicates: number;
-  conflicts: number;
-  truncated: number;
-  /** Digest of the validation rows' keys: the same value means the same validation rows. */
-  fingerprint: string;
-}
-
-/** The quality gate's comparison (`droptune --json run <id>` `gate`). */
-export interface RunGate {
-  metric: string;
-  challenger: number;
-  champion: number | null;
-  rows: number;
-  decision: 'promote' | 'hold' | 'no-champion';
-  reason: string;
-  ci95?: [number, number];
-}
+export type { RunGate, RunSplit };
 
 /** `split` and `gate` as the run detail contract gives them (null until known). */
 export function splitAndGate(file: TrainerMetricsFile | null): {

@@ -128,3 +128,28 @@ export const AliasChange = z.object({
   state: z.literal('deploying').optional(),
 });
 export type AliasChange = z.infer<typeof AliasChange>;
+
+/** How the run's rows were split (`GET /v1/runs/:runId` and `droptune --json run` `split`). */
+export const RunSplit = z.object({
+  method: z.enum(['hash', 'column']),
+  trainRows: z.number().int(),
+  validationRows: z.number().int(),
+  duplicates: z.number().int(),
+  conflicts: z.number().int(),
+  truncated: z.number().int(),
+  /** Digest of the validation rows' keys: the same value means the same validation rows. */
+  fingerprint: z.string(),
+});
+export type RunSplit = z.infer<typeof RunSplit>;
+
+/** The quality gate's comparison (`GET /v1/runs/:runId` and `droptune --json run` `gate`). */
+export const RunGate = z.object({
+  metric: z.string(),
+  challenger: z.number(),
+  champion: z.number().nullable(),
+  rows: z.number().int(),
+  decision: z.enum(['promote', 'hold', 'no-champion']),
+  reason: z.string(),
+  ci95: z.tuple([z.number(), z.number()]).optional(),
+});
+export type RunGate = z.infer<typeof RunGate>;

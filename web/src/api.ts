@@ -1,3 +1,4 @@
+import type { RunGate, RunSplit } from '../../shared/contracts/run.ts';
 /**
  * The page's only way to the control API (docs/control-api.md). Every call carries
  * `Authorization: Bearer <token>`; a 401 clears the token and asks for a new one. Errors come
@@ -45,26 +46,7 @@ export interface RunDetail extends Run {
   gate?: RunGate | null;
 }
 
-/** How the run's rows were split (GET /v1/runs/:runId `split`). */
-export interface RunSplit {
-  method: 'hash' | 'column';
-  trainRows: number;
-  validationRows: number;
-  duplicates: number;
-  conflicts: number;
-  truncated: number;
-  fingerprint: string;
-}
-
-/** The quality gate's comparison (GET /v1/runs/:runId `gate`). */
-export interface RunGate {
-  metric: string;
-  challenger: number;
-  champion: number | null;
-  rows: number;
-  decision: 'promote' | 'hold' | 'no-champion';
-  reason: string;
-}
+export type { RunGate, RunSplit };
 
 export class ApiError extends Error {
   constructor(
