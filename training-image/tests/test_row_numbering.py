@@ -17,5 +17,5 @@ def test_the_trainer_names_the_line_an_editor_shows(tmp_path, case):
     path = tmp_path / "data.csv"
     path.write_text(case["csv"], encoding="utf-8", newline="")
     with pytest.raises(TrainerError) as info:
-        load_dataset(f"file://{path}", Params())
+        load_dataset(f"file://{path}", Params(), salt="m")
     assert f"line {case['line']} " in info.value.message
