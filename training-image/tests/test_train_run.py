@@ -18,7 +18,8 @@ from conftest import ROOT, TOKEN, MetricsServer, closed_port_url, run_trainer, t
 from tokenizers import Tokenizer
 
 # The tiny random model is weak and the data small: the gate's minimums are off, 10 rows compare.
-PARAMS = {"epochs": 3, "logEverySteps": 2, "gate": {"minAccuracy": 0, "minRows": 10}}
+# The tiny CSV leaves a handful of validation rows (the contract's fraction, 0.1): compare on any.
+PARAMS = {"epochs": 3, "logEverySteps": 2, "gate": {"minAccuracy": 0, "minRows": 1}}
 
 
 @pytest.fixture(scope="module")
