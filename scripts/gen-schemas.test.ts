@@ -29,7 +29,11 @@ describe('the droptune.json table in docs/control-api.md', () => {
   const doc = readFileSync(new URL('../docs/control-api.md', import.meta.url), 'utf8');
   const section = doc.slice(doc.indexOf('## `droptune.json`'), doc.indexOf('## Environment'));
   const rows = new Map(
-    [...section.matchAll(/^\| `([A-Za-z0-9.]+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()]),
+    // A cell may hold an escaped pipe (`\|`, the multi-label delimiter's default).
+    [...section.matchAll(/^\| `([A-Za-z0-9.]+)` \| ((?:[^|\\]|\\.)+) \|/gm)].map((m) => [
+      m[1]!,
+      m[2]!.trim().replaceAll('\\|', '|'),
+    ]),
   );
   const props = JSON.parse(renderSchemas()['model-settings.json']!).properties as Record<
     string,

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { DatasetRejection } from '../shared/contracts/dataset.ts';
 import { Manifest } from '../shared/contracts/manifest.ts';
 import { ModelSettings } from '../shared/contracts/model-settings.ts';
+import { METRIC_DIRECTIONS, TASK_METRICS, TASKS } from '../shared/contracts/task.ts';
 import { FailureFile, MetricsFile, TRAINER_ENV } from '../shared/contracts/trainer.ts';
 
 export const SCHEMAS_DIR = fileURLToPath(
@@ -37,6 +38,14 @@ export function renderSchemas(): Record<string, string> {
     files[name] = `${JSON.stringify(json, null, 2)}\n`;
   }
   files['trainer-env.json'] = `${JSON.stringify({ $comment: HEADER, variables: TRAINER_ENV }, null, 2)}\n`;
+  // Tables, not schemas: the tasks, each one's metrics (the first is its default) and directions.
+  const tasks = {
+    $comment: HEADER,
+    tasks: TASKS,
+    taskMetrics: TASK_METRICS,
+    metricDirections: METRIC_DIRECTIONS,
+  };
+  files['tasks.json'] = `${JSON.stringify(tasks, null, 2)}\n`;
   return files;
 }
 

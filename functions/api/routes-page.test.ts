@@ -134,6 +134,8 @@ describe.each(TEST_BACKENDS)('web routes of the control API ($name)', (backend) 
     );
     const res = await app.inject({ method: 'GET', url: `/v1/runs/${run.runId}/evaluation`, headers: auth });
     expect(res.json()).toEqual({
+      // A metrics.json from before tasks reads as classification.
+      task: 'classification',
       labels: ['a', 'b'],
       perClass: validation.per_class,
       confusionMatrix: validation.confusion_matrix,

@@ -284,6 +284,8 @@ class Validation {
       bytes: this.bytes,
       sha256: this.hash.digest('hex'),
       columns: this.columns,
+      task: 'classification',
+      taskReason: 'a label column',
       textColumn: this.textColumn,
       labelColumn: this.labelColumn,
       labelCounts: Object.fromEntries(counts),

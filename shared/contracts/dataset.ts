@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Task } from './task.ts';
 
 /**
  * What the dataset validator answers: the profile of an accepted CSV or the rejection of a bad one.
@@ -27,6 +28,14 @@ export const REJECTION_CODES = [
   'too_few_classes',
   'class_too_small',
   'label_conflicts',
+  // Per task (shared/contracts/task.ts): a regression target that is not a finite number or never
+  // varies; a multi-label cell with no class or an empty class between delimiters (`a||b`).
+  'invalid_target',
+  'constant_target',
+  'empty_label_set',
+  'invalid_label_set',
+  // droptune.json `task` (or --task) names a task the file's columns cannot hold.
+  'task_mismatch',
   'invalid_split',
   'invalid_settings',
   'invalid_object_name',
@@ -72,10 +81,35 @@ export const DatasetProfile = z.object({
   /** Hex sha256 of the file's bytes exactly as stored (BOM included). */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   columns: z.array(z.string()),
+  /** The task trained, detected or chosen in droptune.json, and why (`"a labels column"`, `"droptune.json task"`). */
+  task: Task,
+  taskReason: z.string(),
   textColumn: z.string(),
+  /** `pair`: the second text's column. */
+  textPairColumn: z.string().optional(),
+  /** The column holding the target: the label, the class set (multilabel) or the number (regression). */
   labelColumn: z.string(),
-  /** Rows per label, labels sorted by name. */
+  /** Rows per label (multilabel: rows holding each class), labels sorted by name; `{}` for regression. */
   labelCounts: z.record(z.string(), z.number().int().min(0)),
+  /** `regression`: the target's range and spread. */
+  target: z
+    .object({
+      min: z.number(),
+      max: z.number(),
+      mean: z.number(),
+      std: z.number(),
+      distinct: z.number().int(),
+    })
+    .optional(),
+  /** `multilabel`: classes per row. */
+  labelsPerRow: z.object({ min: z.number(), median: z.number(), max: z.number() }).optional(),
+  /**
+   * Texts that will not fit `maxLength` tokens. The validator has no tokenizer, so it counts words
+   * (each word is at least one token, plus the two special tokens): `count` is a lower bound.
+   */
+  longTexts: z
+    .object({ maxLength: z.number().int(), count: z.number().int().min(0), method: z.literal('words') })
+    .optional(),
   /** Text length in characters (Unicode code points). */
   textLength: z.object({ min: z.number(), median: z.number(), max: z.number() }),
   hasBom: z.boolean(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { STACK_GATE_DEFAULTS } from './pipeline-env.ts';
+import { DEFAULT_LABEL_DELIMITER, GATE_METRICS, GateMetric, LongTextMode, Task } from './task.ts';
 
 /**
  * `<datasets-bucket>/<model-name>/droptune.json`: optional per-model settings read by the dataset
@@ -41,8 +42,14 @@ export const GateSettings = z.strictObject({
    * challenger may be and still be promoted.
    */
   maxRegression: z.number().min(0).max(1).optional(),
-  /** The metric the trainer's gate compares (default `macro_f1`). */
-  metric: z.enum(['accuracy', 'macro_f1']).default('macro_f1'),
+  /**
+   * The metric the trainer's gate compares, one the task reports (shared/contracts/task.ts
+   * `TASK_METRICS`); unset: the task's default (`macro_f1`; `micro_f1` for multilabel, `rmse` for
+   * regression). `maxRegression` is in this metric's units, in its worse direction.
+   */
+  metric: GateMetric.optional(),
+  /** Regression only: minimum held-out R² (unset: no minimum). */
+  minR2: z.number().min(-1).max(1).optional(),
   /** Validation rows the champion never trained on needed before comparing at all (default 30). */
   minRows: z.number().int().min(1).max(1_000_000).default(30),
   /** Promote a challenger equal to the champion within noise (the newer model; default true). */
@@ -52,8 +59,8 @@ export const GateSettings = z.strictObject({
 });
 export type GateSettings = z.infer<typeof GateSettings>;
 
-/** Metrics early stopping may watch (the trainer's validation metric keys). */
-export const EARLY_STOPPING_METRICS = ['macro_f1', 'accuracy', 'loss'] as const;
+/** Metrics early stopping may watch (the trainer's validation metric keys); one the task reports. */
+export const EARLY_STOPPING_METRICS = [...GATE_METRICS, 'loss'] as const;
 /** Training precisions the trainer knows. */
 export const PRECISIONS = ['auto', 'bf16', 'fp32'] as const;
 
@@ -94,8 +101,31 @@ export const ModelSettings = z
     classWeights: z.enum(['none', 'balanced']).default('none'),
     /** CSV column holding the text (default `text`). */
     textColumn: ColumnName.default('text'),
-    /** CSV column holding the label (default `label`). */
+    /** CSV column holding the label (default `label`; for regression also read when `score` is absent). */
     labelColumn: ColumnName.default('label'),
+    /**
+     * What to learn (shared/contracts/task.ts). Unset: detected from the columns and values, and
+     * the profile says which and why; set: the file must fit it.
+     */
+    task: Task.optional(),
+    /** `pair`: the CSV column holding the second text (default `text_pair`). */
+    textPairColumn: ColumnName.default('text_pair'),
+    /** `multilabel`: the CSV column holding the class set (default `labels`). */
+    labelsColumn: ColumnName.default('labels'),
+    /** `multilabel`: the character between classes in a cell (default `|`). */
+    labelDelimiter: z
+      .string()
+      .length(1, 'must be one character')
+      .refine((c) => !/[\s",]/.test(c), 'must not be whitespace, a quote or a comma')
+      .default(DEFAULT_LABEL_DELIMITER),
+    /** `regression`: the CSV column holding the number (default `score`; else `labelColumn`). */
+    scoreColumn: ColumnName.default('score'),
+    /** Texts longer than `maxLength` tokens: `truncate` (default) or `chunk` (overlapping windows, pooled). */
+    longText: LongTextMode.default('truncate'),
+    /** `chunk`: tokens shared by consecutive windows (default 32; less than half of `maxLength`). */
+    chunkStride: z.number().int().min(0).max(255).default(32),
+    /** `chunk`: most windows per text (default 8; 1-64); tokens past them are dropped and reported. */
+    maxChunks: z.number().int().min(1).max(64).default(8),
     // Trainer knobs: rarely changed, but settable from droptune.json like the rest.
     /** Examples per evaluation step (default: twice `batchSize`, at most 8192, derived by the trainer). */
     evalBatchSize: z.number().int().min(1).max(8192).optional(),
@@ -103,8 +133,8 @@ export const ModelSettings = z
     splitColumn: ColumnName.default('split'),
     /** Epochs without improvement before training stops (default 2; 0 turns early stopping off). */
     earlyStoppingPatience: z.number().int().min(0).max(100).default(2),
-    /** Validation metric early stopping and the best epoch are judged on (default `macro_f1`). */
-    earlyStoppingMetric: z.enum(EARLY_STOPPING_METRICS).default('macro_f1'),
+    /** Validation metric early stopping and the best epoch are judged on (unset: the task's gate metric). */
+    earlyStoppingMetric: z.enum(EARLY_STOPPING_METRICS).optional(),
     /** Share of steps with a linear learning-rate warm-up (default 0.1; 0-0.5). */
     warmupRatio: z.number().min(0).max(0.5).default(0.1),
     /** AdamW weight decay (default 0.01; 0-1). */
@@ -131,6 +161,10 @@ export const ModelSettings = z
   .refine((s) => s.textColumn !== s.labelColumn, {
     message: 'textColumn and labelColumn must differ',
     path: ['labelColumn'],
+  })
+  .refine((s) => s.chunkStride * 2 < s.maxLength, {
+    message: 'must be less than half of maxLength, so each window moves forward',
+    path: ['chunkStride'],
   });
 export type ModelSettings = z.infer<typeof ModelSettings>;
 /** What a user may write in droptune.json (every field optional). */

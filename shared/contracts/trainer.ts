@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Task } from './task.ts';
 
 /**
  * The trainer's side of the pipeline: the environment it is started with and the JSON files it
@@ -112,18 +113,38 @@ export const TRAINER_ENV: readonly EnvVar[] = [
   },
 ];
 
-/** `metrics.json` `validation`: scores on the held-out split, as the trainer writes them. */
+const PerClass = z.record(
+  z.string(),
+  z.object({
+    precision: z.number(),
+    recall: z.number(),
+    f1: z.number(),
+    support: z.number(),
+    /** `multilabel`: the sigmoid threshold tuned on validation for this class. */
+    threshold: z.number().optional(),
+  }),
+);
+
+/**
+ * `metrics.json` `validation`: scores on the held-out split, as the trainer writes them. Which
+ * metrics are present depends on the task (shared/contracts/task.ts `TASK_METRICS`); regression
+ * has no classes, so `labels`, `per_class` and `confusion_matrix` are empty there.
+ */
 export const ValidationScores = z.looseObject({
   accuracy: z.number().optional(),
   macro_f1: z.number().optional(),
+  micro_f1: z.number().optional(),
+  rmse: z.number().optional(),
+  mae: z.number().optional(),
+  spearman: z.number().optional(),
+  r2: z.number().optional(),
   loss: z.number().optional(),
-  labels: z.array(z.string()),
-  per_class: z.record(
-    z.string(),
-    z.object({ precision: z.number(), recall: z.number(), f1: z.number(), support: z.number() }),
-  ),
-  /** Rows are the true class, columns the predicted one, both in `labels` order. */
-  confusion_matrix: z.array(z.array(z.number())),
+  labels: z.array(z.string()).default([]),
+  per_class: PerClass.default({}),
+  /** Rows are the true class, columns the predicted one, both in `labels` order (single-label tasks). */
+  confusion_matrix: z.array(z.array(z.number())).default([]),
+  /** `regression`: up to 500 held-out `[true, predicted]` pairs, for a scatter plot. */
+  points: z.array(z.tuple([z.number(), z.number()])).optional(),
 });
 
 /**
@@ -131,6 +152,8 @@ export const ValidationScores = z.looseObject({
  * sections other than `validation` are shown as they are and may grow without a reader change.
  */
 export const MetricsFile = z.looseObject({
+  /** The task trained (absent in files from before tasks: classification). */
+  task: Task.default('classification'),
   validation: ValidationScores,
   best_epoch: z.number().int().optional(),
   params: z.record(z.string(), z.unknown()).optional(),
@@ -139,20 +162,26 @@ export type MetricsFile = z.infer<typeof MetricsFile>;
 
 /** `GET /v1/runs/:runId/evaluation`: the held-out evaluation, camelCase on the wire. */
 export const Evaluation = z.object({
+  task: Task,
   labels: z.array(z.string()),
-  perClass: z.record(
-    z.string(),
-    z.object({ precision: z.number(), recall: z.number(), f1: z.number(), support: z.number() }),
-  ),
+  perClass: PerClass,
   /** Rows are the true class, columns the predicted one, both in `labels` order. */
   confusionMatrix: z.array(z.array(z.number())),
+  /** `regression`: held-out `[true, predicted]` pairs. */
+  points: z.array(z.tuple([z.number(), z.number()])).optional(),
 });
 export type Evaluation = z.infer<typeof Evaluation>;
 
 /** The one boundary where the trainer's snake_case `metrics.json` becomes the API's camelCase. */
 export function toEvaluation(file: MetricsFile): Evaluation {
   const v = file.validation;
-  return { labels: v.labels, perClass: v.per_class, confusionMatrix: v.confusion_matrix };
+  return {
+    task: file.task,
+    labels: v.labels,
+    perClass: v.per_class,
+    confusionMatrix: v.confusion_matrix,
+    ...(v.points ? { points: v.points } : {}),
+  };
 }
 
 /** `failure.json`: written instead of a manifest when the trainer gives up (the workflow's signal). */

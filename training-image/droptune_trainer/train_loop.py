@@ -252,13 +252,13 @@ class _Run:
         d = self.data
         result = evaluate(self.model, d.val_ids, d.val_labels, d.label_names, params, self.dev)
         t_eval = time.perf_counter() - t_eval
-        metric = result[params.earlyStoppingMetric]
+        metric = result[params.stopping_metric]
         row = {"epoch": epoch + 1, "step": st.step, "val_loss": result["loss"], "val_accuracy": result["accuracy"], "val_macro_f1": result["macro_f1"]}
         st.history.append(row)
         for key in ("val_loss", "val_accuracy", "val_macro_f1"):
             self.reporter.log(key, row[key], st.step, epoch + 1)
         self.reporter.flush_soon()
-        improved = _better(params.earlyStoppingMetric, metric, st.best)
+        improved = _better(params.stopping_metric, metric, st.best)
         _log(f"[eval] epoch {epoch + 1}: loss {result['loss']:.4f} accuracy {result['accuracy']:.4f} macro_f1 {result['macro_f1']:.4f}"
              f"{' (best)' if improved else ''} in {t_eval:.1f}s")
         st.epoch, st.batch = epoch + 1, 0
@@ -269,7 +269,7 @@ class _Run:
         else:
             st.badEpochs += 1
         if params.earlyStoppingPatience and st.badEpochs >= params.earlyStoppingPatience:
-            _log(f"[train] early stop: {params.earlyStoppingMetric} did not improve for {st.badEpochs} epoch(s)")
+            _log(f"[train] early stop: {params.stopping_metric} did not improve for {st.badEpochs} epoch(s)")
             st.stoppedEarly = True
         if self.stop.is_set():
             raise Preempted(st.step, self.checkpoints.uri(self.save("SIGTERM")))

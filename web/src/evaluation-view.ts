@@ -104,5 +104,6 @@ export function normalizeEvaluation(raw: unknown): Evaluation | null {
   const perClass = (r.perClass ?? r.per_class) as Evaluation['perClass'] | undefined;
   const confusionMatrix = (r.confusionMatrix ?? r.confusion_matrix) as number[][] | undefined;
   if (!Array.isArray(labels) || !perClass || !Array.isArray(confusionMatrix)) return null;
-  return { labels, perClass, confusionMatrix };
+  const task = (typeof r.task === 'string' ? r.task : 'classification') as Evaluation['task'];
+  return { task, labels, perClass, confusionMatrix };
 }

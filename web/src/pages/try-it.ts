@@ -68,7 +68,10 @@ export async function tryItPage(ctx: PageContext): Promise<void> {
       const answer = await api.predict(select.value, [text.value]);
       const ms = performance.now() - t0;
       const p = answer.predictions[0]!;
-      const scores = Object.entries(p.scores).sort((a, b) => b[1] - a[1]);
+      // Regression answers a value only; multi-label picks several classes.
+      const scores = 'scores' in p ? Object.entries(p.scores).sort((a, b) => b[1] - a[1]) : [];
+      const picked = 'label' in p ? [p.label] : 'labels' in p ? p.labels : [];
+      const predicted = 'value' in p ? String(p.value) : picked.join(', ') || '(none)';
       replace(
         result,
         h(
@@ -79,7 +82,12 @@ export async function tryItPage(ctx: PageContext): Promise<void> {
             { class: 'eyebrow' },
             `${answer.model.name} v${answer.model.version} · ${Math.round(ms)} ms`,
           ),
-          h('p', { class: 'predicted' }, 'Label: ', h('strong', { id: 'predicted-label' }, p.label)),
+          h(
+            'p',
+            { class: 'predicted' },
+            'value' in p ? 'Value: ' : 'Label: ',
+            h('strong', { id: 'predicted-label' }, predicted),
+          ),
           h(
             'table',
             { class: 'data bars', id: 'scores' },
@@ -101,7 +109,7 @@ export async function tryItPage(ctx: PageContext): Promise<void> {
               scores.map(([label, score]) =>
                 h(
                   'tr',
-                  { class: label === p.label ? 'current' : null },
+                  { class: picked.includes(label) ? 'current' : null },
                   h('th', { scope: 'row' }, label),
                   h('td', { class: 'num' }, `${(score * 100).toFixed(1)}%`),
                   h(
