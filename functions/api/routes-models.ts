@@ -4,6 +4,7 @@ import {
   Alias,
   AliasBody,
   DeploymentBody,
+  PageQuery,
   PromoteBody,
   RegisterVersionBody,
 } from '../../shared/contracts/api.ts';
@@ -14,11 +15,13 @@ import {
   assertMayRecordDeployment,
   type DeploymentPolicy,
 } from './deployment-policy.ts';
+import { pageAfter, pageQuery, toPage } from './paging.ts';
 import { parse } from './parse.ts';
 import { type RegisterDeps, registerVersion } from './register-version.ts';
 
 const ModelParams = z.object({ modelName: ModelName });
 const AliasParams = z.object({ modelName: ModelName, alias: Alias });
+const VersionParams = z.object({ modelName: ModelName, version: z.coerce.number().int().min(1) });
 
 /** Models: list, versions, register, aliases (set, history, rollback), deployments. */
 export function registerModelRoutes(
@@ -27,11 +30,36 @@ export function registerModelRoutes(
 ): void {
   const { store } = deps;
 
-  app.get('/v1/models', async () => ({ models: await store.models.list() }));
+  app.get('/v1/models', async (request) => {
+    const { spec, pageSize, pageToken } = pageQuery('models', parse(PageQuery, request.query, 'query'));
+    const rows = await store.models.list({
+      limit: pageSize + 1,
+      afterModelName: pageAfter<string>(spec, pageToken, 'string'),
+    });
+    const { items, nextPageToken } = toPage(spec, rows, pageSize, (m) => m.modelName);
+    return { models: items, nextPageToken };
+  });
+
+  app.get('/v1/models/:modelName', async (request) => {
+    const { modelName } = parse(ModelParams, request.params, 'path');
+    return store.models.summary(modelName);
+  });
 
   app.get('/v1/models/:modelName/versions', async (request) => {
     const { modelName } = parse(ModelParams, request.params, 'path');
-    return { versions: await store.models.versions(modelName) };
+    const q = parse(PageQuery, request.query, 'query');
+    const { spec, pageSize, pageToken } = pageQuery('versions', q, { modelName });
+    const rows = await store.models.versions(modelName, {
+      limit: pageSize + 1,
+      beforeVersion: pageAfter<number>(spec, pageToken, 'number'),
+    });
+    const { items, nextPageToken } = toPage(spec, rows, pageSize, (v) => v.version);
+    return { versions: items, nextPageToken };
+  });
+
+  app.get('/v1/models/:modelName/versions/:version', async (request) => {
+    const { modelName, version } = parse(VersionParams, request.params, 'path');
+    return store.models.version(modelName, version);
   });
 
   app.post('/v1/models/:modelName/versions', async (request, reply) => {
@@ -114,6 +142,13 @@ export function registerModelRoutes(
 
   app.get('/v1/models/:modelName/deployments', async (request) => {
     const { modelName } = parse(ModelParams, request.params, 'path');
-    return { deployments: await store.models.deployments(modelName) };
+    const q = parse(PageQuery, request.query, 'query');
+    const { spec, pageSize, pageToken } = pageQuery('deployments', q, { modelName });
+    const rows = await store.models.deployments(modelName, {
+      limit: pageSize + 1,
+      beforeId: pageAfter<number>(spec, pageToken, 'number'),
+    });
+    const { items, nextPageToken } = toPage(spec, rows, pageSize, (d) => d.id);
+    return { deployments: items, nextPageToken };
   });
 }
