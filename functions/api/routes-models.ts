@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   Alias,
@@ -97,18 +97,33 @@ export function registerModelRoutes(
    * A failed deploy leaves production where it was. Without a workflow starter (no pipeline to
    * deploy with) only the alias moves.
    */
+  /**
+   * Deploys of one model are serialised: the model is taken (store.deployLocks) before its
+   * execution starts, so a second promote or rollback while one deploys is a 409 naming the one
+   * in flight (two executions finishing in either order could leave production on the older
+   * version). Recording the deployment frees the model; a failed start frees it at once.
+   */
   const promote = async (
+    request: FastifyRequest,
     modelName: string,
-    version: number,
-    previousVersion: number | null,
-    kind: 'promote' | 'rollback',
+    move: { version: number; previousVersion: number | null; kind: 'promote' | 'rollback' },
   ) => {
+    const { version, previousVersion, kind } = move;
     if (!deps.workflows) {
       return kind === 'rollback'
         ? store.models.rollback(modelName)
         : store.models.setAlias(modelName, 'production', version, 'promoted (no deploy configured)');
     }
-    const { executionId } = await deps.workflows.start({ action: 'promote', modelName, version, kind });
+    const holder = request.principal?.subject ?? 'unknown';
+    const lock = await store.deployLocks.acquire(modelName, { version, kind, holder });
+    let executionId: string;
+    try {
+      ({ executionId } = await deps.workflows.start({ action: 'promote', modelName, version, kind }));
+    } catch (err) {
+      await store.deployLocks.release(modelName, lock.lockId);
+      throw err;
+    }
+    await store.deployLocks.started(modelName, lock.lockId, executionId);
     return { modelName, alias: 'production', version, previousVersion, executionId, state: 'deploying' };
   };
 
@@ -116,10 +131,10 @@ export function registerModelRoutes(
     const { modelName } = parse(ModelParams, request.params, 'path');
     const { version } = parse(PromoteBody, request.body, 'body');
     await store.models.version(modelName, version);
-    const previous = await store.models.alias(modelName, 'production');
+    const previousVersion = await store.models.alias(modelName, 'production');
     return reply
       .status(deps.workflows ? 202 : 200)
-      .send(await promote(modelName, version, previous, 'promote'));
+      .send(await promote(request, modelName, { version, previousVersion, kind: 'promote' }));
   });
 
   app.post('/v1/models/:modelName/rollback', async (request, reply) => {
@@ -127,7 +142,21 @@ export function registerModelRoutes(
     const { current, target } = await store.models.rollbackTarget(modelName);
     return reply
       .status(deps.workflows ? 202 : 200)
-      .send(await promote(modelName, target, current, 'rollback'));
+      .send(
+        await promote(request, modelName, { version: target, previousVersion: current, kind: 'rollback' }),
+      );
+  });
+
+  /** The deploy in flight, if any (`{deploy: null}` when the model is free). */
+  app.get('/v1/models/:modelName/deploy-lock', async (request) => {
+    const { modelName } = parse(ModelParams, request.params, 'path');
+    return { deploy: await store.deployLocks.current(modelName) };
+  });
+
+  /** Frees a model whose deploy died without recording (what a failed promote execution does too). */
+  app.delete('/v1/models/:modelName/deploy-lock', async (request) => {
+    const { modelName } = parse(ModelParams, request.params, 'path');
+    return { released: await store.deployLocks.release(modelName) };
   });
 
   app.post('/v1/models/:modelName/deployments', async (request, reply) => {

@@ -270,6 +270,11 @@ export class ModelStore {
         move.reason,
         move.kind,
       );
+      // The deploy of this version is done: the model is free for the next (deploy-locks.ts).
+      await query(tx, 'delete from deploy_locks where model_name = $1 and version = $2', [
+        input.modelName,
+        input.version,
+      ]);
       return { ...toDeployment((await insert(tx))[0]!), aliasMove };
     });
   }
