@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectPages } from '../../shared/contracts/paging.ts';
 import { TEST_BACKENDS } from '../../shared/db/testing.ts';
 import { seedRun } from '../../web/testing/seed.ts';
 import { type Harness, openHarness } from '../testing/harness.ts';
@@ -98,6 +99,15 @@ describe.each(TEST_BACKENDS)('list endpoints page ($name)', (backend) => {
     }
     const deployments = await walk('/v1/models/pm-a/deployments?pageSize=3', 'deployments', 'version');
     expect(deployments).toEqual({ seen: [1, 3, 2, 1], sizes: [3, 1] });
+  });
+
+  it('gives a client that follows pages (the CLI’s and the web page’s collectPages) every item once', async () => {
+    for (let i = 0; i < 5; i++) await seedRun(h.store, { modelName: 'collected', status: 'queued' });
+    const fetchPage = async (q: string) => (await get(`/v1/runs?modelName=collected&${q}`)).body;
+    const all = await collectPages<{ runId: string }>('runs', fetchPage, { pageSize: 2 });
+    expect(new Set(all.map((r) => r.runId)).size).toBe(5);
+    expect(all).toHaveLength(5);
+    expect(await collectPages('runs', fetchPage, { pageSize: 2, max: 3 })).toHaveLength(3);
   });
 
   it('answers one model and one version without listing', async () => {

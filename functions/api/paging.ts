@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DEFAULT_PAGE_SIZE } from '../../shared/contracts/api.ts';
+import { DEFAULT_PAGE_SIZE } from '../../shared/contracts/paging.ts';
 import { AppError } from '../../shared/errors.ts';
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModelName } from './model-settings.ts';
+import { MAX_PAGE_SIZE } from './paging.ts';
 import { RunStatus } from './run-status.ts';
 
 /**
@@ -12,14 +13,9 @@ export const RunId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'a run id is 1-100 letters, digits, "_", "." or "-"');
 
-/** The largest `pageSize` a list endpoint accepts (bounded: one answer stays a few MB at most). */
-export const MAX_PAGE_SIZE = 1000;
-/** The page size of a list query that names none. */
-export const DEFAULT_PAGE_SIZE = 100;
-
 /**
  * The paging fields of every list endpoint (functions/api/paging.ts, AIP-158): at most
- * `pageSize` items (default `DEFAULT_PAGE_SIZE`), continuing after the previous answer's `nextPageToken`.
+ * `pageSize` items (default `DEFAULT_PAGE_SIZE`, ./paging.ts), continuing after the previous answer's `nextPageToken`.
  */
 const Paging = {
   pageSize: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
