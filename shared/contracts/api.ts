@@ -15,7 +15,8 @@ export const RunId = z
 
 /**
  * The paging fields of every list endpoint (functions/api/paging.ts, AIP-158): at most
- * `pageSize` items (default `DEFAULT_PAGE_SIZE`, ./paging.ts), continuing after the previous answer's `nextPageToken`.
+ * `pageSize` items (default `DEFAULT_PAGE_SIZE`, ./paging.ts), continuing after the previous
+ * answer's `nextPageToken`.
  */
 const Paging = {
   pageSize: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
