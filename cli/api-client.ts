@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { collectPages, DEFAULT_PAGE_SIZE, type Page } from '../shared/contracts/paging.ts';
 import { AppError, ERROR_CODES, type ErrorCode } from '../shared/errors.ts';
 import type { ModelSummary, ModelVersion, Run, StoredMetric } from '../shared/store/index.ts';
 import { readRunningStack } from './local-stack/stack-file.ts';
@@ -62,13 +63,21 @@ export class ApiClient {
     return parsed as T;
   }
 
-  runs(filter: { modelName?: string; status?: string; limit?: number } = {}): Promise<{ runs: Run[] }> {
+  /** Every item of a paged list at `path` (at most `max`), following `nextPageToken`. */
+  private all<T>(path: string, field: string, max?: number): Promise<T[]> {
+    const sep = path.includes('?') ? '&' : '?';
+    return collectPages<T>(field, (query) => this.request<Page>('GET', `${path}${sep}${query}`), { max });
+  }
+
+  /** Runs newest first, following pages up to `limit` (default 100). */
+  async runs(filter: { modelName?: string; status?: string; limit?: number } = {}): Promise<{ runs: Run[] }> {
+    const { limit = DEFAULT_PAGE_SIZE, ...rest } = filter;
     const q = new URLSearchParams(
-      Object.entries(filter)
+      Object.entries(rest)
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => [k, String(v)]),
     );
-    return this.request('GET', `/v1/runs${q.size ? `?${q}` : ''}`);
+    return { runs: await this.all<Run>(`/v1/runs${q.size ? `?${q}` : ''}`, 'runs', limit) };
   }
   run(runId: string): Promise<RunDetail> {
     return this.request('GET', `/v1/runs/${encodeURIComponent(runId)}`);
@@ -79,11 +88,18 @@ export class ApiClient {
   cancel(runId: string): Promise<Run> {
     return this.request('POST', `/v1/runs/${encodeURIComponent(runId)}/cancel`);
   }
-  models(): Promise<{ models: ModelSummary[] }> {
-    return this.request('GET', '/v1/models');
+  /** Every model (all pages). */
+  async models(): Promise<{ models: ModelSummary[] }> {
+    return { models: await this.all<ModelSummary>('/v1/models', 'models') };
   }
-  versions(modelName: string): Promise<{ versions: ModelVersion[] }> {
-    return this.request('GET', `/v1/models/${encodeURIComponent(modelName)}/versions`);
+  /** One model, or not_found. */
+  model(modelName: string): Promise<ModelSummary> {
+    return this.request('GET', `/v1/models/${encodeURIComponent(modelName)}`);
+  }
+  /** Every version of a model, newest first (all pages). */
+  async versions(modelName: string): Promise<{ versions: ModelVersion[] }> {
+    const path = `/v1/models/${encodeURIComponent(modelName)}/versions`;
+    return { versions: await this.all<ModelVersion>(path, 'versions') };
   }
   /** Starts the promote (deploy, then move production); see `waitForProduction`. */
   promote(modelName: string, version: number): Promise<AliasChange> {
@@ -100,9 +116,12 @@ export class ApiClient {
    */
   async waitForProduction(modelName: string, version: number, timeoutMs = 300_000): Promise<ModelSummary> {
     const end = Date.now() + timeoutMs;
-    const path = `/v1/models/${encodeURIComponent(modelName)}/deployments`;
+    const path = `/v1/models/${encodeURIComponent(modelName)}/deployments?pageSize=1`;
     while (Date.now() < end) {
-      const model = (await this.models()).models.find((m) => m.modelName === modelName);
+      const model = await this.model(modelName).catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'not_found') return undefined;
+        throw err;
+      });
       if (model?.productionVersion === version) {
         const { deployments } = await this.request<{ deployments: Array<{ version: number; url: string }> }>(
           'GET',

@@ -288,8 +288,19 @@ describe.each(TEST_BACKENDS)('control API on $name', (backend) => {
       kind: 'rollback',
     });
     expect(await h.store.models.alias('sentiment', 'production')).toBe(2);
-    // …which, once the service is ready, moves the alias as a rollback (what pipeline.yaml sends).
-    await call('PUT', '/v1/models/sentiment/aliases/production', { version: 1, kind: 'rollback' });
+    // A second deploy of the model waits for this one (the model is taken until it records).
+    expect(await call('POST', '/v1/models/sentiment/promote', { version: 2 })).toMatchObject({
+      status: 409,
+      body: { error: { message: expect.stringContaining('is being deployed: rollback to v1') } },
+    });
+    // …which, once the service is ready, records the deployment and moves the alias as a
+    // rollback in one transaction (what pipeline.yaml sends), freeing the model.
+    await call('POST', '/v1/models/sentiment/deployments', {
+      version: 1,
+      url: 'http://127.0.0.1:9001',
+      revision: 'r3',
+      moveAlias: { kind: 'rollback' },
+    });
     expect(await call('POST', '/v1/models/sentiment/promote', { version: 2 })).toMatchObject({
       status: 202,
       body: { version: 2, previousVersion: 1 },
@@ -311,7 +322,7 @@ describe.each(TEST_BACKENDS)('control API on $name', (backend) => {
       },
     ]);
     expect((await call('GET', '/v1/models/sentiment/aliases')).body.history).toHaveLength(3);
-    expect((await call('GET', '/v1/models/sentiment/deployments')).body.deployments).toHaveLength(1);
+    expect((await call('GET', '/v1/models/sentiment/deployments')).body.deployments).toHaveLength(2);
   });
 
   it('lists and gets dataset profiles', async () => {

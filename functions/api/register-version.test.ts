@@ -87,6 +87,53 @@ describe.each(TEST_BACKENDS)('registration with create-only storage on $name', (
   it('registers after a partial failure in a fresh prefix, and later versions are not blocked', async () => {
     await partialFailureThenLaterVersions(h.store, h.objects, h.modelsBucket);
   });
+
+  it('copies with no database connection held, so other requests proceed during a slow copy', async () => {
+    const run = await h.store.runs.create({ modelName: MODEL, datasetUri: 'file://datasets/s/a.csv' });
+    await trainedModel(h.objects, h.modelsBucket, run.runId);
+    const pool = h.db.pool;
+    const heldDuringCopy: number[] = [];
+    const objects = Object.assign(Object.create(h.objects) as ObjectStore, {
+      scheme: h.objects.scheme,
+      async copy(...args: Parameters<ObjectStore['copy']>) {
+        const held = pool.totalCount - pool.idleCount;
+        heldDuringCopy.push(held);
+        // Another request while this copy runs: on the embedded database (one connection) it
+        // would wait for a transaction held across the copy forever, so only ask when none is.
+        if (held === 0) expect((await h.store.runs.get(run.runId)).runId).toBe(run.runId);
+        return h.objects.copy(...args);
+      },
+    });
+    const { version } = await registerVersion(
+      { store: h.store, objects, modelsBucket: h.modelsBucket },
+      MODEL,
+      run.runId,
+    );
+    expect(version.version).toBe(1);
+    expect(heldDuringCopy).toHaveLength(6); // five files and the manifest
+    expect(heldDuringCopy.every((n) => n === 0)).toBe(true);
+  });
+
+  it('gives racing registrations of one model consecutive versions, each complete', async () => {
+    const runs = await Promise.all(
+      [1, 2, 3].map((i) =>
+        h.store.runs.create({ modelName: MODEL, datasetUri: `file://datasets/s/${i}.csv` }),
+      ),
+    );
+    for (const run of runs) await trainedModel(h.objects, h.modelsBucket, run.runId);
+    const objects = objectCreatorOnly(h.objects, 'control-api@');
+    const deps = { store: h.store, objects, modelsBucket: h.modelsBucket };
+    const results = await Promise.all(runs.map((r) => registerVersion(deps, MODEL, r.runId)));
+    expect(results.map((r) => r.version.version).sort()).toEqual([1, 2, 3]);
+    for (const { version } of results) {
+      const prefix = version.modelUri.slice(`file://${h.modelsBucket}/`.length);
+      const manifest = JSON.parse(
+        (await h.objects.read(h.modelsBucket, `${prefix}manifest.json`)).toString(),
+      );
+      expect(manifest.runId).toBe(version.runId);
+      expect(await h.objects.list(h.modelsBucket, prefix)).toHaveLength(6);
+    }
+  });
 });
 
 describe('registration with create-only storage on gs:// (fake-gcs-server)', () => {

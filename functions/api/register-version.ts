@@ -3,7 +3,7 @@ import { Manifest, REQUIRED_MODEL_FILES } from '../../shared/contracts/manifest.
 import { describeZodError } from '../../shared/contracts/model-settings.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/storage/index.ts';
-import type { ModelVersion, TrackingStore } from '../../shared/store/index.ts';
+import type { Materialized, ModelVersion, TrackingStore } from '../../shared/store/index.ts';
 
 export interface RegisterDeps {
   store: TrackingStore;
@@ -16,9 +16,12 @@ export interface RegisterDeps {
  * 1. `runs/<runId>/manifest.json` must exist and parse (shared/contracts/manifest.ts), name this
  *    run and model, and list every required file;
  * 2. every listed file must exist with the manifest's size and sha256 (hashed by streaming);
- * 3. inside the store's version allocation, the files are copied server-side, create-only, to a
- *    prefix no earlier attempt used (`versionPrefix`), the manifest last, and N is spent only if
- *    all copies succeed (so versions are gap-free and a version with a manifest is complete).
+ * 3. the files are copied server-side, create-only, to a prefix no earlier attempt used
+ *    (`versionPrefix`), the manifest last, with no database transaction open (a slow copy must
+ *    not hold a connection: the embedded database has one); then a short transaction records N,
+ *    and N is spent only if all copies succeeded (versions are gap-free, a version with a
+ *    manifest is complete). If another registration took N meanwhile, the copy is redone for the
+ *    next number (the store's `registerVersion`).
  *
  * Create-only because the control API's identity holds only `roles/storage.objectCreator` on the
  * models bucket: it can neither overwrite nor delete the leftovers of a failed attempt, so a
@@ -62,23 +65,43 @@ export async function registerVersion(
       );
     }
   }
-  return deps.store.models.registerVersion(modelName, runId, async (version) => {
-    const target = await versionPrefix(deps, modelName, version);
-    const createOnly = { createOnly: true };
-    for (const file of manifest.files) {
-      await deps.objects.copy(
-        { bucket: deps.modelsBucket, name: prefix + file.path },
-        { bucket: deps.modelsBucket, name: target + file.path },
-        createOnly,
-      );
-    }
+  return deps.store.models.registerVersion(modelName, runId, (version) =>
+    copyVersion(deps, manifest, prefix, modelName, version),
+  );
+}
+
+/**
+ * Copies the run's files to version N's prefix, create-only, the manifest last. Runs outside any
+ * database transaction (the store records N after it). Two registrations copying into the same
+ * clean prefix at once cannot mix files (create-only): the one that loses goes to a fresh sibling.
+ */
+async function copyVersion(
+  deps: RegisterDeps,
+  manifest: Manifest,
+  prefix: string,
+  modelName: string,
+  version: number,
+): Promise<Materialized> {
+  let target = await versionPrefix(deps, modelName, version);
+  try {
+    await copyFiles(deps, manifest, prefix, target);
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'already_exists')) throw err;
+    target = attemptPrefix(modelName, version);
+    await copyFiles(deps, manifest, prefix, target);
+  }
+  return { modelUri: `${deps.objects.scheme}://${deps.modelsBucket}/${target}`, metrics: manifest.metrics };
+}
+
+async function copyFiles(deps: RegisterDeps, manifest: Manifest, from: string, to: string): Promise<void> {
+  const createOnly = { createOnly: true };
+  for (const path of [...manifest.files.map((f) => f.path), 'manifest.json']) {
     await deps.objects.copy(
-      { bucket: deps.modelsBucket, name: `${prefix}manifest.json` },
-      { bucket: deps.modelsBucket, name: `${target}manifest.json` },
+      { bucket: deps.modelsBucket, name: from + path },
+      { bucket: deps.modelsBucket, name: to + path },
       createOnly,
     );
-    return { modelUri: `${deps.objects.scheme}://${deps.modelsBucket}/${target}`, metrics: manifest.metrics };
-  });
+  }
 }
 
 /**
@@ -86,13 +109,17 @@ export async function registerVersion(
  * of an attempt that failed for this same N, which this identity may not delete) a fresh sibling
  * `models/<modelName>/v<N>-<attempt>/`. The version row records the prefix actually used, so
  * every reader follows `modelUri`, never a prefix rebuilt from N. Attempts for one model are
- * serialized by the store's version allocation; the create-only copies make even a racing
- * attempt fail rather than mix files.
+ * not serialized while they copy; the create-only copies make a racing attempt fail rather
+ * than mix files, and it then copies to a fresh sibling (`copyVersion`).
  */
 async function versionPrefix(deps: RegisterDeps, modelName: string, version: number): Promise<string> {
   const clean = `models/${modelName}/v${version}/`;
   const leftovers = await deps.objects.list(deps.modelsBucket, clean);
-  if (leftovers.length === 0) return clean;
+  return leftovers.length === 0 ? clean : attemptPrefix(modelName, version);
+}
+
+/** A prefix for version N that no other attempt uses. */
+function attemptPrefix(modelName: string, version: number): string {
   return `models/${modelName}/v${version}-${randomBytes(6).toString('hex')}/`;
 }
 

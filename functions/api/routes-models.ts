@@ -1,9 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   Alias,
   AliasBody,
   DeploymentBody,
+  PageQuery,
   PromoteBody,
   RegisterVersionBody,
 } from '../../shared/contracts/api.ts';
@@ -14,11 +15,13 @@ import {
   assertMayRecordDeployment,
   type DeploymentPolicy,
 } from './deployment-policy.ts';
+import { pageAfter, pageQuery, toPage } from './paging.ts';
 import { parse } from './parse.ts';
 import { type RegisterDeps, registerVersion } from './register-version.ts';
 
 const ModelParams = z.object({ modelName: ModelName });
 const AliasParams = z.object({ modelName: ModelName, alias: Alias });
+const VersionParams = z.object({ modelName: ModelName, version: z.coerce.number().int().min(1) });
 
 /** Models: list, versions, register, aliases (set, history, rollback), deployments. */
 export function registerModelRoutes(
@@ -27,11 +30,36 @@ export function registerModelRoutes(
 ): void {
   const { store } = deps;
 
-  app.get('/v1/models', async () => ({ models: await store.models.list() }));
+  app.get('/v1/models', async (request) => {
+    const { spec, pageSize, pageToken } = pageQuery('models', parse(PageQuery, request.query, 'query'));
+    const rows = await store.models.list({
+      limit: pageSize + 1,
+      afterModelName: pageAfter<string>(spec, pageToken, 'string'),
+    });
+    const { items, nextPageToken } = toPage(spec, rows, pageSize, (m) => m.modelName);
+    return { models: items, nextPageToken };
+  });
+
+  app.get('/v1/models/:modelName', async (request) => {
+    const { modelName } = parse(ModelParams, request.params, 'path');
+    return store.models.summary(modelName);
+  });
 
   app.get('/v1/models/:modelName/versions', async (request) => {
     const { modelName } = parse(ModelParams, request.params, 'path');
-    return { versions: await store.models.versions(modelName) };
+    const q = parse(PageQuery, request.query, 'query');
+    const { spec, pageSize, pageToken } = pageQuery('versions', q, { modelName });
+    const rows = await store.models.versions(modelName, {
+      limit: pageSize + 1,
+      beforeVersion: pageAfter<number>(spec, pageToken, 'number'),
+    });
+    const { items, nextPageToken } = toPage(spec, rows, pageSize, (v) => v.version);
+    return { versions: items, nextPageToken };
+  });
+
+  app.get('/v1/models/:modelName/versions/:version', async (request) => {
+    const { modelName, version } = parse(VersionParams, request.params, 'path');
+    return store.models.version(modelName, version);
   });
 
   app.post('/v1/models/:modelName/versions', async (request, reply) => {
@@ -69,18 +97,33 @@ export function registerModelRoutes(
    * A failed deploy leaves production where it was. Without a workflow starter (no pipeline to
    * deploy with) only the alias moves.
    */
+  /**
+   * Deploys of one model are serialised: the model is taken (store.deployLocks) before its
+   * execution starts, so a second promote or rollback while one deploys is a 409 naming the one
+   * in flight (two executions finishing in either order could leave production on the older
+   * version). Recording the deployment frees the model; a failed start frees it at once.
+   */
   const promote = async (
+    request: FastifyRequest,
     modelName: string,
-    version: number,
-    previousVersion: number | null,
-    kind: 'promote' | 'rollback',
+    move: { version: number; previousVersion: number | null; kind: 'promote' | 'rollback' },
   ) => {
+    const { version, previousVersion, kind } = move;
     if (!deps.workflows) {
       return kind === 'rollback'
         ? store.models.rollback(modelName)
         : store.models.setAlias(modelName, 'production', version, 'promoted (no deploy configured)');
     }
-    const { executionId } = await deps.workflows.start({ action: 'promote', modelName, version, kind });
+    const holder = request.principal?.subject ?? 'unknown';
+    const lock = await store.deployLocks.acquire(modelName, { version, kind, holder });
+    let executionId: string;
+    try {
+      ({ executionId } = await deps.workflows.start({ action: 'promote', modelName, version, kind }));
+    } catch (err) {
+      await store.deployLocks.release(modelName, lock.lockId);
+      throw err;
+    }
+    await store.deployLocks.started(modelName, lock.lockId, executionId);
     return { modelName, alias: 'production', version, previousVersion, executionId, state: 'deploying' };
   };
 
@@ -88,10 +131,10 @@ export function registerModelRoutes(
     const { modelName } = parse(ModelParams, request.params, 'path');
     const { version } = parse(PromoteBody, request.body, 'body');
     await store.models.version(modelName, version);
-    const previous = await store.models.alias(modelName, 'production');
+    const previousVersion = await store.models.alias(modelName, 'production');
     return reply
       .status(deps.workflows ? 202 : 200)
-      .send(await promote(modelName, version, previous, 'promote'));
+      .send(await promote(request, modelName, { version, previousVersion, kind: 'promote' }));
   });
 
   app.post('/v1/models/:modelName/rollback', async (request, reply) => {
@@ -99,7 +142,21 @@ export function registerModelRoutes(
     const { current, target } = await store.models.rollbackTarget(modelName);
     return reply
       .status(deps.workflows ? 202 : 200)
-      .send(await promote(modelName, target, current, 'rollback'));
+      .send(
+        await promote(request, modelName, { version: target, previousVersion: current, kind: 'rollback' }),
+      );
+  });
+
+  /** The deploy in flight, if any (`{deploy: null}` when the model is free). */
+  app.get('/v1/models/:modelName/deploy-lock', async (request) => {
+    const { modelName } = parse(ModelParams, request.params, 'path');
+    return { deploy: await store.deployLocks.current(modelName) };
+  });
+
+  /** Frees a model whose deploy died without recording (what a failed promote execution does too). */
+  app.delete('/v1/models/:modelName/deploy-lock', async (request) => {
+    const { modelName } = parse(ModelParams, request.params, 'path');
+    return { released: await store.deployLocks.release(modelName) };
   });
 
   app.post('/v1/models/:modelName/deployments', async (request, reply) => {
@@ -114,6 +171,13 @@ export function registerModelRoutes(
 
   app.get('/v1/models/:modelName/deployments', async (request) => {
     const { modelName } = parse(ModelParams, request.params, 'path');
-    return { deployments: await store.models.deployments(modelName) };
+    const q = parse(PageQuery, request.query, 'query');
+    const { spec, pageSize, pageToken } = pageQuery('deployments', q, { modelName });
+    const rows = await store.models.deployments(modelName, {
+      limit: pageSize + 1,
+      beforeId: pageAfter<number>(spec, pageToken, 'number'),
+    });
+    const { items, nextPageToken } = toPage(spec, rows, pageSize, (d) => d.id);
+    return { deployments: items, nextPageToken };
   });
 }

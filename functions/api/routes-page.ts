@@ -122,7 +122,8 @@ export function registerWebRoutes(app: FastifyInstance, deps: WebRoutesDeps): vo
     if (!target.endsWith(':predict'))
       throw new AppError('not_found', `no route POST ${request.url.split('?')[0]}`);
     const { modelName } = parse(ModelParams, { modelName: target.slice(0, -':predict'.length) }, 'path');
-    const summary = (await deps.store.models.list()).find((m) => m.modelName === modelName);
+    // One model's row, not a scan of every model on each prediction.
+    const [summary] = await deps.store.models.list({ modelName, limit: 1 });
     if (!summary) throw new AppError('not_found', `no model named ${modelName}`);
     if (summary.productionVersion === null || !summary.url) {
       throw new AppError('failed_precondition', `${modelName} has no deployed production version yet`);

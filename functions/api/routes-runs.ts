@@ -5,6 +5,7 @@ import { isTerminal } from '../../shared/contracts/run-status.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/storage/index.ts';
 import type { Run, StoredMetric, TrackingStore } from '../../shared/store/index.ts';
+import { pageAfter, pageQuery, toPage } from './paging.ts';
 import { parse } from './parse.ts';
 import { readTrainerMetrics, splitAndGate } from './trainer-report.ts';
 
@@ -18,17 +19,18 @@ export function registerRunRoutes(
   const { store } = deps;
 
   app.get('/v1/runs', async (request) => {
-    const q = parse(RunsQuery, request.query, 'query');
-    const runs = await store.runs.list({
-      modelName: q.modelName,
-      status: q.status,
-      limit: q.limit,
-      afterRunId: q.pageToken,
+    const { spec, pageSize, pageToken, filters } = pageQuery(
+      'runs',
+      parse(RunsQuery, request.query, 'query'),
+    );
+    const rows = await store.runs.list({
+      ...filters,
+      limit: pageSize + 1,
+      afterRunId: pageAfter<string>(spec, pageToken, 'string'),
     });
+    const { items: runs, nextPageToken } = toPage(spec, rows, pageSize, (r) => r.runId);
     // Each run with its latest value of every metric but the per-step ones (the CLI contract).
     const latest = await store.metrics.latestFor(runs.map((r) => r.runId));
-    // A full page may have more after it: the token asks for the runs after its last one.
-    const nextPageToken = runs.length === q.limit ? (runs.at(-1)?.runId ?? null) : null;
     return {
       runs: runs.map((r) => ({ ...r, metrics: { latest: latest.get(r.runId) ?? {} } })),
       nextPageToken,

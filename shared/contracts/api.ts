@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModelName } from './model-settings.ts';
+import { MAX_PAGE_SIZE } from './paging.ts';
 import { RunStatus } from './run-status.ts';
 
 /**
@@ -12,6 +13,19 @@ export const RunId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'a run id is 1-100 letters, digits, "_", "." or "-"');
 
+/**
+ * The paging fields of every list endpoint (functions/api/paging.ts, AIP-158): at most
+ * `pageSize` items (default `DEFAULT_PAGE_SIZE`, ./paging.ts), continuing after the previous
+ * answer's `nextPageToken`.
+ */
+const Paging = {
+  pageSize: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+  /** The previous answer's `nextPageToken`, unchanged (opaque). */
+  pageToken: z.string().min(1).max(500).optional(),
+  /** The earlier name of `pageSize`, still accepted (the reaper in pipeline.yaml sends it). */
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+};
+
 export const RunsQuery = z.strictObject({
   modelName: ModelName.optional(),
   /** One status or a comma-separated list (`queued,validating`). */
@@ -20,9 +34,7 @@ export const RunsQuery = z.strictObject({
     .transform((s) => s.split(',').map((x) => x.trim()))
     .pipe(z.array(RunStatus).min(1))
     .optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  /** The previous page's `nextPageToken` (the last run it listed). */
-  pageToken: z.string().min(1).max(200).optional(),
+  ...Paging,
 });
 
 export const MetricsQuery = z.strictObject({
@@ -86,8 +98,11 @@ export const DeploymentBody = z.strictObject({
 
 export const DatasetsQuery = z.strictObject({
   modelName: ModelName.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  ...Paging,
 });
+
+/** `GET /v1/models`, `/v1/models/:modelName/versions` and `/deployments`: paging only. */
+export const PageQuery = z.strictObject({ pageSize: Paging.pageSize, pageToken: Paging.pageToken });
 
 /** A dataset file name: no path, ends in `.csv` (it becomes `<modelName>/<fileName>` in the bucket). */
 export const UploadFileName = z

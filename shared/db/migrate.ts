@@ -4,12 +4,14 @@ import { AppError } from '../errors.ts';
 import * as m001 from './migrations/001-tracking-and-registry.ts';
 import * as m002 from './migrations/002-dataset-uri-and-transient-failure.ts';
 import * as m003 from './migrations/003-metrics-once.ts';
+import * as m004 from './migrations/004-deploy-locks.ts';
 
 /** Every migration, in order. Add new files here; never edit an applied one. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-tracking-and-registry': m001,
   '002-dataset-uri-and-transient-failure': m002,
   '003-metrics-once': m003,
+  '004-deploy-locks': m004,
 };
 
 /** Migration names in the order they apply. */

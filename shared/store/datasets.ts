@@ -37,11 +37,16 @@ export class DatasetStore {
     return toDataset(rows[0]);
   }
 
-  async list(filter: { modelName?: string; limit?: number } = {}): Promise<Dataset[]> {
+  /** Newest first; `afterDatasetId` continues after that dataset (the last of the previous page). */
+  async list(
+    filter: { modelName?: string; limit?: number; afterDatasetId?: string } = {},
+  ): Promise<Dataset[]> {
     const rows = await query(
       this.db,
-      'select * from datasets where ($1::text is null or model_name = $1) order by created_at desc limit $2',
-      [filter.modelName ?? null, Math.min(filter.limit ?? 100, 10_000)],
+      `select * from datasets where ($1::text is null or model_name = $1)
+         and ($3::text is null or (created_at, dataset_id) < (select created_at, dataset_id from datasets where dataset_id = $3))
+       order by created_at desc, dataset_id desc limit $2`,
+      [filter.modelName ?? null, Math.min(filter.limit ?? 100, 10_000), filter.afterDatasetId ?? null],
     );
     return rows.map(toDataset);
   }

@@ -1,10 +1,12 @@
 import type { Db } from '../db/tx.ts';
 import { DatasetStore } from './datasets.ts';
+import { DeployLockStore } from './deploy-locks.ts';
 import { EventStore } from './events.ts';
 import { MetricStore } from './metrics.ts';
 import { ModelStore } from './models.ts';
 import { RunStore } from './runs.ts';
 
+export { DEPLOY_LEASE_SECONDS, type DeployLock } from './deploy-locks.ts';
 export { MAX_METRIC_BATCH } from './metrics.ts';
 export type { Materialized } from './models.ts';
 export { type NewRun, newRunId, type RunPatch } from './runs.ts';
@@ -20,6 +22,8 @@ export interface TrackingStore {
   metrics: MetricStore;
   models: ModelStore;
   events: EventStore;
+  /** One deploy (promote, rollback) per model at a time. */
+  deployLocks: DeployLockStore;
 }
 
 export function createStore(db: Db): TrackingStore {
@@ -29,5 +33,6 @@ export function createStore(db: Db): TrackingStore {
     metrics: new MetricStore(db),
     models: new ModelStore(db),
     events: new EventStore(db),
+    deployLocks: new DeployLockStore(db),
   };
 }

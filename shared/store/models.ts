@@ -6,6 +6,12 @@ import type { Alias, AliasMove, Deployment, ModelSummary, ModelVersion } from '.
 const VERSION_COLUMNS = `v.*, coalesce((select array_agg(a.alias order by a.alias) from aliases a
   where a.model_name = v.model_name and a.version = v.version), '{}') as aliases`;
 
+/**
+ * How often one registration materializes again after others took its version number: each
+ * retry means another registration of the model succeeded, so this bounds only a pile-up.
+ */
+const MAX_REGISTER_ATTEMPTS = 100;
+
 /** What registration produced for the version number it was given. */
 export interface Materialized {
   modelUri: string;
@@ -16,19 +22,46 @@ export class ModelStore {
   constructor(private readonly db: Db) {}
 
   /**
-   * Allocates the next version of `modelName` for `runId` and registers it, gap-free: the
-   * model's row is locked, `materialize(version)` runs (it copies the run's artifacts to
-   * `models/<modelName>/v<version>/`), and only if it succeeds is the version recorded and the
-   * counter moved; if it throws, nothing is spent. Registering the same run again returns its
-   * version (a retried workflow step is safe).
-   *
-   * `materialize` must not use this store's pool (the embedded pool has one connection).
+   * Registers `runId` as the next version of `modelName`, gap-free, without holding a
+   * transaction while artifacts are copied: the next number N is read, `materialize(N)` runs
+   * outside any transaction (it copies the run's artifacts for version N), then one short
+   * transaction, the model's row locked, records N only if N is still next. If another
+   * registration took N meanwhile, materialize runs again for the new next number (each retry
+   * means another registration succeeded, so racing registrations all finish). If materialize
+   * throws, nothing is spent. Registering the same run again returns its version (a retried
+   * workflow step is safe). A slow copy so never holds the embedded database's one connection.
    */
   async registerVersion(
     modelName: string,
     runId: string,
     materialize: (version: number) => Promise<Materialized>,
   ): Promise<{ version: ModelVersion; created: boolean }> {
+    for (let attempt = 0; attempt < MAX_REGISTER_ATTEMPTS; attempt++) {
+      const existing = await this.versionOfRun(this.db, modelName, runId);
+      if (existing) return { version: existing, created: false };
+      const latest = await query<{ latest_version: number }>(
+        this.db,
+        'select latest_version from models where model_name = $1',
+        [modelName],
+      );
+      const version = (latest[0]?.latest_version ?? 0) + 1;
+      const made = await materialize(version);
+      const recorded = await this.recordVersion(modelName, runId, version, made);
+      if (recorded) return recorded;
+    }
+    throw new AppError(
+      'unavailable',
+      `model ${modelName}: ${MAX_REGISTER_ATTEMPTS} other registrations took the next version first; retry`,
+    );
+  }
+
+  /** The short transaction of `registerVersion`: null when `version` is no longer the next one. */
+  private async recordVersion(
+    modelName: string,
+    runId: string,
+    version: number,
+    made: Materialized,
+  ): Promise<{ version: ModelVersion; created: boolean } | null> {
     return withTransaction(this.db, async (tx) => {
       await query(tx, 'insert into models (model_name) values ($1) on conflict do nothing', [modelName]);
       const locked = await query<{ latest_version: number }>(
@@ -36,23 +69,9 @@ export class ModelStore {
         'select latest_version from models where model_name = $1 for update',
         [modelName],
       );
-      const existing = await query(
-        tx,
-        `select ${VERSION_COLUMNS} from model_versions v where v.run_id = $1`,
-        [runId],
-      );
-      if (existing[0]) {
-        const v = toModelVersion(existing[0]);
-        if (v.modelName !== modelName) {
-          throw new AppError(
-            'failed_precondition',
-            `run ${runId} is already registered as ${v.modelName} v${v.version}`,
-          );
-        }
-        return { version: v, created: false };
-      }
-      const version = locked[0]!.latest_version + 1;
-      const made = await materialize(version);
+      const existing = await this.versionOfRun(tx, modelName, runId);
+      if (existing) return { version: existing, created: false };
+      if (locked[0]!.latest_version !== version - 1) return null;
       const rows = await query(
         tx,
         `insert into model_versions (model_name, version, run_id, model_uri, metrics)
@@ -65,11 +84,37 @@ export class ModelStore {
     });
   }
 
-  async versions(modelName: string): Promise<ModelVersion[]> {
+  /** The version `runId` was registered as, or null; a run registered under another model is a 409. */
+  private async versionOfRun(
+    db: Db | TxClient,
+    modelName: string,
+    runId: string,
+  ): Promise<ModelVersion | null> {
+    const rows = await query(db, `select ${VERSION_COLUMNS} from model_versions v where v.run_id = $1`, [
+      runId,
+    ]);
+    if (!rows[0]) return null;
+    const v = toModelVersion(rows[0]);
+    if (v.modelName !== modelName) {
+      throw new AppError(
+        'failed_precondition',
+        `run ${runId} is already registered as ${v.modelName} v${v.version}`,
+      );
+    }
+    return v;
+  }
+
+  /** Newest first; `beforeVersion` continues below that version (the last of the previous page). */
+  async versions(
+    modelName: string,
+    page: { limit?: number; beforeVersion?: number } = {},
+  ): Promise<ModelVersion[]> {
     const rows = await query(
       this.db,
-      `select ${VERSION_COLUMNS} from model_versions v where v.model_name = $1 order by v.version desc`,
-      [modelName],
+      `select ${VERSION_COLUMNS} from model_versions v where v.model_name = $1
+         and ($3::int is null or v.version < $3)
+       order by v.version desc limit $2`,
+      [modelName, Math.min(page.limit ?? 10_000, 10_000), page.beforeVersion ?? null],
     );
     return rows.map(toModelVersion);
   }
@@ -225,21 +270,41 @@ export class ModelStore {
         move.reason,
         move.kind,
       );
+      // The deploy of this version is done: the model is free for the next (deploy-locks.ts).
+      await query(tx, 'delete from deploy_locks where model_name = $1 and version = $2', [
+        input.modelName,
+        input.version,
+      ]);
       return { ...toDeployment((await insert(tx))[0]!), aliasMove };
     });
   }
 
-  async deployments(modelName: string): Promise<Deployment[]> {
+  /** Newest first; `beforeId` continues below that deployment (the last of the previous page). */
+  async deployments(
+    modelName: string,
+    page: { limit?: number; beforeId?: number } = {},
+  ): Promise<Deployment[]> {
     const rows = await query(
       this.db,
-      'select * from deployments where model_name = $1 order by id desc limit 200',
-      [modelName],
+      `select * from deployments where model_name = $1 and ($3::bigint is null or id < $3)
+       order by id desc limit $2`,
+      [modelName, Math.min(page.limit ?? 200, 10_000), page.beforeId ?? null],
     );
     return rows.map(toDeployment);
   }
 
+  /** One model's summary (as `list` gives it); not_found when it has no versions yet. */
+  async summary(modelName: string): Promise<ModelSummary> {
+    const [model] = await this.list({ modelName, limit: 1 });
+    if (!model)
+      throw new AppError('not_found', `model ${modelName} does not exist`, { details: { modelName } });
+    return model;
+  }
+
   /** Every model with its latest, production and candidate versions and the production URL. */
-  async list(): Promise<ModelSummary[]> {
+  async list(
+    page: { limit?: number; afterModelName?: string; modelName?: string } = {},
+  ): Promise<ModelSummary[]> {
     const rows = await query(
       this.db,
       `select m.model_name, m.latest_version,
@@ -247,7 +312,9 @@ export class ModelStore {
          (select version from aliases a where a.model_name = m.model_name and a.alias = 'candidate') as candidate_version,
          (select d.url from deployments d join aliases a on a.model_name = d.model_name and a.alias = 'production'
            where d.model_name = m.model_name and d.version = a.version order by d.id desc limit 1) as url
-       from models m order by m.model_name`,
+       from models m where ($2::text is null or m.model_name > $2) and ($3::text is null or m.model_name = $3)
+       order by m.model_name limit $1`,
+      [Math.min(page.limit ?? 10_000, 10_000), page.afterModelName ?? null, page.modelName ?? null],
     );
     return rows.map((r) => ({
       modelName: r.model_name as string,

@@ -6,6 +6,7 @@ import type { RunGate, RunSplit } from '../../shared/contracts/run.ts';
  */
 
 import type { DatasetProfile as ValidatedProfile, ValidationAnswer } from '../../shared/contracts/dataset.ts';
+import { collectPages, type Page } from '../../shared/contracts/paging.ts';
 import type { PredictResponse as Prediction } from '../../shared/contracts/prediction.ts';
 import type {
   AliasChange,
@@ -155,12 +156,15 @@ export const api = {
       (r) => r.metrics,
     ),
   cancelRun: (runId: string) => request<Run>(`/v1/runs/${enc(runId)}/cancel`, { method: 'POST' }),
+  /** Every model (the list pages: all pages are followed). */
   listModels: (signal?: AbortSignal) =>
-    request<{ models: ModelSummary[] }>('/v1/models', { signal }).then((r) => r.models),
+    collectPages<ModelSummary>('models', (q) => request<Page>(`/v1/models?${q}`, { signal })),
+  /** Every version of the model, newest first (all pages). */
   versions: (modelName: string, signal?: AbortSignal) =>
-    request<{ versions: ModelVersion[] }>(`/v1/models/${enc(modelName)}/versions`, { signal }).then(
-      (r) => r.versions,
+    collectPages<ModelVersion>('versions', (q) =>
+      request<Page>(`/v1/models/${enc(modelName)}/versions?${q}`, { signal }),
     ),
+  /** The model's latest deployments, newest first (one page: the page shows recent history). */
   deployments: (modelName: string, signal?: AbortSignal) =>
     request<{ deployments: Deployment[] }>(`/v1/models/${enc(modelName)}/deployments`, { signal }).then(
       (r) => r.deployments,
