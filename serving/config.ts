@@ -42,6 +42,12 @@ export const ServingEnv = z.object({
   DROPTUNE_SERVE_MAX_TEXT_CHARS: int(1, 1_000_000).default(10_000),
   /** onnxruntime intra-op threads; 0 = the CPUs this container really has (cgroup quota aware). */
   DROPTUNE_SERVE_THREADS: int(0, 256).default(0),
+  /**
+   * Where onnxruntime runs: `worker` (a worker thread, so the event loop keeps reading and
+   * tokenizing requests during a run) or `main` (the event loop's own thread, which the
+   * synchronous native run then blocks). See bench/results/serve.json (`droptune-main`).
+   */
+  DROPTUNE_SERVE_INFERENCE_THREAD: z.enum(['worker', 'main']).default('worker'),
   /** After SIGTERM, in-flight requests get this long before a forced exit (Cloud Run allows 10 s). */
   DROPTUNE_SERVE_SHUTDOWN_MS: int(100, 600_000).default(9000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -62,6 +68,7 @@ export interface ServingConfig {
   maxInstances: number;
   maxTextChars: number;
   threads: number;
+  inferenceThread: ServingEnv['DROPTUNE_SERVE_INFERENCE_THREAD'];
   shutdownMs: number;
   logLevel: ServingEnv['LOG_LEVEL'];
 }
@@ -87,6 +94,7 @@ export function readServingConfig(env: NodeJS.ProcessEnv = process.env): Serving
     maxInstances: e.DROPTUNE_SERVE_MAX_INSTANCES,
     maxTextChars: e.DROPTUNE_SERVE_MAX_TEXT_CHARS,
     threads: e.DROPTUNE_SERVE_THREADS,
+    inferenceThread: e.DROPTUNE_SERVE_INFERENCE_THREAD,
     shutdownMs: e.DROPTUNE_SERVE_SHUTDOWN_MS,
     logLevel: e.LOG_LEVEL,
   };
