@@ -43,11 +43,13 @@ export const ServingEnv = z.object({
   /** onnxruntime intra-op threads; 0 = the CPUs this container really has (cgroup quota aware). */
   DROPTUNE_SERVE_THREADS: int(0, 256).default(0),
   /**
-   * Where onnxruntime runs: `worker` (a worker thread, so the event loop keeps reading and
-   * tokenizing requests during a run) or `main` (the event loop's own thread, which the
-   * synchronous native run then blocks). See bench/results/serve.json (`droptune-main`).
+   * Where onnxruntime runs: `main`, the event loop's own thread (the synchronous native run
+   * blocks the loop for one length group at a time, ≤ MAX_BATCH_TOKENS padded tokens), or
+   * `worker`, a worker thread that keeps the loop free during runs. Measured on 2 cores
+   * (bench/results/serve.json, `droptune-worker`): the worker served 0.74× the requests at c=64
+   * with 1.11× the CPU per request (three threads contend for two cores) and added ~0.3 ms at c=1.
    */
-  DROPTUNE_SERVE_INFERENCE_THREAD: z.enum(['worker', 'main']).default('worker'),
+  DROPTUNE_SERVE_INFERENCE_THREAD: z.enum(['main', 'worker']).default('main'),
   /** After SIGTERM, in-flight requests get this long before a forced exit (Cloud Run allows 10 s). */
   DROPTUNE_SERVE_SHUTDOWN_MS: int(100, 600_000).default(9000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

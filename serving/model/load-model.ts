@@ -25,7 +25,7 @@ export interface LoadOptions {
   /** `int8` serves model.int8.onnx when the manifest lists it. */
   variant: 'fp32' | 'int8';
   threads: number;
-  /** `worker` runs onnxruntime in a worker thread (the default); `main` on the calling thread. */
+  /** `main` (the default) runs onnxruntime on the calling thread; `worker` in a worker thread. */
   inferenceThread?: 'worker' | 'main';
   /** Told when int8 was asked for but the version has none. */
   warn?(message: string, fields?: Record<string, unknown>): void;
@@ -68,7 +68,8 @@ export async function loadModel(loc: VersionLocation, options: LoadOptions): Pro
   const tokenizer = loadTokenizer(
     parseJsonFile(fetched, 'tokenizer.json', (j) => ({ success: true as const, data: j })),
   );
-  const create = options.inferenceThread === 'main' ? createClassifierSession : createWorkerClassifierSession;
+  const create =
+    options.inferenceThread === 'worker' ? createWorkerClassifierSession : createClassifierSession;
   const session = await create(fetched.files.get(modelFile)!, {
     threads: options.threads,
     inputNames: config.inputNames,
