@@ -44,10 +44,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       const server = createServer((req, res) => {
         if (!fast?.(req, res)) handler(req, res);
       });
-      // What fastify sets on a server it creates itself.
-      server.keepAliveTimeout = options.keepAliveTimeout ?? server.keepAliveTimeout;
-      server.requestTimeout = options.requestTimeout ?? server.requestTimeout;
-      server.setTimeout(options.connectionTimeout ?? 0);
+      // What fastify sets on a server it creates itself (its defaults are filled in by now).
+      const timeouts = options as {
+        keepAliveTimeout?: number;
+        requestTimeout?: number;
+        connectionTimeout?: number;
+      };
+      server.keepAliveTimeout = timeouts.keepAliveTimeout ?? server.keepAliveTimeout;
+      server.requestTimeout = timeouts.requestTimeout ?? server.requestTimeout;
+      server.setTimeout(timeouts.connectionTimeout ?? 0);
       return server;
     },
     logger: loggerOptions(config.logLevel, deps.logStream),
