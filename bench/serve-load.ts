@@ -90,7 +90,8 @@ function rssMb(pid: number): number {
   }
 }
 
-export type ServerKind = 'droptune' | 'droptune-int8' | 'python';
+/** `droptune-worker`: the service with onnxruntime in a worker thread (DROPTUNE_SERVE_INFERENCE_THREAD=worker). */
+export type ServerKind = 'droptune' | 'droptune-worker' | 'droptune-int8' | 'python';
 
 export interface Server {
   kind: ServerKind;
@@ -106,7 +107,7 @@ export async function startServer(kind: ServerKind): Promise<Server> {
   const port = await getPort();
   const started = performance.now();
   const child =
-    kind === 'droptune' || kind === 'droptune-int8'
+    kind !== 'python'
       ? spawn(process.execPath, [join(HOME, 'dist/main.mjs')], {
           cwd: ROOT,
           stdio: ['ignore', 'ignore', 'inherit'],
@@ -117,6 +118,7 @@ export async function startServer(kind: ServerKind): Promise<Server> {
             PORT: String(port),
             HOST: '127.0.0.1',
             MODEL_VARIANT: kind === 'droptune-int8' ? 'int8' : 'fp32',
+            DROPTUNE_SERVE_INFERENCE_THREAD: kind === 'droptune-worker' ? 'worker' : 'main',
             LOG_LEVEL: 'warn',
           },
         })

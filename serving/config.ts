@@ -42,6 +42,14 @@ export const ServingEnv = z.object({
   DROPTUNE_SERVE_MAX_TEXT_CHARS: int(1, 1_000_000).default(10_000),
   /** onnxruntime intra-op threads; 0 = the CPUs this container really has (cgroup quota aware). */
   DROPTUNE_SERVE_THREADS: int(0, 256).default(0),
+  /**
+   * Where onnxruntime runs: `main`, the event loop's own thread (the synchronous native run
+   * blocks the loop for one length group at a time, ≤ MAX_BATCH_TOKENS padded tokens), or
+   * `worker`, a worker thread that keeps the loop free during runs. Measured on 2 cores
+   * (bench/results/serve.json, `droptune-worker`): the worker served 0.74× the requests at c=64
+   * with 1.11× the CPU per request (three threads contend for two cores) and added ~0.3 ms at c=1.
+   */
+  DROPTUNE_SERVE_INFERENCE_THREAD: z.enum(['main', 'worker']).default('main'),
   /** After SIGTERM, in-flight requests get this long before a forced exit (Cloud Run allows 10 s). */
   DROPTUNE_SERVE_SHUTDOWN_MS: int(100, 600_000).default(9000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -62,6 +70,7 @@ export interface ServingConfig {
   maxInstances: number;
   maxTextChars: number;
   threads: number;
+  inferenceThread: ServingEnv['DROPTUNE_SERVE_INFERENCE_THREAD'];
   shutdownMs: number;
   logLevel: ServingEnv['LOG_LEVEL'];
 }
@@ -87,6 +96,7 @@ export function readServingConfig(env: NodeJS.ProcessEnv = process.env): Serving
     maxInstances: e.DROPTUNE_SERVE_MAX_INSTANCES,
     maxTextChars: e.DROPTUNE_SERVE_MAX_TEXT_CHARS,
     threads: e.DROPTUNE_SERVE_THREADS,
+    inferenceThread: e.DROPTUNE_SERVE_INFERENCE_THREAD,
     shutdownMs: e.DROPTUNE_SERVE_SHUTDOWN_MS,
     logLevel: e.LOG_LEVEL,
   };

@@ -65,7 +65,12 @@ async function main(): Promise<void> {
     const { store, bucket, name } = await openModelStore(config.modelUri);
     return loadModel(
       { store, bucket, prefix: name, uri: config.modelUri },
-      { variant: config.variant, threads, warn: (message, fields) => app.log.warn(fields ?? {}, message) },
+      {
+        variant: config.variant,
+        threads,
+        inferenceThread: config.inferenceThread,
+        warn: (message, fields) => app.log.warn(fields ?? {}, message),
+      },
     );
   }, app.log);
 }

@@ -186,6 +186,27 @@ describe('int8 variant', () => {
   });
 });
 
+describe('onnxruntime in a worker thread', () => {
+  it('serves the golden probabilities with DROPTUNE_SERVE_INFERENCE_THREAD=worker, batched and shut down cleanly', async () => {
+    const staged = stageModel();
+    const server = await startInProcess(staged, { inferenceThread: 'worker' });
+    try {
+      const url = `${server.url}/v1/models/${staged.modelName}:predict`;
+      const answers = await Promise.all(
+        golden.cases.map((c) => post(url, { instances: [c.text], parameters: { truncate: true } })),
+      );
+      for (const [row, c] of golden.cases.entries()) {
+        expect(answers[row]!.status).toBe(200);
+        const scores = (answers[row]!.json.predictions as { scores: Record<string, number> }[])[0]!.scores;
+        expect(maxProbDiff(scores, c.probs, golden.labels)).toBeLessThan(golden.tolerance);
+      }
+    } finally {
+      await server.close();
+      staged.cleanup();
+    }
+  });
+});
+
 async function batchCount(url: string): Promise<{ batches: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return { batches: Number(/droptune_batch_size_count (\d+)/.exec(text)?.[1] ?? 0) };

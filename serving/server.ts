@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -5,14 +6,16 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { AppError, isAppError } from '../shared/errors.ts';
+import { AppError } from '../shared/errors.ts';
 import { registerV1Routes } from './api/kserve-v1.ts';
 import { registerV2Routes } from './api/open-inference-v2.ts';
 import { INFERENCE_HEADER_LENGTH, splitBinaryBody } from './api/v2-infer-body.ts';
 import type { ServingConfig } from './config.ts';
+import { fastPredict } from './fast-predict.ts';
 import { loggerOptions } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import type { ModelHost } from './model-host.ts';
+import { errorResponse, parseJson } from './server-errors.ts';
 import { newTraffic, type Traffic } from './shutdown.ts';
 
 export interface ServerDeps {
@@ -34,7 +37,24 @@ export interface ServerDeps {
  */
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const { config, host } = deps;
+  let fast: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   const app = Fastify({
+    // `:predict` is answered on plain node:http first (fast-predict.ts); the rest goes to fastify.
+    serverFactory: (handler, options) => {
+      const server = createServer((req, res) => {
+        if (!fast?.(req, res)) handler(req, res);
+      });
+      // What fastify sets on a server it creates itself (its defaults are filled in by now).
+      const timeouts = options as {
+        keepAliveTimeout?: number;
+        requestTimeout?: number;
+        connectionTimeout?: number;
+      };
+      server.keepAliveTimeout = timeouts.keepAliveTimeout ?? server.keepAliveTimeout;
+      server.requestTimeout = timeouts.requestTimeout ?? server.requestTimeout;
+      server.setTimeout(timeouts.connectionTimeout ?? 0);
+      return server;
+    },
     logger: loggerOptions(config.logLevel, deps.logStream),
     bodyLimit: config.maxBodyBytes,
     // Cloud Run logs every request itself; per-request lines here would cost CPU at thousands of req/s.
@@ -121,54 +141,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   const countInstances = (n: number) => metrics.instances.inc(n);
+  fast = fastPredict({ config, host, traffic, metrics, countInstances, log: app.log });
   registerV1Routes(app, host, config, countInstances);
   registerV2Routes(app, host, config, countInstances);
 
   return app;
 }
 
-/** A request body as JSON; a clear 400 for an empty body or a syntax error (with its position). */
-function parseJson(text: string): unknown {
-  if (text.trim() === '') {
-    throw new AppError('invalid_argument', 'body: empty; expected a JSON object {"instances": [...]}');
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new AppError('invalid_argument', `body: not valid JSON (${(err as Error).message.slice(0, 200)})`);
-  }
-}
-
-/** Maps anything thrown to the JSON error body; 5xx details go to the log only. */
+/** Maps anything thrown to the JSON error body (`errorResponse`) and sends it. */
 function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  let e: AppError;
-  if (isAppError(err)) e = err;
-  else {
-    const fe = err as { code?: string; statusCode?: number; message?: string };
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      e = new AppError(
-        'too_large',
-        `request body is larger than the limit of ${request.server.initialConfig.bodyLimit} bytes`,
-        {
-          details: { limit: request.server.initialConfig.bodyLimit },
-        },
-      );
-    } else if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      const message =
-        fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' || fe.code === 'FST_ERR_BAD_URL'
-          ? String(fe.message)
-          : `body: ${fe.message ?? 'bad request'}`;
-      e = new AppError(fe.statusCode === 404 ? 'not_found' : 'invalid_argument', message);
-    } else {
-      request.log.error({ err }, 'unhandled error');
-      e = new AppError('internal', 'internal error');
-    }
-  }
-  const retryAfter = e.details?.retryAfterSeconds;
-  if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
-  if (e.status >= 500 && e.code !== 'unavailable')
-    request.log.error({ err: { message: e.message, code: e.code } }, 'request failed');
-  // The Open Inference Protocol's error body is `{"error": "<message>"}`.
-  const body = request.url.startsWith('/v2') ? { error: e.message } : e.toBody();
-  void reply.code(e.status).send(body);
+  const e = errorResponse(err, request.server.initialConfig.bodyLimit ?? 0, request.log, request.url);
+  void reply.code(e.status).headers(e.headers).send(e.body);
 }

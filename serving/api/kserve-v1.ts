@@ -3,7 +3,7 @@ import { AppError } from '../../shared/errors.ts';
 import type { ServingConfig } from '../config.ts';
 import type { ModelHost } from '../model-host.ts';
 import type { Predictor } from '../predictor.ts';
-import { predictBodyParser } from './predict-body.ts';
+import { type PredictRequest, predictBodyParser } from './predict-body.ts';
 import { predictResponseSchema } from './response-schemas.ts';
 import { BinaryInferBody, INFERENCE_HEADER_LENGTH } from './v2-infer-body.ts';
 
@@ -53,19 +53,35 @@ export function registerV1Routes(
           `unknown method ${JSON.stringify(verb ?? '')}: use POST /v1/models/${name}:predict`,
         );
       }
-      const predictor = servedPredictor(host, name);
       if (request.body instanceof BinaryInferBody) {
+        servedPredictor(host, name); // 503/404 come first, as for a JSON body
         throw new AppError(
           'invalid_argument',
           `body: binary tensor data (${INFERENCE_HEADER_LENGTH}) is for POST /v2/models/${name}/infer; :predict takes JSON`,
         );
       }
-      const body = parseBody(request.body);
-      const predictions = await predictor.predict(body.texts, { truncate: body.truncate, topK: body.topK });
-      countInstances(body.texts.length);
-      return { predictions, model: { name: predictor.model.modelName, version: predictor.model.version } };
+      return predictV1(host, name, request.body, parseBody, countInstances);
     },
   );
+}
+
+/**
+ * The `:predict` answer for model `name` and a parsed JSON body (503 while not ready, 404 for
+ * another model, then 400 for a bad body); shared by the fastify route and the plain node:http
+ * fast path (serving/fast-predict.ts).
+ */
+export async function predictV1(
+  host: ModelHost,
+  name: string,
+  json: unknown,
+  parseBody: (json: unknown) => PredictRequest,
+  countInstances: (n: number) => void,
+) {
+  const predictor = servedPredictor(host, name);
+  const body = parseBody(json);
+  const predictions = await predictor.predict(body.texts, { truncate: body.truncate, topK: body.topK });
+  countInstances(body.texts.length);
+  return { predictions, model: { name: predictor.model.modelName, version: predictor.model.version } };
 }
 
 /** `tiny:predict` → [`tiny`, `predict`]; `tiny` → [`tiny`, undefined]. */

@@ -2,6 +2,7 @@ import { Labels, type Manifest, ModelConfig } from '../../shared/contracts/manif
 import { AppError } from '../../shared/errors.ts';
 import { type FetchedVersion, fetchVersion, type VersionLocation } from './fetch-version.ts';
 import { type ClassifierSession, createClassifierSession } from './onnx-session.ts';
+import { createWorkerClassifierSession } from './session-worker.ts';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.ts';
 
 /** A verified, loaded model version: everything a prediction needs. */
@@ -24,6 +25,8 @@ export interface LoadOptions {
   /** `int8` serves model.int8.onnx when the manifest lists it. */
   variant: 'fp32' | 'int8';
   threads: number;
+  /** `main` (the default) runs onnxruntime on the calling thread; `worker` in a worker thread. */
+  inferenceThread?: 'worker' | 'main';
   /** Told when int8 was asked for but the version has none. */
   warn?(message: string, fields?: Record<string, unknown>): void;
 }
@@ -65,7 +68,9 @@ export async function loadModel(loc: VersionLocation, options: LoadOptions): Pro
   const tokenizer = loadTokenizer(
     parseJsonFile(fetched, 'tokenizer.json', (j) => ({ success: true as const, data: j })),
   );
-  const session = await createClassifierSession(fetched.files.get(modelFile)!, {
+  const create =
+    options.inferenceThread === 'worker' ? createWorkerClassifierSession : createClassifierSession;
+  const session = await create(fetched.files.get(modelFile)!, {
     threads: options.threads,
     inputNames: config.inputNames,
     outputName: config.outputName,

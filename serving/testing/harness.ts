@@ -97,7 +97,7 @@ export async function startInProcess(
       const { store, bucket, name } = openStore(config.modelUri, { home: staged.home });
       return loadModel(
         { store, bucket, prefix: name, uri: config.modelUri },
-        { variant: config.variant, threads: config.threads || 1 },
+        { variant: config.variant, threads: config.threads || 1, inferenceThread: config.inferenceThread },
       );
     }, app.log);
     if (!ok) throw new Error(`fixture model did not load: ${host.failure}`);
