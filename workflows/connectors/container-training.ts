@@ -17,11 +17,17 @@ import {
 export const TRAINER_IMAGE_METADATA_KEY = 'droptune-trainer-image';
 
 export interface ContainerTrainingOptions {
-  /** `$DROPTUNE_HOME`: its `buckets/` is mounted so `file://` URIs resolve inside the container. */
+  /** `$DROPTUNE_HOME`: logs go under it; with `file` storage its `buckets/` is mounted. */
   home: string;
+  /**
+   * `file` (the local stack): `<home>/buckets` is mounted at the same path so `file://` URIs
+   * resolve, and the container runs as root (the host folders are root's). `gs` (the cloud path):
+   * nothing is mounted and the container runs as the image's own user (uid 10001), as on the VM.
+   */
+  storage?: 'file' | 'gs';
   /** Image when the insert body names none (the cloud always takes it from metadata). */
   image?: string;
-  /** Extra environment every trainer gets (e.g. DROPTUNE_API_TOKEN until ID tokens land). */
+  /** Extra environment every trainer gets (the VM's: GCE_METADATA_HOST, STORAGE_EMULATOR_HOST). */
   extraEnv?: Record<string, string>;
   /** Container output goes to `<logDir>/<instance>.log` (default `<home>/logs/training`). */
   logDir?: string;
@@ -84,7 +90,12 @@ export class ContainerTrainingBackend implements TrainingBackend {
     }
     const image = this.imageOf(spec);
     const home = resolve(this.options.home);
-    const env: Record<string, string> = { DROPTUNE_HOME: home, ...this.options.extraEnv, ...spec.env };
+    const mounted = (this.options.storage ?? 'file') === 'file';
+    const env: Record<string, string> = {
+      ...(mounted ? { DROPTUNE_HOME: home } : {}),
+      ...this.options.extraEnv,
+      ...spec.env,
+    };
     const container = `droptune-${this.session}-${spec.name}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
     const f = this.options.faults ?? {};
     let command: string[] = [];
@@ -109,11 +120,9 @@ export class ContainerTrainingBackend implements TrainingBackend {
       '--stop-timeout',
       String(this.options.stopGraceSeconds ?? 30),
       // file:// buckets: the same path inside as outside. The host directories belong to root,
-      // so the container runs as root here; with gs:// (the cloud path) nothing is mounted.
-      '--volume',
-      `${join(home, 'buckets')}:${join(home, 'buckets')}`,
-      '--user',
-      '0',
+      // so the container runs as root then; with gs:// (the cloud path) nothing is mounted and
+      // the image's USER (uid 10001) runs it.
+      ...(mounted ? ['--volume', `${join(home, 'buckets')}:${join(home, 'buckets')}`, '--user', '0'] : []),
       // Values come from podman's own environment: nothing of the env on the command line.
       ...Object.keys(env).flatMap((k) => ['--env', k]),
       ...entrypoint,
