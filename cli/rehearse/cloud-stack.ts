@@ -125,7 +125,8 @@ async function start(o: CloudStackOptions, stops: Array<() => unknown>, stop: ()
   let executions: LocalExecutions | undefined;
   const twin = await startExecutionsTwin(
     (t) => fnMetadata.accessTokens.has(t),
-    (e) => executions?.start(e.argument, e.name),
+    // GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID is the id alone, the last part of the execution's name.
+    (e) => executions?.start(e.argument, lastPart(e.name)),
   );
   stops.push(() => twin.stop());
   const objects = new GcsObjectStore(gcs.storage);
@@ -142,7 +143,9 @@ async function start(o: CloudStackOptions, stops: Array<() => unknown>, stop: ()
     home: o.home,
     session: o.session,
     storage: 'gs',
-    extraEnv: { STORAGE_EMULATOR_HOST: gcs.endpoint },
+    // Node's @google-cloud/storage takes the emulator's JSON API base (it appends nothing), where
+    // Python's client appends /storage/v1 itself: the same variable, two conventions.
+    extraEnv: { STORAGE_EMULATOR_HOST: `${gcs.endpoint}/storage/v1` },
     readyTimeoutMs: o.servingReadyTimeoutMs ?? 180_000,
   });
   stops.push(
@@ -177,7 +180,7 @@ async function start(o: CloudStackOptions, stops: Array<() => unknown>, stop: ()
   const trigger = await composeCloud(env(TRIGGER_SA), endpoints);
   stops.push(() => trigger.db.close());
   o.log(
-    `database     ${db.urlAs('…')} as ${iamDatabaseUser(CONTROL_API_SA)} and ${iamDatabaseUser(TRIGGER_SA)}`,
+    `database     PostgreSQL, IAM logins ${iamDatabaseUser(CONTROL_API_SA)}, ${iamDatabaseUser(TRIGGER_SA)}`,
   );
 
   const app: FastifyInstance = buildControlApi({ ...api.controlApi, logger: false });
@@ -192,7 +195,7 @@ async function start(o: CloudStackOptions, stops: Array<() => unknown>, stop: ()
       training,
       serving,
       store: objects,
-      executions: { state: (n) => executions?.get(n)?.state },
+      executions: { state: (n) => executions?.get(lastPart(n))?.state },
     }),
   );
   const pipelineEnv = localPipelineEnv(apiUrl, MODELS_BUCKET, {
@@ -215,15 +218,13 @@ async function start(o: CloudStackOptions, stops: Array<() => unknown>, stop: ()
     pipelineEnv,
     oidc,
     (id, e) =>
-      o.log(
-        `workflow     ${id.split('/').pop()?.slice(0, 8)} ${typeof e.data === 'string' ? e.data : JSON.stringify(e.data)}`,
-      ),
+      o.log(`workflow     ${id.slice(0, 8)} ${typeof e.data === 'string' ? e.data : JSON.stringify(e.data)}`),
     (exec) => failRunOfFailedExecution(store, training, exec),
   );
   const running = executions;
   stops.push(() => running.stop());
 
-  configureDatasetTrigger({ ...trigger.trigger, log: () => {} });
+  configureDatasetTrigger({ ...trigger.trigger, log: (e) => o.log(`trigger      ${JSON.stringify(e)}`) });
   const fnServer: Server = getTestServer('onDatasetUploaded');
   await new Promise<void>((r) => fnServer.listen(0, '127.0.0.1', () => r()));
   stops.push(() => new Promise((r) => fnServer.close(() => r(undefined))));
@@ -246,6 +247,8 @@ async function start(o: CloudStackOptions, stops: Array<() => unknown>, stop: ()
     stop,
   } satisfies CloudStack;
 }
+
+const lastPart = (name: string): string => name.split('/').pop() ?? name;
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -143,7 +152,9 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       }),
     );
     const s = stack;
-    const fixtures = await stage('fixtures', () => makeFixtures(s, home, trainerImage));
+    const fixtures = await stage('fixtures', () =>
+      makeFixtures(s, trainerImage, summary.images.trainer.digest ?? 'unknown'),
+    );
     const trained = async (name: string, file: string, version: number) =>
       stage(name, async () => {
         await s.drop(`${MODEL}/${file}`, readFileSync(fixtures.csv), 'text/csv');
@@ -193,15 +204,29 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
 }
 
 /**
- * The tiny BERT base model and the CSV, made by the trainer image's own fixture code, and the
- * base model uploaded to the models bucket (the trainer downloads a `gs://` base model).
+ * The tiny BERT base model and the CSV, made by the trainer image's own fixture code once per
+ * image digest (in the machine's temp folder: every rehearsal and fault test reuses them), and
+ * the base model uploaded to the models bucket (the trainer downloads a `gs://` base model).
  */
-async function makeFixtures(stack: CloudStack, home: string, trainerImage: string) {
-  const dir = join(home, 'fixtures');
-  mkdirSync(dir, { recursive: true });
+async function makeFixtures(stack: CloudStack, trainerImage: string, digest: string) {
+  const dir = join(tmpdir(), 'droptune-rehearsal-fixtures', digest.replace(/^sha256:/, '').slice(0, 16));
   const baseModel = join(dir, 'tiny-bert');
   const csv = join(dir, 'train.csv');
-  await tinyFixturesInImage(trainerImage, dir, { baseModel, csv, rowsPerLabel: 80 });
+  if (!existsSync(join(baseModel, 'config.json')) || !existsSync(csv)) {
+    // Built aside and renamed into place, so a concurrent rehearsal never sees half of it.
+    const building = `${dir}.${randomUUID().slice(0, 8)}`;
+    mkdirSync(building, { recursive: true });
+    await tinyFixturesInImage(trainerImage, building, {
+      baseModel: join(building, 'tiny-bert'),
+      csv: join(building, 'train.csv'),
+      rowsPerLabel: 80,
+    });
+    try {
+      renameSync(building, dir);
+    } catch {
+      rmSync(building, { recursive: true, force: true }); // another rehearsal was first
+    }
+  }
   for (const file of filesUnder(baseModel))
     await stack.objects.write(
       MODELS_BUCKET,

@@ -167,7 +167,10 @@ export class ContainerTrainingBackend implements TrainingBackend {
     child.on('exit', (code) => {
       state.exitCode = code;
       if (state.status !== 'STOPPING') state.status = 'TERMINATED';
-      log.end();
+      // The startup script's last line on the VM's serial console, where an operator looks.
+      const last = `droptune: trainer exited with ${code}\n`;
+      tail.push(last);
+      log.end(last);
     });
     if (spec.maxRunDurationSeconds !== undefined) {
       // scheduling.maxRunDuration with instanceTerminationAction DELETE: the VM removes itself.
