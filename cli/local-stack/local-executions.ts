@@ -109,8 +109,17 @@ export class LocalExecutions {
 /** A workflow error (a map with tags and message, wrapped in WorkflowError) as plain text. */
 function describeError(err: unknown): { tags?: string[]; message: string } {
   if (err instanceof WorkflowError) {
-    const v = toJs(err.value) as { tags?: string[]; message?: string } | string | null;
-    if (v && typeof v === 'object') return { tags: v.tags, message: v.message ?? JSON.stringify(v) };
+    const v = toJs(err.value) as
+      | { tags?: string[]; message?: string; body?: { error?: { message?: unknown } } }
+      | string
+      | null;
+    if (v && typeof v === 'object') {
+      // An HttpError's answer says why (e.g. the API's 401 naming the ID token's audience), as the
+      // cloud execution's error payload carries the error map's body.
+      const answer = v.body?.error?.message;
+      const message = v.message ?? JSON.stringify(v);
+      return { tags: v.tags, message: typeof answer === 'string' ? `${message}: ${answer}` : message };
+    }
     return { message: String(v) };
   }
   return { message: err instanceof Error ? err.message : String(err) };
