@@ -59,6 +59,7 @@ interface ContainerInstance {
  */
 export class ContainerTrainingBackend implements TrainingBackend {
   private readonly instances = new Map<string, ContainerInstance>();
+  private latestTail: Tail | undefined;
   readonly session: string;
   /** Every insert that created an instance, in order. */
   readonly inserted: InstanceSpec[] = [];
@@ -138,6 +139,7 @@ export class ContainerTrainingBackend implements TrainingBackend {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tail = new Tail();
+    this.latestTail = tail;
     for (const s of [child.stdout, child.stderr]) {
       s?.on('data', (c: Buffer) => {
         log.write(c);
@@ -190,10 +192,12 @@ export class ContainerTrainingBackend implements TrainingBackend {
     return this.instances.get(this.key(project, zone, name))?.tail.lastLines(lines);
   }
 
-  /** The last output of the most recent instance (the rehearsal's failure report). */
+  /**
+   * The last output of the most recent instance, even once the workflow deleted it (the
+   * rehearsal's failure report: on the VM, its serial console outlives the container).
+   */
   lastOutputOfLatest(lines = 20): string | undefined {
-    const last = [...this.instances.values()].at(-1);
-    return last?.tail.lastLines(lines);
+    return this.latestTail?.lastLines(lines);
   }
 
   async delete(project: string, zone: string, name: string): Promise<boolean> {
