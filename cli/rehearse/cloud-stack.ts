@@ -16,6 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import { Compute, GoogleAuth } from 'google-auth-library';
 import { buildControlApi } from '../../functions/api/app.ts';
 import { composeCloud } from '../../functions/compose.ts';
+import type { DatasetTriggerDeps } from '../../functions/dataset/dataset-trigger.ts';
 import { configureDatasetTrigger } from '../../functions/on-dataset-uploaded.ts';
 import { MetadataServer } from '../../shared/identity/metadata-server.ts';
 import { GcsObjectStore, type ObjectStore } from '../../shared/storage/index.ts';
@@ -24,6 +25,7 @@ import { REPO_ROOT } from '../../shared/trainer-python.ts';
 import {
   ContainerServingBackend,
   ContainerTrainingBackend,
+  type ExecutionLookup,
   localBindings,
   type TrainingFaults,
 } from '../../workflows/connectors/index.ts';
@@ -130,24 +132,7 @@ async function start(o: CloudStackOptions, stops: Array<() => unknown>, stop: ()
   );
   stops.push(() => twin.stop());
   const objects = new GcsObjectStore(gcs.storage);
-  const training = new ContainerTrainingBackend({
-    home: o.home,
-    session: o.session,
-    storage: 'gs',
-    // What the VM gives the container: its metadata server, no token. (STORAGE_EMULATOR_HOST
-    // is the twin's: in the cloud the storage client finds Google's endpoint itself.)
-    extraEnv: { GCE_METADATA_HOST: vm.host, STORAGE_EMULATOR_HOST: gcs.endpoint },
-    ...(o.trainingFaults ? { faults: o.trainingFaults } : {}),
-  });
-  const serving = new ContainerServingBackend({
-    home: o.home,
-    session: o.session,
-    storage: 'gs',
-    // Node's @google-cloud/storage takes the emulator's JSON API base (it appends nothing), where
-    // Python's client appends /storage/v1 itself: the same variable, two conventions.
-    extraEnv: { STORAGE_EMULATOR_HOST: `${gcs.endpoint}/storage/v1` },
-    readyTimeoutMs: o.servingReadyTimeoutMs ?? 180_000,
-  });
+  const { training, serving } = containerBackends(o, vm.host, gcs.endpoint);
   stops.push(
     () => training.close(),
     () => serving.close(),
@@ -189,16 +174,87 @@ async function start(o: CloudStackOptions, stops: Array<() => unknown>, stop: ()
   o.log(`control API  ${apiUrl} (cloud composition: ID tokens for ${o.apiAudience ?? apiUrl})`);
 
   const store = createStore(api.db.pool);
+  executions = startWorkflows(o, {
+    training,
+    serving,
+    objects,
+    store,
+    apiUrl,
+    vm,
+    executionState: (n) => executions?.get(lastPart(n))?.state,
+  });
+  const running = executions;
+  stops.push(() => running.stop());
+
+  const functions = await serveTrigger(trigger.trigger, o.log);
+  stops.push(() => functions.close());
+  return {
+    apiUrl,
+    api: new ApiClient(apiUrl, vm.mint(apiUrl, { email: OPERATOR_SA })),
+    store,
+    objects,
+    training,
+    serving,
+    async drop(name: string, content: Buffer | string, contentType: string) {
+      await objects.write(DATASETS_BUCKET, name, content, { contentType });
+      await deliverFinalized(objects, DATASETS_BUCKET, name, functions.url, {
+        log: (m) => o.log(`eventarc     ${m}`),
+      });
+    },
+    stop,
+  } satisfies CloudStack;
+}
+
+/** The Compute twin running the trainer image and the Cloud Run twin running the serving image. */
+function containerBackends(o: CloudStackOptions, metadataHost: string, gcsEndpoint: string) {
+  const training = new ContainerTrainingBackend({
+    home: o.home,
+    session: o.session,
+    storage: 'gs',
+    // What the VM gives the container: its metadata server, no token. (STORAGE_EMULATOR_HOST
+    // is the twin's: in the cloud the storage client finds Google's endpoint itself.)
+    extraEnv: { GCE_METADATA_HOST: metadataHost, STORAGE_EMULATOR_HOST: gcsEndpoint },
+    ...(o.trainingFaults ? { faults: o.trainingFaults } : {}),
+  });
+  const serving = new ContainerServingBackend({
+    home: o.home,
+    session: o.session,
+    storage: 'gs',
+    // Node's @google-cloud/storage takes the emulator's JSON API base (it appends nothing), where
+    // Python's client appends /storage/v1 itself: the same variable, two conventions.
+    extraEnv: { STORAGE_EMULATOR_HOST: `${gcsEndpoint}/storage/v1` },
+    readyTimeoutMs: o.servingReadyTimeoutMs ?? 180_000,
+  });
+  return { training, serving };
+}
+
+/**
+ * pipeline.yaml on the local runtime, with the cloud's userEnvVars (gs:// storage, the
+ * rehearsal's project and service accounts, the images) and Workflows' `auth: {type: OIDC}`:
+ * an ID token of the workflow's service account for each call's audience.
+ */
+function startWorkflows(
+  o: CloudStackOptions,
+  d: {
+    training: ContainerTrainingBackend;
+    serving: ContainerServingBackend;
+    objects: ObjectStore;
+    store: TrackingStore;
+    apiUrl: string;
+    vm: MetadataServer;
+    executionState: ExecutionLookup['state'];
+  },
+): LocalExecutions {
   const workflow = loadWorkflowSource(
     readFileSync(join(REPO_ROOT, 'workflows', 'pipeline.yaml'), 'utf8'),
     localBindings({
-      training,
-      serving,
-      store: objects,
-      executions: { state: (n) => executions?.get(lastPart(n))?.state },
+      training: d.training,
+      serving: d.serving,
+      store: d.objects,
+      executions: { state: d.executionState },
     }),
   );
-  const pipelineEnv = localPipelineEnv(apiUrl, MODELS_BUCKET, {
+  const env = localPipelineEnv(d.apiUrl, MODELS_BUCKET, {
     DROPTUNE_STORAGE: 'gs',
     PROJECT_ID: PROJECT,
     REGION,
@@ -209,43 +265,28 @@ async function start(o: CloudStackOptions, stops: Array<() => unknown>, stop: ()
     SERVING_IMAGE: o.servingImage,
     ...o.pipelineEnv,
   });
-  // Workflows' `auth: {type: OIDC}`: an ID token of the workflow's service account per call.
-  const oidc = (auth: WfMap, url: string) => ({
-    Authorization: `Bearer ${vm.mint(typeof auth.audience === 'string' ? auth.audience : url, { email: WORKFLOW_SA })}`,
-  });
-  executions = new LocalExecutions(
+  const oidc = (auth: WfMap, url: string) => {
+    const audience = typeof auth.audience === 'string' ? auth.audience : url;
+    return { Authorization: `Bearer ${d.vm.mint(audience, { email: WORKFLOW_SA })}` };
+  };
+  return new LocalExecutions(
     workflow,
-    pipelineEnv,
+    env,
     oidc,
     (id, e) =>
       o.log(`workflow     ${id.slice(0, 8)} ${typeof e.data === 'string' ? e.data : JSON.stringify(e.data)}`),
-    (exec) => failRunOfFailedExecution(store, training, exec),
+    (exec) => failRunOfFailedExecution(d.store, d.training, exec),
   );
-  const running = executions;
-  stops.push(() => running.stop());
+}
 
-  configureDatasetTrigger({ ...trigger.trigger, log: (e) => o.log(`trigger      ${JSON.stringify(e)}`) });
-  const fnServer: Server = getTestServer('onDatasetUploaded');
-  await new Promise<void>((r) => fnServer.listen(0, '127.0.0.1', () => r()));
-  stops.push(() => new Promise((r) => fnServer.close(() => r(undefined))));
-  const functionsUrl = `http://127.0.0.1:${(fnServer.address() as AddressInfo).port}/`;
-  o.log(`function     onDatasetUploaded at ${functionsUrl}, events from gs://${DATASETS_BUCKET}`);
-
-  return {
-    apiUrl,
-    api: new ApiClient(apiUrl, vm.mint(apiUrl, { email: OPERATOR_SA })),
-    store,
-    objects,
-    training,
-    serving,
-    async drop(name: string, content: Buffer | string, contentType: string) {
-      await objects.write(DATASETS_BUCKET, name, content, { contentType });
-      await deliverFinalized(objects, DATASETS_BUCKET, name, functionsUrl, {
-        log: (m) => o.log(`eventarc     ${m}`),
-      });
-    },
-    stop,
-  } satisfies CloudStack;
+/** `onDatasetUploaded` behind the functions framework, as Cloud Run functions host it. */
+async function serveTrigger(deps: DatasetTriggerDeps, log: (line: string) => void) {
+  configureDatasetTrigger({ ...deps, log: (e) => log(`trigger      ${JSON.stringify(e)}`) });
+  const server: Server = getTestServer('onDatasetUploaded');
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  log(`function     onDatasetUploaded at ${url}, events from gs://${DATASETS_BUCKET}`);
+  return { url, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 const lastPart = (name: string): string => name.split('/').pop() ?? name;
