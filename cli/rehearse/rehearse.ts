@@ -192,7 +192,13 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     const e = err instanceof RehearsalError ? err : new RehearsalError('setup', (err as Error).message);
     summary.failedStage = e.stage;
     summary.error = e.message;
-    summary.logTail = e.logTail ?? stack?.training.lastOutputOfLatest(20) ?? servingLogTail(home);
+    // The container the failing stage was waiting on: the trainer while training, else serving.
+    const trainerTail = stack?.training.lastOutputOfLatest(20);
+    summary.logTail =
+      e.logTail ??
+      (e.stage.startsWith('train')
+        ? (trainerTail ?? servingLogTail(home))
+        : (servingLogTail(home) ?? trainerTail));
   } finally {
     const start = performance.now();
     if (stack) summary.production = await stack.store.models.alias(MODEL, 'production').catch(() => null);
