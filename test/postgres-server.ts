@@ -56,14 +56,17 @@ async function freePort(): Promise<number> {
  * IAM service-account users, members of it — the database roles infra creates for the trigger and
  * the control API. Idempotent (a given server may have them already).
  */
-async function createCloudSqlRoles(url: string): Promise<void> {
+export async function createCloudSqlRoles(
+  url: string,
+  iamUsers: readonly string[] = IAM_USERS,
+): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const ignoreExisting = (sql: string) =>
     `do $$ begin ${sql}; exception when duplicate_object then null; end $$`;
   try {
     await client.query(ignoreExisting(`create role ${CLOUD_SQL_OWNER_ROLE} nologin createrole createdb`));
-    for (const user of IAM_USERS) {
+    for (const user of iamUsers) {
       await client.query(ignoreExisting(`create role "${user}" login`));
       await client.query(`grant ${CLOUD_SQL_OWNER_ROLE} to "${user}"`);
     }
@@ -72,13 +75,18 @@ async function createCloudSqlRoles(url: string): Promise<void> {
   }
 }
 
-export default async function setup(project: TestProject): Promise<() => void> {
-  const given = process.env.DROPTUNE_TEST_DATABASE_URL;
-  if (given) {
-    await createCloudSqlRoles(given);
-    project.provide('pgUrl', given);
-    return () => {};
-  }
+/** A running throw-away PostgreSQL server: its admin URL, and how to stop and remove it. */
+export interface PostgresServer {
+  url: string;
+  stop(): void;
+}
+
+/**
+ * A throw-away cluster made with the machine's `initdb`/`pg_ctl` on 127.0.0.1 and a free port
+ * (as the unprivileged `postgres` user when we are root: the server refuses to run as root),
+ * with the Cloud SQL-like roles. The test run's server, and the rehearsal's (cli/rehearse).
+ */
+export async function startPostgresServer(iamUsers: readonly string[] = IAM_USERS): Promise<PostgresServer> {
   const initdb = findPgBin('initdb');
   const pgCtl = findPgBin('pg_ctl');
   const asRoot = process.getuid?.() === 0;
@@ -94,13 +102,30 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`;
   run(pgCtl, ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   const url = `postgres://droptune@127.0.0.1:${port}/postgres`;
-  await createCloudSqlRoles(url);
-  project.provide('pgUrl', url);
-  return () => {
+  const stop = () => {
     try {
       run(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
+  try {
+    await createCloudSqlRoles(url, iamUsers);
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  return { url, stop };
+}
+
+export default async function setup(project: TestProject): Promise<() => void> {
+  const given = process.env.DROPTUNE_TEST_DATABASE_URL;
+  if (given) {
+    await createCloudSqlRoles(given);
+    project.provide('pgUrl', given);
+    return () => {};
+  }
+  const server = await startPostgresServer();
+  project.provide('pgUrl', server.url);
+  return server.stop;
 }

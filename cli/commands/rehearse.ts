@@ -47,7 +47,7 @@ function stageRows(summary: RehearsalSummary) {
       stage,
       trainer: summary.images.trainer,
       serving: summary.images.serving,
-      note: 'wall time on a shared machine; CPU training of a tiny BERT',
+      note: 'wall time on a shared machine; the cloud composition on twins (gs:// on fake-gcs-server, PostgreSQL IAM logins, ID tokens); CPU training of a tiny BERT',
     },
   }));
 }

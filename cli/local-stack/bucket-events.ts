@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { relative, sep } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
-import type { FileObjectStore } from '../../shared/storage/index.ts';
+import type { FileObjectStore, ObjectStore } from '../../shared/storage/index.ts';
 
 /** The CloudEvent type GCS emits when an object is written (Eventarc direct event). */
 export const FINALIZED = 'google.cloud.storage.object.v1.finalized';
@@ -58,45 +58,60 @@ export class BucketEvents {
   }
 
   /** Builds and POSTs the event for one object, retrying until a 2xx. */
-  async deliver(name: string): Promise<void> {
-    const stat = await this.store.statIfExists(this.bucket, name).catch(() => undefined);
-    if (!stat) return; // vanished, or a name no bucket can hold: GCS would not emit either
-    const data: StorageObjectData = {
-      bucket: this.bucket,
-      name,
-      generation: stat.generation,
-      size: String(stat.size),
-      contentType: name.endsWith('.csv') ? 'text/csv' : 'application/octet-stream',
-      timeCreated: stat.updated.toISOString(),
-      updated: stat.updated.toISOString(),
-    };
-    const id = randomUUID();
-    const maxAttempts = this.options.maxAttempts ?? 8;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      try {
-        const res = await fetch(this.target, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'ce-specversion': '1.0',
-            'ce-id': id,
-            'ce-type': FINALIZED,
-            'ce-source': `//storage.googleapis.com/projects/_/buckets/${this.bucket}`,
-            'ce-subject': `objects/${name}`,
-            'ce-time': data.updated,
-          },
-          body: JSON.stringify(data),
-        });
-        await res.arrayBuffer();
-        if (res.ok) return;
-        this.options.log?.(`event for ${name} answered ${res.status}; retrying (${attempt}/${maxAttempts})`);
-      } catch (err) {
-        this.options.log?.(
-          `event for ${name} not delivered (${(err as Error).message}); retrying (${attempt}/${maxAttempts})`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 10_000)));
-    }
-    this.options.log?.(`gave up delivering the event for ${name} after ${maxAttempts} attempts`);
+  deliver(name: string): Promise<void> {
+    return deliverFinalized(this.store, this.bucket, name, this.target, this.options);
   }
+}
+
+/**
+ * What GCS + Eventarc do once an object is finalized: build its CloudEvent from the object's
+ * metadata and POST it to `target`, retrying until a 2xx. Any ObjectStore: the rehearsal's
+ * `gs://` buckets on fake-gcs-server (which emits no events) deliver through here too.
+ */
+export async function deliverFinalized(
+  store: Pick<ObjectStore, 'statIfExists'>,
+  bucket: string,
+  name: string,
+  target: string,
+  options: { maxAttempts?: number; log?: (msg: string) => void } = {},
+): Promise<void> {
+  const stat = await store.statIfExists(bucket, name).catch(() => undefined);
+  if (!stat) return; // vanished, or a name no bucket can hold: GCS would not emit either
+  const data: StorageObjectData = {
+    bucket: bucket,
+    name,
+    generation: stat.generation,
+    size: String(stat.size),
+    contentType: name.endsWith('.csv') ? 'text/csv' : 'application/octet-stream',
+    timeCreated: stat.updated.toISOString(),
+    updated: stat.updated.toISOString(),
+  };
+  const id = randomUUID();
+  const maxAttempts = options.maxAttempts ?? 8;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    try {
+      const res = await fetch(target, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'ce-specversion': '1.0',
+          'ce-id': id,
+          'ce-type': FINALIZED,
+          'ce-source': `//storage.googleapis.com/projects/_/buckets/${bucket}`,
+          'ce-subject': `objects/${name}`,
+          'ce-time': data.updated,
+        },
+        body: JSON.stringify(data),
+      });
+      await res.arrayBuffer();
+      if (res.ok) return;
+      options.log?.(`event for ${name} answered ${res.status}; retrying (${attempt}/${maxAttempts})`);
+    } catch (err) {
+      options.log?.(
+        `event for ${name} not delivered (${(err as Error).message}); retrying (${attempt}/${maxAttempts})`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 10_000)));
+  }
+  options.log?.(`gave up delivering the event for ${name} after ${maxAttempts} attempts`);
 }

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type LoadedWorkflow, type LogEntry, toJs, WorkflowError } from '../../workflows/runtime/index.ts';
+import {
+  type ExecContext,
+  type LoadedWorkflow,
+  type LogEntry,
+  toJs,
+  WorkflowError,
+} from '../../workflows/runtime/index.ts';
 
 export interface Execution {
   executionId: string;
@@ -26,8 +32,11 @@ export class LocalExecutions {
   constructor(
     private readonly workflow: LoadedWorkflow,
     private readonly env: Record<string, string>,
-    /** Headers for the workflow's authenticated HTTP calls (`auth:` in pipeline.yaml) — the control API's bearer token. */
-    private readonly authHeaders: Record<string, string>,
+    /**
+     * Headers for the workflow's authenticated HTTP calls (`auth:` in pipeline.yaml): the local
+     * stack's bearer token, or (the rehearsal) a function minting an OIDC ID token per call.
+     */
+    private readonly authHeaders: Record<string, string> | NonNullable<ExecContext['authHeaders']>,
     private readonly onLog: (executionId: string, entry: LogEntry) => void = () => {},
     /**
      * Called when an execution fails (not when `stop` aborts it). A failure the workflow raised
@@ -37,17 +46,18 @@ export class LocalExecutions {
     private readonly onFailed: (exec: Execution) => Promise<void> = async () => {},
   ) {}
 
-  start(argument: unknown): { executionId: string } {
-    const executionId = `local-${randomUUID()}`;
+  /** `executionId`: the name a Workflow Executions twin gave it (default a fresh `local-…` id). */
+  start(argument: unknown, executionId = `local-${randomUUID()}`): { executionId: string } {
     const exec: Execution = { executionId, state: 'ACTIVE', argument, startTime: new Date().toISOString() };
     this.executions.set(executionId, exec);
     const abort = new AbortController();
+    const headers = this.authHeaders;
     const done = this.workflow
       .execute(argument, {
         env: this.env,
         executionId,
         signal: abort.signal,
-        authHeaders: () => this.authHeaders,
+        authHeaders: typeof headers === 'function' ? headers : () => headers,
         log: (e) => this.onLog(executionId, e),
       })
       .then(
@@ -99,8 +109,17 @@ export class LocalExecutions {
 /** A workflow error (a map with tags and message, wrapped in WorkflowError) as plain text. */
 function describeError(err: unknown): { tags?: string[]; message: string } {
   if (err instanceof WorkflowError) {
-    const v = toJs(err.value) as { tags?: string[]; message?: string } | string | null;
-    if (v && typeof v === 'object') return { tags: v.tags, message: v.message ?? JSON.stringify(v) };
+    const v = toJs(err.value) as
+      | { tags?: string[]; message?: string; body?: { error?: { message?: unknown } } }
+      | string
+      | null;
+    if (v && typeof v === 'object') {
+      // An HttpError's answer says why (e.g. the API's 401 naming the ID token's audience), as the
+      // cloud execution's error payload carries the error map's body.
+      const answer = v.body?.error?.message;
+      const message = v.message ?? JSON.stringify(v);
+      return { tags: v.tags, message: typeof answer === 'string' ? `${message}: ${answer}` : message };
+    }
     return { message: String(v) };
   }
   return { message: err instanceof Error ? err.message : String(err) };

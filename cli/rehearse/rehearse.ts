@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
-import { FileObjectStore } from '../../shared/storage/index.ts';
 import type { Run } from '../../shared/store/index.ts';
-import { TRAINER_DIR } from '../../shared/trainer-python.ts';
-import { ContainerServingBackend, ContainerTrainingBackend } from '../../workflows/connectors/index.ts';
-import { imageDigest, PODMAN_RUN_FLAGS, podman } from '../../workflows/connectors/podman.ts';
-import { type LocalStack, startLocalStack } from '../local-stack/stack.ts';
+import { imageDigest, tinyFixturesInImage } from '../../workflows/connectors/podman.ts';
+import { type CloudStack, startCloudStack } from './cloud-stack.ts';
+import { MODELS_BUCKET } from './twins.ts';
 
 export const TRAINER_IMAGE = process.env.DROPTUNE_TRAINER_IMAGE ?? 'localhost/droptune-trainer:latest';
 export const SERVING_IMAGE = process.env.DROPTUNE_SERVING_IMAGE ?? 'localhost/droptune-serving:latest';
@@ -36,11 +43,23 @@ export interface RehearsalSummary {
   version?: number;
   images: { trainer: { image: string; digest?: string }; serving: { image: string; digest?: string } };
   prediction?: unknown;
+  /** The production version when the rehearsal ended (a failed run leaves it untouched). */
+  production?: number | null;
   /** Seconds per stage, in order. */
   stageSeconds: Record<string, number>;
   home: string;
   /** Every container of this rehearsal carries the label `droptune-session=<session>`. */
   session: string;
+}
+
+/** Faults the rehearsal can inject; each must end the run `failed` with its reason. */
+export interface RehearsalFaults {
+  /** The control API expects ID tokens for another audience (a mistyped DROPTUNE_API_URL). */
+  apiAudience?: string;
+  /** The trainer container exits with this code at once. */
+  trainerExitCode?: number;
+  /** The pipeline's TRAINER_IMAGE (one never built: podman exits 125 on the VM twin). */
+  pipelineTrainerImage?: string;
 }
 
 export interface RehearsalOptions {
@@ -51,6 +70,9 @@ export interface RehearsalOptions {
   runTimeoutMs?: number;
   trainerImage?: string;
   servingImage?: string;
+  /** Admin URL of a PostgreSQL server to use (default: a throw-away server started here). */
+  databaseServerUrl?: string;
+  faults?: RehearsalFaults;
 }
 
 /** The trainer settings of the rehearsal's drop: a tiny BERT, an easy 3-class CSV. */
@@ -69,17 +91,19 @@ function settings(baseModel: string) {
 }
 
 /**
- * Runs the cloud path on this machine with the cloud's images: the trainer image as the
- * Compute twin's VM container, the serving image as the Cloud Run twin's revisions, both driven
- * by pipeline.yaml on the local Workflows runtime. Drops a CSV, waits for `succeeded`, predicts
- * through the control API's proxy, trains a second version, rolls back and promotes (each a
- * redeploy of the serving container), and times each stage. Never throws: a failure is in the
- * summary with its stage and the container's log tail, and every container is removed.
+ * Runs the cloud path on this machine with the cloud's images: the cloud composition of the
+ * functions (cloud-stack.ts) on twins, the trainer image as the Compute twin's VM container, the
+ * serving image as the Cloud Run twin's revisions, both driven by pipeline.yaml. Drops a CSV into
+ * the `gs://` datasets bucket, waits for `succeeded`, predicts through the control API's proxy,
+ * trains a second version, rolls back and promotes (each a redeploy of the serving container),
+ * and times each stage. Never throws: a failure is in the summary with its stage and the
+ * container's log tail, and every container is removed.
  */
 export async function rehearse(options: RehearsalOptions = {}): Promise<RehearsalSummary> {
   const log = options.log ?? (() => {});
   const trainerImage = options.trainerImage ?? TRAINER_IMAGE;
   const servingImage = options.servingImage ?? SERVING_IMAGE;
+  const faults = options.faults ?? {};
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'droptune-rehearsal-'));
   const summary: RehearsalSummary = {
     status: 'failed',
@@ -88,8 +112,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     home,
     session: `rehearsal-${randomUUID().slice(0, 8)}`,
   };
-  let stack: LocalStack | undefined;
-  let training: ContainerTrainingBackend | undefined;
+  let stack: CloudStack | undefined;
   const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const start = performance.now();
     log(`rehearsal    ${name}…`);
@@ -114,40 +137,34 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       }
     });
     stack = await stage('stack', () =>
-      startLocalStack({
+      startCloudStack({
         home,
-        port: 0,
+        session: summary.session,
+        trainerImage: faults.pipelineTrainerImage ?? trainerImage,
+        servingImage,
         log,
-        pipelineEnv: { TRAINER_IMAGE: trainerImage, SERVING_IMAGE: servingImage, GATE_MIN_ACCURACY: '0.5' },
-        backends: ({ home: h, token }) => {
-          const session = summary.session;
-          training = new ContainerTrainingBackend({
-            home: h,
-            session,
-            extraEnv: { DROPTUNE_API_TOKEN: token },
-          });
-          const serving = new ContainerServingBackend({ home: h, session, readyTimeoutMs: 180_000 });
-          return {
-            training,
-            serving,
-            describe: `containers of ${trainerImage} (podman, the VM's startup script)`,
-          };
-        },
+        pipelineEnv: { GATE_MIN_ACCURACY: '0.5' },
+        ...(options.databaseServerUrl ? { databaseServerUrl: options.databaseServerUrl } : {}),
+        ...(faults.apiAudience ? { apiAudience: faults.apiAudience } : {}),
+        ...(faults.trainerExitCode !== undefined
+          ? { trainingFaults: { crashWithExitCode: faults.trainerExitCode } }
+          : {}),
       }),
     );
     const s = stack;
-    const objects = new FileObjectStore(join(home, 'buckets'));
-    const csv = await stage('fixtures', () => makeFixtures(home, trainerImage));
+    const fixtures = await stage('fixtures', () =>
+      makeFixtures(s, trainerImage, summary.images.trainer.digest ?? 'unknown'),
+    );
     const trained = async (name: string, file: string, version: number) =>
       stage(name, async () => {
-        await objects.write('datasets', `${MODEL}/${file}`, readFileSync(csv));
+        await s.drop(`${MODEL}/${file}`, readFileSync(fixtures.csv), 'text/csv');
         const run = await waitForRun(s, file, options.runTimeoutMs ?? 900_000);
         summary.runStatus = run.status;
         if (run.status !== 'succeeded' || run.version !== version)
           throw new RehearsalError(
             name,
             `run ${run.runId} ended ${run.status} (v${run.version ?? '-'}): ${run.error ?? 'no reason recorded'}`,
-            training?.lastOutputOfLatest(20),
+            s.training.lastOutputOfLatest(20),
           );
         summary.version = run.version;
         await s.api.waitForProduction(MODEL, version, 300_000).catch((err: Error) => {
@@ -155,7 +172,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         });
       });
     await stage('settings', () =>
-      objects.write('datasets', `${MODEL}/droptune.json`, JSON.stringify(settings(baseModelDir(home)))),
+      s.drop(`${MODEL}/droptune.json`, JSON.stringify(settings(fixtures.baseModelUri)), 'application/json'),
     );
     await trained('train_v1', 'train.csv', 1);
     summary.prediction = await stage('predict_v1', () => predictVersion(s, 1));
@@ -175,9 +192,16 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     const e = err instanceof RehearsalError ? err : new RehearsalError('setup', (err as Error).message);
     summary.failedStage = e.stage;
     summary.error = e.message;
-    summary.logTail = e.logTail ?? training?.lastOutputOfLatest(20) ?? servingLogTail(home);
+    // The container the failing stage was waiting on: the trainer while training, else serving.
+    const trainerTail = stack?.training.lastOutputOfLatest(20);
+    summary.logTail =
+      e.logTail ??
+      (e.stage.startsWith('train')
+        ? (trainerTail ?? servingLogTail(home))
+        : (servingLogTail(home) ?? trainerTail));
   } finally {
     const start = performance.now();
+    if (stack) summary.production = await stack.store.models.alias(MODEL, 'production').catch(() => null);
     await stack?.stop().catch((err: Error) => log(`while stopping: ${err.message}`));
     summary.stageSeconds.stop = Math.round(performance.now() - start) / 1000;
   }
@@ -185,42 +209,46 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
   return summary;
 }
 
-/** The tiny BERT base model and the CSV, made by the trainer image's own fixture code. */
-async function makeFixtures(home: string, trainerImage: string): Promise<string> {
-  const buckets = join(home, 'buckets');
-  const script = [
-    'from pathlib import Path',
-    'import sys',
-    'sys.path.insert(0, "/opt/droptune-tests")',
-    'from tiny_model import build_tiny_bert, write_synthetic_csv',
-    `build_tiny_bert(Path("${baseModelDir(home)}"))`,
-    `write_synthetic_csv(Path("${buckets}/rehearsal-train.csv"), rows_per_label=80)`,
-  ].join('\n');
-  await podman([
-    'run',
-    '--rm',
-    ...PODMAN_RUN_FLAGS,
-    '--user',
-    '0',
-    '--volume',
-    `${buckets}:${buckets}`,
-    '--volume',
-    `${join(TRAINER_DIR, 'tests')}:/opt/droptune-tests:ro`,
-    '--entrypoint',
-    'python',
-    trainerImage,
-    '-c',
-    script,
-  ]);
-  return join(buckets, 'rehearsal-train.csv');
+/**
+ * The tiny BERT base model and the CSV, made by the trainer image's own fixture code once per
+ * image digest (in the machine's temp folder: every rehearsal and fault test reuses them), and
+ * the base model uploaded to the models bucket (the trainer downloads a `gs://` base model).
+ */
+async function makeFixtures(stack: CloudStack, trainerImage: string, digest: string) {
+  const dir = join(tmpdir(), 'droptune-rehearsal-fixtures', digest.replace(/^sha256:/, '').slice(0, 16));
+  const baseModel = join(dir, 'tiny-bert');
+  const csv = join(dir, 'train.csv');
+  if (!existsSync(join(baseModel, 'config.json')) || !existsSync(csv)) {
+    // Built aside and renamed into place, so a concurrent rehearsal never sees half of it.
+    const building = `${dir}.${randomUUID().slice(0, 8)}`;
+    mkdirSync(building, { recursive: true });
+    await tinyFixturesInImage(trainerImage, building, {
+      baseModel: join(building, 'tiny-bert'),
+      csv: join(building, 'train.csv'),
+      rowsPerLabel: 80,
+    });
+    try {
+      renameSync(building, dir);
+    } catch {
+      rmSync(building, { recursive: true, force: true }); // another rehearsal was first
+    }
+  }
+  for (const file of filesUnder(baseModel))
+    await stack.objects.write(
+      MODELS_BUCKET,
+      `base-models/tiny-bert/${relative(baseModel, file)}`,
+      readFileSync(file),
+    );
+  return { csv, baseModelUri: `gs://${MODELS_BUCKET}/base-models/tiny-bert` };
 }
 
-/** Inside the mounted buckets folder, so the trainer container sees it at the same path. */
-function baseModelDir(home: string): string {
-  return join(home, 'buckets', 'base-models', 'tiny-bert');
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
-async function waitForRun(stack: LocalStack, file: string, timeoutMs: number): Promise<Run> {
+async function waitForRun(stack: CloudStack, file: string, timeoutMs: number): Promise<Run> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     const runs = await stack.store.runs.list({ modelName: MODEL, limit: 100 });
@@ -232,7 +260,7 @@ async function waitForRun(stack: LocalStack, file: string, timeoutMs: number): P
 }
 
 /** POST through the control API's predict proxy; checks the answering version. */
-async function predictVersion(stack: LocalStack, version: number): Promise<unknown> {
+async function predictVersion(stack: CloudStack, version: number): Promise<unknown> {
   const body = await stack.api.request<{ predictions: Array<{ label: string }>; model: { version: number } }>(
     'POST',
     `/v1/models/${MODEL}:predict`,

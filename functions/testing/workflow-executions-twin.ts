@@ -46,6 +46,8 @@ export class WorkflowExecutionsTwin {
   constructor(
     private readonly workflows: string[],
     private readonly acceptsToken: (token: string) => boolean,
+    /** Runs what was created (the rehearsal hands it to the local Workflows runtime). */
+    private readonly onCreate: (execution: CreatedExecution) => void = () => {},
   ) {}
 
   async start(): Promise<this> {
@@ -103,7 +105,9 @@ export class WorkflowExecutionsTwin {
     }
     const name = `${parent}/executions/${randomUUID()}`;
     const labels = (body.labels ?? {}) as Record<string, string>;
-    this.executions.push({ name, argument: parsed, labels });
+    const created = { name, argument: parsed, labels };
+    this.executions.push(created);
+    this.onCreate(created);
     const execution = {
       name,
       startTime: new Date().toISOString(),

@@ -3,10 +3,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRAINER_DIR } from '../../shared/trainer-python.ts';
 import { ContainerServingBackend } from './container-serving.ts';
 import { ContainerTrainingBackend, TRAINER_IMAGE_METADATA_KEY } from './container-training.ts';
-import { imageDigest, PODMAN_RUN_FLAGS, podman, runningLabelled } from './podman.ts';
+import { imageDigest, runningLabelled, tinyFixturesInImage } from './podman.ts';
 import { DeployError, type ServiceSpec } from './serving-backend.ts';
 import type { InstanceSpec } from './training-backend.ts';
 
@@ -62,29 +61,11 @@ describe('ContainerTrainingBackend: the VM startup script runs the trainer image
     const buckets = join(home, 'buckets');
     mkdirSync(join(buckets, 'datasets', 'tiny'), { recursive: true });
     // The fixtures come from the image's own trainer code: no host Python needed.
-    await podman([
-      'run',
-      '--rm',
-      ...PODMAN_RUN_FLAGS,
-      '--user',
-      '0',
-      '--volume',
-      `${buckets}:${buckets}`,
-      '--volume',
-      `${join(TRAINER_DIR, 'tests')}:/opt/droptune-tests:ro`,
-      '--entrypoint',
-      'python',
-      TRAINER,
-      '-c',
-      [
-        'from pathlib import Path',
-        'import sys',
-        'sys.path.insert(0, "/opt/droptune-tests")',
-        'from tiny_model import build_tiny_bert, write_synthetic_csv',
-        `build_tiny_bert(Path("${buckets}/base/tiny-bert"))`,
-        `write_synthetic_csv(Path("${buckets}/datasets/tiny/train.csv"), rows_per_label=12)`,
-      ].join('\n'),
-    ]);
+    await tinyFixturesInImage(TRAINER, buckets, {
+      baseModel: join(buckets, 'base/tiny-bert'),
+      csv: join(buckets, 'datasets/tiny/train.csv'),
+      rowsPerLabel: 12,
+    });
     const backend = new ContainerTrainingBackend({ home });
     try {
       await backend.insert(

@@ -12,8 +12,10 @@ import {
 } from './serving-backend.ts';
 
 export interface ContainerServingOptions {
-  /** `$DROPTUNE_HOME`: its `buckets/` is mounted read-only so `file://` model URIs resolve. */
+  /** `$DROPTUNE_HOME`: logs go under it; with `file` storage its `buckets/` is mounted read-only. */
   home: string;
+  /** `file`: mount `<home>/buckets` so `file://` model URIs resolve; `gs` (the cloud path): nothing. */
+  storage?: 'file' | 'gs';
   /** How long a revision has to pass its startup probe (GET /readyz 200); default 120 s. */
   readyTimeoutMs?: number;
   logDir?: string;
@@ -29,8 +31,8 @@ function containerName(session: string, revision: string): string {
 }
 
 /** `podman run` of the service spec's image as one revision, with exactly the revision's env. */
-function revisionCommand(session: string, home: string, rev: RevisionLaunch): string[] {
-  const buckets = join(resolve(home), 'buckets');
+function revisionCommand(session: string, home: string | undefined, rev: RevisionLaunch): string[] {
+  const buckets = home === undefined ? undefined : join(resolve(home), 'buckets');
   return podmanArgv([
     'run',
     '--rm',
@@ -41,8 +43,7 @@ function revisionCommand(session: string, home: string, rev: RevisionLaunch): st
     '--label',
     `droptune-revision=${rev.id}`,
     ...PODMAN_RUN_FLAGS,
-    '--volume',
-    `${buckets}:${buckets}:ro`,
+    ...(buckets ? ['--volume', `${buckets}:${buckets}:ro`] : []),
     // Values come from podman's own environment (the revision's env); nothing else leaks in.
     ...Object.keys(rev.env).flatMap((k) => ['--env', k]),
     rev.image,
@@ -61,11 +62,12 @@ export class ContainerServingBackend extends LocalServingBackend {
 
   constructor(options: ContainerServingOptions) {
     const session = options.session ?? randomUUID().slice(0, 8);
+    const mounted = (options.storage ?? 'file') === 'file';
     // The mount source must exist even before any model was written.
     mkdirSync(join(resolve(options.home), 'buckets'), { recursive: true });
     super({
       home: options.home,
-      command: (rev) => revisionCommand(session, options.home, rev),
+      command: (rev) => revisionCommand(session, mounted ? options.home : undefined, rev),
       ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
       ...(options.logDir ? { logDir: options.logDir } : {}),
       ...(options.extraEnv ? { extraEnv: options.extraEnv } : {}),

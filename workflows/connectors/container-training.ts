@@ -17,11 +17,17 @@ import {
 export const TRAINER_IMAGE_METADATA_KEY = 'droptune-trainer-image';
 
 export interface ContainerTrainingOptions {
-  /** `$DROPTUNE_HOME`: its `buckets/` is mounted so `file://` URIs resolve inside the container. */
+  /** `$DROPTUNE_HOME`: logs go under it; with `file` storage its `buckets/` is mounted. */
   home: string;
+  /**
+   * `file` (the local stack): `<home>/buckets` is mounted at the same path so `file://` URIs
+   * resolve, and the container runs as root (the host folders are root's). `gs` (the cloud path):
+   * nothing is mounted and the container runs as the image's own user (uid 10001), as on the VM.
+   */
+  storage?: 'file' | 'gs';
   /** Image when the insert body names none (the cloud always takes it from metadata). */
   image?: string;
-  /** Extra environment every trainer gets (e.g. DROPTUNE_API_TOKEN until ID tokens land). */
+  /** Extra environment every trainer gets (the VM's: GCE_METADATA_HOST, STORAGE_EMULATOR_HOST). */
   extraEnv?: Record<string, string>;
   /** Container output goes to `<logDir>/<instance>.log` (default `<home>/logs/training`). */
   logDir?: string;
@@ -53,6 +59,7 @@ interface ContainerInstance {
  */
 export class ContainerTrainingBackend implements TrainingBackend {
   private readonly instances = new Map<string, ContainerInstance>();
+  private latestTail: Tail | undefined;
   readonly session: string;
   /** Every insert that created an instance, in order. */
   readonly inserted: InstanceSpec[] = [];
@@ -84,7 +91,12 @@ export class ContainerTrainingBackend implements TrainingBackend {
     }
     const image = this.imageOf(spec);
     const home = resolve(this.options.home);
-    const env: Record<string, string> = { DROPTUNE_HOME: home, ...this.options.extraEnv, ...spec.env };
+    const mounted = (this.options.storage ?? 'file') === 'file';
+    const env: Record<string, string> = {
+      ...(mounted ? { DROPTUNE_HOME: home } : {}),
+      ...this.options.extraEnv,
+      ...spec.env,
+    };
     const container = `droptune-${this.session}-${spec.name}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
     const f = this.options.faults ?? {};
     let command: string[] = [];
@@ -109,11 +121,9 @@ export class ContainerTrainingBackend implements TrainingBackend {
       '--stop-timeout',
       String(this.options.stopGraceSeconds ?? 30),
       // file:// buckets: the same path inside as outside. The host directories belong to root,
-      // so the container runs as root here; with gs:// (the cloud path) nothing is mounted.
-      '--volume',
-      `${join(home, 'buckets')}:${join(home, 'buckets')}`,
-      '--user',
-      '0',
+      // so the container runs as root then; with gs:// (the cloud path) nothing is mounted and
+      // the image's USER (uid 10001) runs it.
+      ...(mounted ? ['--volume', `${join(home, 'buckets')}:${join(home, 'buckets')}`, '--user', '0'] : []),
       // Values come from podman's own environment: nothing of the env on the command line.
       ...Object.keys(env).flatMap((k) => ['--env', k]),
       ...entrypoint,
@@ -129,6 +139,7 @@ export class ContainerTrainingBackend implements TrainingBackend {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tail = new Tail();
+    this.latestTail = tail;
     for (const s of [child.stdout, child.stderr]) {
       s?.on('data', (c: Buffer) => {
         log.write(c);
@@ -158,7 +169,10 @@ export class ContainerTrainingBackend implements TrainingBackend {
     child.on('exit', (code) => {
       state.exitCode = code;
       if (state.status !== 'STOPPING') state.status = 'TERMINATED';
-      log.end();
+      // The startup script's last line on the VM's serial console, where an operator looks.
+      const last = `droptune: trainer exited with ${code}\n`;
+      tail.push(last);
+      log.end(last);
     });
     if (spec.maxRunDurationSeconds !== undefined) {
       // scheduling.maxRunDuration with instanceTerminationAction DELETE: the VM removes itself.
@@ -178,10 +192,12 @@ export class ContainerTrainingBackend implements TrainingBackend {
     return this.instances.get(this.key(project, zone, name))?.tail.lastLines(lines);
   }
 
-  /** The last output of the most recent instance (the rehearsal's failure report). */
+  /**
+   * The last output of the most recent instance, even once the workflow deleted it (the
+   * rehearsal's failure report: on the VM, its serial console outlives the container).
+   */
   lastOutputOfLatest(lines = 20): string | undefined {
-    const last = [...this.instances.values()].at(-1);
-    return last?.tail.lastLines(lines);
+    return this.latestTail?.lastLines(lines);
   }
 
   async delete(project: string, zone: string, name: string): Promise<boolean> {

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { TRAINER_DIR } from '../../shared/trainer-python.ts';
 
 const run = promisify(execFile);
 
@@ -50,4 +52,45 @@ export async function removeLabelled(label: string): Promise<number> {
 export async function runningLabelled(label: string): Promise<string[]> {
   const out = await podman(['ps', '--format', '{{.Names}}', '--filter', `label=${label}`]);
   return out.split('\n').filter(Boolean);
+}
+
+/** What `tinyFixturesInImage` writes: absolute paths under its `dir`. */
+export interface TinyFixtures {
+  /** Directory of the 2-layer random BERT (config.json, weights, tokenizer). */
+  baseModel: string;
+  /** The labelled CSV. */
+  csv: string;
+  rowsPerLabel: number;
+}
+
+/**
+ * Builds the tiny BERT base model and a labelled CSV with the trainer **image's** own Python
+ * (training-image/tests/tiny_model.py mounted read-only), so no host Python is needed. Runs as
+ * root: `dir` is a host folder owned by root, mounted at the same path inside.
+ */
+export async function tinyFixturesInImage(image: string, dir: string, f: TinyFixtures): Promise<void> {
+  const script = [
+    'from pathlib import Path',
+    'import sys',
+    'sys.path.insert(0, "/opt/droptune-tests")',
+    'from tiny_model import build_tiny_bert, write_synthetic_csv',
+    `build_tiny_bert(Path(${JSON.stringify(f.baseModel)}))`,
+    `write_synthetic_csv(Path(${JSON.stringify(f.csv)}), rows_per_label=${Number(f.rowsPerLabel)})`,
+  ].join('\n');
+  await podman([
+    'run',
+    '--rm',
+    ...PODMAN_RUN_FLAGS,
+    '--user',
+    '0',
+    '--volume',
+    `${dir}:${dir}`,
+    '--volume',
+    `${join(TRAINER_DIR, 'tests')}:/opt/droptune-tests:ro`,
+    '--entrypoint',
+    'python',
+    image,
+    '-c',
+    script,
+  ]);
 }

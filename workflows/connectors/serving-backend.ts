@@ -141,6 +141,10 @@ export class LocalServingBackend implements ServingBackend {
   async create(spec: ServiceSpec): Promise<ServiceState> {
     if (this.services.has(spec.name)) throw new Error(`already_exists: service ${spec.name}`);
     const svc: LocalService = { state: undefined as unknown as ServiceState, proxy: createServer() };
+    // Cloud Run's front end keeps idle client connections far longer than Node's 5 s default; at
+    // 5 s a client reusing a pooled connection could race the close on a loaded machine (a POST
+    // is not retried), and the predict proxy saw "did not answer".
+    svc.proxy.keepAliveTimeout = 620_000;
     svc.proxy.on('request', (req, res) => {
       const rev = svc.current;
       if (!rev) {
