@@ -9,10 +9,10 @@
  *
  *   npx tsx scripts/check-file-size.ts        # exit 1 and one line per problem
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { repoPaths } from './check-boundaries.ts';
 
 /** STYLE.md 1: "split a file near 400 lines". */
 export const MAX_LINES = 400;
@@ -99,15 +99,10 @@ export function checkFileSizes(
   return problems;
 }
 
-/** The repository's files as git knows them (tracked and new, not ignored), with their sizes. */
+/** The repository's checked files (tracked and new, not ignored), with their sizes. */
 export function repoFileSizes(root: string): FileSize[] {
-  const list = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  return list
-    .split('\0')
-    .filter((path) => path && isChecked(path) && !path.includes('node_modules/'))
+  return repoPaths(root)
+    .filter(isChecked)
     .flatMap((path) => {
       try {
         return [{ path, lines: countLines(readFileSync(join(root, path), 'utf8')) }];
