@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { createStore } from '../../shared/store/index.ts';
 import { buildDatasetTrigger } from '../dataset/dataset-trigger.ts';
 import { rows } from '../dataset/fixtures/bad-csvs.ts';
 import { finalizedEvent, type Harness, openHarness } from '../testing/harness.ts';
+import { writeTrainedModel } from '../testing/trained-model.ts';
 import { buildControlApi } from './app.ts';
 import { localTokenAuth } from './auth.ts';
 import { LocalUploads } from './uploads.ts';
@@ -42,36 +42,8 @@ describe.each(TEST_BACKENDS)('control API on $name', (backend) => {
     return { status: res.statusCode, body: res.body ? res.json() : undefined };
   }
 
-  /** Writes a complete model into runs/<runId>/ the way the trainer does (manifest last). */
-  async function trainedModel(runId: string, modelName: string, tamper?: string) {
-    const files: Record<string, string> = {
-      'model.onnx': `onnx bytes of ${runId}`,
-      'tokenizer.json': '{"model":{}}',
-      'labels.json': '["neg","pos"]',
-      'config.json': '{"task":"text-classification"}',
-      'metrics.json': '{"accuracy":0.9}',
-    };
-    const listed = Object.entries(files).map(([path, text]) => ({
-      path,
-      size: Buffer.byteLength(text),
-      sha256: createHash('sha256').update(text).digest('hex'),
-    }));
-    for (const [path, text] of Object.entries(files))
-      await h.objects.write(h.modelsBucket, `runs/${runId}/${path}`, path === tamper ? `${text}!` : text);
-    const manifest = {
-      schemaVersion: 1,
-      runId,
-      modelName,
-      createdAt: new Date().toISOString(),
-      trainerVersion: '0.1.0',
-      baseModel: 'tiny-bert',
-      task: 'text-classification',
-      dataset: { datasetUri: 'file://datasets/x/y.csv', generation: '1', sha256: 'a'.repeat(64) },
-      files: listed,
-      packages: { torch: '2.0' },
-      metrics: { accuracy: 0.9 },
-    };
-    await h.objects.write(h.modelsBucket, `runs/${runId}/manifest.json`, JSON.stringify(manifest));
+  function trainedModel(runId: string, modelName: string, tamper?: string) {
+    return writeTrainedModel(h.objects, h.modelsBucket, { runId, modelName, ...(tamper ? { tamper } : {}) });
   }
 
   it('answers 401 on every registered route without credentials, and with a wrong token', async () => {

@@ -4,7 +4,6 @@
  * `objectCreatorOnly` over real `file://` buckets and a real database. A copy that fails half-way
  * must not block the next attempt, nor any later version of the model.
  */
-import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS } from '../../shared/db/testing.ts';
 import { AppError } from '../../shared/errors.ts';
@@ -13,39 +12,13 @@ import { objectCreatorOnly } from '../../shared/storage/object-creator.ts';
 import type { TrackingStore } from '../../shared/store/index.ts';
 import { type FakeGcs, startFakeGcs } from '../../test/fake-gcs-server.ts';
 import { type Harness, openHarness } from '../testing/harness.ts';
+import { writeTrainedModel } from '../testing/trained-model.ts';
 import { registerVersion } from './register-version.ts';
 
 const MODEL = 'sentiment';
 
-/** Writes a complete trained model into runs/<runId>/ the way the trainer does (manifest last). */
-async function trainedModel(objects: ObjectStore, bucket: string, runId: string) {
-  const files: Record<string, string> = {
-    'model.onnx': `onnx bytes of ${runId}`,
-    'tokenizer.json': '{"model":{}}',
-    'labels.json': '["neg","pos"]',
-    'config.json': '{"task":"text-classification"}',
-    'metrics.json': '{"accuracy":0.9}',
-  };
-  for (const [path, text] of Object.entries(files))
-    await objects.write(bucket, `runs/${runId}/${path}`, text);
-  const manifest = {
-    schemaVersion: 1,
-    runId,
-    modelName: MODEL,
-    createdAt: new Date().toISOString(),
-    trainerVersion: '0.1.0',
-    baseModel: 'tiny-bert',
-    task: 'text-classification',
-    dataset: { datasetUri: 'file://datasets/x/y.csv', generation: '1', sha256: 'a'.repeat(64) },
-    files: Object.entries(files).map(([path, text]) => ({
-      path,
-      size: Buffer.byteLength(text),
-      sha256: createHash('sha256').update(text).digest('hex'),
-    })),
-    packages: { torch: '2.0' },
-    metrics: { accuracy: 0.9 },
-  };
-  await objects.write(bucket, `runs/${runId}/manifest.json`, JSON.stringify(manifest));
+function trainedModel(objects: ObjectStore, bucket: string, runId: string) {
+  return writeTrainedModel(objects, bucket, { runId, modelName: MODEL });
 }
 
 /** Fails the `nth` copy once (a network error half-way through an attempt), then lets all through. */
