@@ -98,7 +98,7 @@ export class Predictor {
     if (this.task !== 'pair' && textPair !== undefined) {
       throw new AppError(
         'invalid_argument',
-        `instances[${i}].text_pair: ${this.model.modelName} is a ${this.task} model and takes "text" only`,
+        `instances[${i}].text_pair: "text_pair" is for sentence-pair models; ${this.model.modelName} is a ${this.task} model and takes "text" only`,
         { details: { field: `instances[${i}].text_pair` } },
       );
     }

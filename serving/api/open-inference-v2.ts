@@ -90,6 +90,7 @@ export function registerV2Routes(
       async (request) => {
         const predictor = versioned(host, request.params);
         const infer = parseInferBody(request.body, config);
+        checkInputsFit(predictor, infer.textPairs !== undefined);
         const wanted = requestedOutputs(predictor.task, infer.outputs);
         const instances = infer.texts.map((text, i) => {
           const textPair = infer.textPairs?.[i];
@@ -125,6 +126,23 @@ function versioned(host: ModelHost, params: { name: string; version?: string }):
     );
   }
   return predictor;
+}
+
+/** A pair model needs the `text_pair` input; any other refuses it (400 naming `inputs`). */
+function checkInputsFit(predictor: Predictor, hasPairs: boolean): void {
+  const { task, model } = predictor;
+  if (hasPairs && task !== 'pair') {
+    throw new AppError(
+      'invalid_argument',
+      `inputs: "text_pair" is for sentence-pair models; ${model.modelName} is a ${task} model and takes "text" only`,
+    );
+  }
+  if (!hasPairs && task === 'pair') {
+    throw new AppError(
+      'invalid_argument',
+      `inputs: ${model.modelName} is a sentence-pair model; send a "text_pair" input (BYTES) beside "text"`,
+    );
+  }
 }
 
 function requestedOutputs(task: Task, names: string[] | undefined): OutputName[] {

@@ -4,7 +4,8 @@
  * the service in-process (real HTTP on loopback) or as a real child process (`serving/main.ts`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +67,27 @@ export function stageModel(): StagedModel {
     modelName,
     cleanup: () => rmSync(home, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Rewrites the staged version's `config.json` with `patch` (a task, long-text settings,
+ * thresholds) and its entry in `manifest.json`, so the version still verifies: the same
+ * trained graph served under another config, for tests of what serving does per task.
+ */
+export function patchConfig(staged: StagedModel, patch: Record<string, unknown>): void {
+  const configPath = join(staged.dir, 'config.json');
+  const bytes = Buffer.from(
+    JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), ...patch }, null, 2),
+  );
+  writeFileSync(configPath, bytes);
+  const manifestPath = join(staged.dir, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    files: { path: string; size: number; sha256: string }[];
+  };
+  const entry = manifest.files.find((f) => f.path === 'config.json')!;
+  entry.size = bytes.length;
+  entry.sha256 = createHash('sha256').update(bytes).digest('hex');
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
 }
 
 export interface InProcessServer {
