@@ -80,7 +80,7 @@ export class Predictor {
       if (!windowed.truncated || truncate) return windowed;
       throw new AppError(
         'invalid_argument',
-        `instances[${i}] is longer than the model takes (${config.maxLength} tokens${config.longText.mode === 'chunk' ? ` × ${config.longText.maxChunks} windows` : ''}; send "parameters": {"truncate": true} to cut it)`,
+        `instances[${i}] is longer than the model's max length of ${config.maxLength} tokens${config.longText.mode === 'chunk' ? ` × ${config.longText.maxChunks} windows` : ''} (send "parameters": {"truncate": true} to cut it)`,
         { details: { field: `instances[${i}]`, maxLength: config.maxLength } },
       );
     });

@@ -140,7 +140,7 @@ describe('chunk: overlapping windows pooled by the mean of their logits', () => 
     expect(fits.json.predictions as object[]).not.toHaveProperty('0.truncated');
     const refused = await ctx.predict({ instances: ['ok', long], parameters: { truncate: false } });
     expect(refused.status).toBe(400);
-    expect(refused.json.error?.message).toMatch(/^instances\[1\] is longer than the model takes/);
+    expect(refused.json.error?.message).toMatch(/^instances\[1\] is longer than the model's max length of 64 tokens × 3 windows/);
   });
 
   it('a text within one window predicts exactly as Python did without chunking', async () => {
