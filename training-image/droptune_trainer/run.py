@@ -25,7 +25,8 @@ from .champion import champion_rows
 from .checkpoint import CheckpointStore
 from .data import Dataset, load_dataset
 from .errors import TrainerError
-from .export import golden_vectors
+from .chunking import LongText
+from .export import ExportSpec, golden_vectors, model_config
 from .fingerprint import split_json
 from .gate import GateSettings, decide, parse_gate_settings
 from .params import Params, parse_params
@@ -142,8 +143,16 @@ def run(env: RunEnv, stop: threading.Event) -> dict:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def export_spec(p: Params) -> ExportSpec:
+    return ExportSpec(p.the_task, p.baseModel, p.maxLength, LongText(p.longText, p.chunkStride, p.maxChunks))
+
+
 def prepare(env: RunEnv, model_name: str, dev: Device) -> Prepared:
     p = env.params
+    if p.the_task != "classification":
+        # Export, config.json and golden vectors know every task (export.py); the data, loss and
+        # scores for the others are not built yet: refuse rather than train the wrong thing.
+        raise TrainerError("failed_precondition", f"task {p.the_task!r} is not trained by this trainer version yet (classification only)")
     dataset = load_dataset(env.dataset_uri, p, salt=model_name)
     log(f"[data] {env.dataset_uri}: {describe(dataset.split)}; {len(dataset.labels)} labels {dataset.labels}")
     torch.manual_seed(p.seed)
@@ -181,7 +190,7 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
         result = train(TrainInputs(prep.model, prep.train_ids, ds.train_labels, prep.val_ids, ds.val_labels, ds.labels),
                        p, prep.dev, reporter, checkpoints, ctx.stop, checkpoints.latest())
         log("[export] ONNX export and checks")
-        served = export_and_score(prep.model, prep.tokenizer, files, ds.val_texts, ds.val_labels, ds.labels, p.maxLength,
+        served = export_and_score(prep.model, prep.tokenizer, files, ds.val_texts, ds.val_labels, ds.labels, export_spec(p),
                                   p.evalBatchSize, p.quantize, ctx.gate, env.model_variant)
         champion = (champion_rows(env.champion_uri, ds.val_texts, ds.val_keys, ds.labels, ctx.model_name, env.model_variant, ctx.work)
                     if env.champion_uri else None)
@@ -199,7 +208,7 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
             artifacts.put(files / name, name)
     artifacts.put(jsonl, "metrics.jsonl")
     dataset_info = {"datasetUri": env.dataset_uri, "generation": ctx.generation, "sha256": ds.sha256}
-    manifest = artifacts.write_manifest(env.run_id, ctx.model_name, p.baseModel, dataset_info, headline)
+    manifest = artifacts.write_manifest(env.run_id, ctx.model_name, p.baseModel, dataset_info, headline, p.the_task)
     log(f"[run] {env.run_id} done in {time.perf_counter() - ctx.started:.1f}s: {served.variant} accuracy {served.scores['accuracy']:.4f}, "
         f"macro_f1 {served.scores['macro_f1']:.4f}; gate {gate['decision']}; manifest at {join(env.output_uri, 'manifest.json')}")
     return manifest
@@ -208,9 +217,9 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
 def _write_model_files(ctx: RunContext, prep: Prepared, files: Path, result: TrainResult, served: ServedModel, gate: dict) -> None:
     p, ds = ctx.params, prep.dataset
     (files / "labels.json").write_text(json.dumps(ds.labels) + "\n")
-    config = {"task": "text-classification", "baseModel": p.baseModel, "maxLength": p.maxLength, "inputNames": served.input_names, "outputName": "logits"}
+    config = model_config(export_spec(p), served.input_names, None)
     (files / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    (files / "golden.json").write_text(json.dumps(golden_vectors(served.fp32, ds.labels, p.maxLength), ensure_ascii=False, indent=1) + "\n")
+    (files / "golden.json").write_text(json.dumps(golden_vectors(served.fp32, ds.labels, config), ensure_ascii=False, indent=1) + "\n")
     (files / "split.json").write_text(json.dumps(split_json(ds.split, ctx.model_name)) + "\n")
     best, s = result.best_eval, served.scores
     metrics = {
