@@ -38,18 +38,19 @@ class ServedModel:
 
 def export_and_score(model, tokenizer, files: Path, val_texts: list[str], val_labels: list[int], labels: list[str],
                      spec: ExportSpec, eval_batch: int, quantize: bool, gate: GateSettings, variant: str,
-                     quantizer: Callable[[Path, Path], None] = quantize_int8) -> ServedModel:
+                     quantizer: Callable[[Path, Path], None] = quantize_int8, val_pairs: list[str] | None = None) -> ServedModel:
+    """Exports, checks parity and scores the variant serving loads; `val_pairs` for `pair`."""
     max_length = spec.max_length
     input_names = export_onnx(model, files / "model.onnx", spec)
     save_tokenizer(tokenizer, files / "tokenizer.json", max_length)
     fp32 = OnnxClassifier(files / "model.onnx", files / "tokenizer.json", max_length, long_text=spec.long_text)
-    parity = check_parity(model, fp32, spec, val_texts[:PARITY_SAMPLE_ROWS], eval_batch)
-    fp32_pred = fp32.logits(val_texts).argmax(axis=1)
+    parity = check_parity(model, fp32, spec, val_texts[:PARITY_SAMPLE_ROWS], eval_batch, val_pairs)
+    fp32_pred = fp32.logits(val_texts, pairs=val_pairs).argmax(axis=1)
     fp32_scores = score(val_labels, fp32_pred, labels)
     _log(f"[export] parity max abs diff {parity['max_abs_diff']:.2e} over {parity['rows']} rows; fp32 ONNX accuracy {fp32_scores['accuracy']:.4f}")
     int8, int8_pred = None, None
     if quantize:
-        int8, int8_pred = check_int8(files, val_texts, val_labels, labels, fp32, fp32_scores, gate, quantizer)
+        int8, int8_pred = check_int8(files, val_texts, val_labels, labels, fp32, fp32_scores, gate, quantizer, val_pairs)
     served_int8 = variant == "int8" and int8 is not None and int8["kept"]
     pred = int8_pred if served_int8 else fp32_pred
     scores = score(val_labels, pred, labels)
@@ -57,12 +58,12 @@ def export_and_score(model, tokenizer, files: Path, val_texts: list[str], val_la
 
 
 def check_int8(files: Path, val_texts, val_labels, labels, fp32: OnnxClassifier, fp32_scores: dict, gate: GateSettings,
-               quantizer: Callable[[Path, Path], None] = quantize_int8) -> tuple[dict, np.ndarray]:
+               quantizer: Callable[[Path, Path], None] = quantize_int8, val_pairs: list[str] | None = None) -> tuple[dict, np.ndarray]:
     """Quantizes, scores int8 on the validation rows (windows as fp32's) and drops it when it loses too much."""
     path = files / "model.int8.onnx"
     quantizer(files / "model.onnx", path)
     int8 = OnnxClassifier(path, files / "tokenizer.json", fp32.chunker.max_length, long_text=fp32.chunker.long_text)
-    pred = int8.logits(val_texts).argmax(axis=1)
+    pred = int8.logits(val_texts, pairs=val_pairs).argmax(axis=1)
     s = score(val_labels, pred, labels)
     loss = fp32_scores[gate.metric] - s[gate.metric]
     info = {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "size": path.stat().st_size, "lossVsFp32": loss, "kept": True, "reason": None}
