@@ -121,4 +121,5 @@ def pool(outputs: np.ndarray, owners: list[int], n: int) -> np.ndarray:
     sums = np.zeros((n, outputs.shape[1]), dtype=np.float64)
     np.add.at(sums, np.asarray(owners, dtype=np.int64), outputs.astype(np.float64))
     counts = np.bincount(np.asarray(owners, dtype=np.int64), minlength=n).astype(np.float64)
-    return (sums / np.maximum(counts, 1.0)[:, None]).astype(np.float32)
+    out: np.ndarray = (sums / np.maximum(counts, 1.0)[:, None]).astype(np.float32)
+    return out

@@ -80,7 +80,7 @@ GOLDEN_PAIRS = [
 ]
 
 
-class TaskGraph(torch.nn.Module):
+class TaskGraph(torch.nn.Module):  # type: ignore[misc]  # torch is not analysed (follow_imports = skip)
     """The served graph: the model's raw output, with the regression target restored. Used for
     the export and for the PyTorch side of the parity check, so both compute the same thing."""
 

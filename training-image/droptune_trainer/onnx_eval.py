@@ -40,9 +40,9 @@ class OnnxClassifier:
     def run_windows(self, ids: list[list[int]], types: list[list[int]] | None = None) -> np.ndarray:
         """Raw outputs for already-built windows, one padded batch (attention mask 0 on padding)."""
         longest = max(len(s) for s in ids)
-        input_ids = np.zeros((len(ids), longest), dtype=np.int64)
-        mask = np.zeros((len(ids), longest), dtype=np.int64)
-        type_ids = np.zeros((len(ids), longest), dtype=np.int64)
+        input_ids: np.ndarray = np.zeros((len(ids), longest), dtype=np.int64)
+        mask: np.ndarray = np.zeros((len(ids), longest), dtype=np.int64)
+        type_ids: np.ndarray = np.zeros((len(ids), longest), dtype=np.int64)
         for r, seq in enumerate(ids):
             input_ids[r, : len(seq)] = seq
             mask[r, : len(seq)] = 1

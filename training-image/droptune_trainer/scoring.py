@@ -1,16 +1,20 @@
-"""Classification scores from predictions: accuracy, macro-F1, per-class precision/recall/F1
-and the confusion matrix (rows = true class, columns = predicted), all in label-id order."""
+"""Scores per task (shared/contracts/task.ts TASK_METRICS). Classification and pair: accuracy,
+macro-F1, per-class precision/recall/F1 and the confusion matrix (rows = true class, columns =
+predicted), all in label-id order. Multilabel: micro/macro-F1 and per class with its tuned
+threshold. Regression: RMSE, MAE, Spearman, R² and points for a scatter plot."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 
-def score(y_true: list[int] | np.ndarray, y_pred: list[int] | np.ndarray, labels: list[str]) -> dict:
+def score(y_true: list[int] | np.ndarray, y_pred: list[int] | np.ndarray, labels: list[str]) -> dict[str, Any]:
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)
     k = len(labels)
-    cm = np.zeros((k, k), dtype=np.int64)
+    cm: np.ndarray = np.zeros((k, k), dtype=np.int64)
     np.add.at(cm, (y_true, y_pred), 1)
     tp = np.diag(cm).astype(np.float64)
     predicted = cm.sum(axis=0).astype(np.float64)
@@ -37,7 +41,8 @@ def tune_thresholds(y_true: np.ndarray, probs: np.ndarray, labels: list[str]) ->
     so 0.5 unless something is strictly better, else the highest threshold reaching the best). A class without validation positives keeps 0.5: nothing to tune on."""
     out: dict[str, float] = {}
     for c, name in enumerate(labels):
-        truth, p = y_true[:, c].astype(bool), probs[:, c]
+        truth: np.ndarray = y_true[:, c].astype(bool)
+        p: np.ndarray = probs[:, c]
         best, best_f1 = 0.5, _f1(truth, p >= 0.5)
         if truth.any():
             for t in sorted(set(float(v) for v in p), reverse=True):
@@ -54,11 +59,11 @@ def _f1(truth: np.ndarray, pred: np.ndarray) -> float:
     return 2 * tp / denom if denom else 0.0
 
 
-def multilabel_scores(y_true: np.ndarray, probs: np.ndarray, thresholds: dict[str, float], labels: list[str]) -> dict:
+def multilabel_scores(y_true: np.ndarray, probs: np.ndarray, thresholds: dict[str, float], labels: list[str]) -> dict[str, Any]:
     """micro-F1 (every label decision counts once), macro-F1 over classes with support, and per
     class precision/recall/F1/support with its threshold."""
-    truth = y_true.astype(bool)
-    pred = probs >= np.array([thresholds.get(n, 0.5) for n in labels])[None, :]
+    truth: np.ndarray = y_true.astype(bool)
+    pred: np.ndarray = probs >= np.array([thresholds.get(n, 0.5) for n in labels])[None, :]
     per_class = {}
     for c, name in enumerate(labels):
         t, p = truth[:, c], pred[:, c]
@@ -75,7 +80,7 @@ def multilabel_scores(y_true: np.ndarray, probs: np.ndarray, thresholds: dict[st
 POINTS_MAX = 500
 
 
-def regression_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+def regression_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
     """RMSE, MAE, Spearman's rank correlation and R² in the target's units, and up to POINTS_MAX
     [true, predicted] pairs for the run page's scatter plot."""
     y, f = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
@@ -98,7 +103,7 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 def _ranks(x: np.ndarray) -> np.ndarray:
     order = np.argsort(x, kind="mergesort")
-    ranks = np.empty(len(x), dtype=np.float64)
+    ranks: np.ndarray = np.empty(len(x), dtype=np.float64)
     ranks[order] = np.arange(len(x), dtype=np.float64)
     for v in np.unique(x):
         tied = x == v
