@@ -19,6 +19,7 @@ import numpy as np
 from .export import ExportSpec, check_parity, export_onnx, quantize_int8, save_tokenizer
 from .gate import GateSettings
 from .onnx_eval import OnnxClassifier
+from .params import higher_is_better
 from .scoring import score
 
 PARITY_SAMPLE_ROWS = 256
@@ -65,11 +66,13 @@ def check_int8(files: Path, val_texts, val_labels, labels, fp32: OnnxClassifier,
     int8 = OnnxClassifier(path, files / "tokenizer.json", fp32.chunker.max_length, long_text=fp32.chunker.long_text)
     pred = int8.logits(val_texts, pairs=val_pairs).argmax(axis=1)
     s = score(val_labels, pred, labels)
-    loss = fp32_scores[gate.metric] - s[gate.metric]
+    # How much int8 gives up, in the metric's own direction (a higher RMSE is a loss too).
+    sign = 1.0 if higher_is_better(gate.metric) else -1.0
+    loss = sign * (fp32_scores[gate.metric] - s[gate.metric])
     info = {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "size": path.stat().st_size, "lossVsFp32": loss, "kept": True, "reason": None}
     if loss > gate.maxInt8Loss:
         path.unlink()
-        info.update(kept=False, reason=f"int8 {gate.metric} {s[gate.metric]:.4f} is {loss:.4f} below fp32 {fp32_scores[gate.metric]:.4f} "
+        info.update(kept=False, reason=f"int8 {gate.metric} {s[gate.metric]:.4f} is {loss:.4f} worse than fp32 {fp32_scores[gate.metric]:.4f} "
                                         f"(more than gate.maxInt8Loss {gate.maxInt8Loss}); serving fp32")
     _log(f"[export] int8 {gate.metric} {s[gate.metric]:.4f} vs fp32 {fp32_scores[gate.metric]:.4f}: {'kept' if info['kept'] else info['reason']}")
     return info, pred

@@ -26,7 +26,7 @@ from .checkpoint import CheckpointStore
 from .chunking import pool
 from .device import Device
 from .errors import Preempted, TrainerError
-from .params import Params
+from .params import Params, higher_is_better
 from .scoring import score
 from .tracking import MetricsReporter
 from .train_state import TrainState
@@ -114,9 +114,10 @@ def _pad_id(model) -> int:
 
 
 def _better(metric: str, value: float, best: float | None) -> bool:
+    """Improvement in the metric's own direction (lower loss, RMSE and MAE are better)."""
     if best is None:
         return True
-    return value < best if metric == "loss" else value > best
+    return value < best if metric == "loss" or not higher_is_better(metric) else value > best
 
 
 def class_weights(labels: list[int], k: int) -> list[float]:

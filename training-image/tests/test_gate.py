@@ -139,7 +139,7 @@ def test_int8_that_loses_more_than_allowed_is_dropped_and_fp32_served(tiny_model
     served = export_and_score(model, tokenizer, files, TEXTS, labels, LABELS, SPEC, 16, True, GateSettings(metric="accuracy"), "int8",
                               quantizer=_corrupting_quantizer(push))
     assert served.int8["kept"] is False and not (files / "model.int8.onnx").exists()
-    assert "below fp32 1.0000" in served.int8["reason"] and served.int8["reason"].endswith("serving fp32")
+    assert "worse than fp32 1.0000" in served.int8["reason"] and served.int8["reason"].endswith("serving fp32")
     assert served.variant == "fp32" and served.predictions == labels and served.scores["accuracy"] == 1.0
     assert served.int8["accuracy"] == pytest.approx(labels.count(push) / 60)
 

@@ -128,3 +128,11 @@ def _check_prediction(task: str, pred: dict, raw: np.ndarray, labels: list[str],
         assert set(config["thresholds"]) == set(labels)
     else:
         assert pred["label"] == labels[int(np.argmax(raw))] and sum(pred["scores"].values()) == pytest.approx(1.0)
+
+
+def test_early_stopping_improvement_follows_the_metrics_direction():
+    from droptune_trainer.train_loop import _better
+
+    assert _better("rmse", 0.4, 0.5) and not _better("rmse", 0.6, 0.5)
+    assert _better("macro_f1", 0.6, 0.5) and not _better("macro_f1", 0.4, 0.5)
+    assert _better("loss", 0.1, 0.2) and _better("mae", 1.0, None)
