@@ -65,7 +65,8 @@ class ArtifactWriter:
                 raise
         self.files.append({"path": name, "size": local.stat().st_size, "sha256": digest})
 
-    def write_manifest(self, run_id: str, model_name: str, base_model: str, dataset: dict, metrics: dict) -> dict:
+    def write_manifest(self, run_id: str, model_name: str, base_model: str, dataset: dict, metrics: dict,
+                       task: str = "classification") -> dict:
         manifest = {
             "schemaVersion": 1,
             "runId": run_id,
@@ -73,7 +74,7 @@ class ArtifactWriter:
             "createdAt": now_iso(),
             "trainerVersion": __version__,
             "baseModel": base_model,
-            "task": "text-classification",
+            "task": task,
             "dataset": dataset,
             "files": self.files,
             "packages": package_versions(),
