@@ -38,8 +38,8 @@ export function readGolden(): Golden {
   return JSON.parse(readFileSync(join(FIXTURE_DIR, 'golden.json'), 'utf8')) as Golden;
 }
 
-export function fixtureModelName(): string {
-  return (JSON.parse(readFileSync(join(FIXTURE_DIR, 'manifest.json'), 'utf8')) as { modelName: string })
+export function fixtureModelName(fixtureDir = FIXTURE_DIR): string {
+  return (JSON.parse(readFileSync(join(fixtureDir, 'manifest.json'), 'utf8')) as { modelName: string })
     .modelName;
 }
 
@@ -54,12 +54,15 @@ export interface StagedModel {
   cleanup(): void;
 }
 
-/** Copies the fixture to `<tmp>/buckets/models/models/<model>/v1/`, as registration would. */
-export function stageModel(): StagedModel {
+/**
+ * Copies a fixture version (default `tiny-model`; the per-task ones live beside it) to
+ * `<tmp>/buckets/models/models/<model>/v1/`, as registration would.
+ */
+export function stageModel(fixtureDir = FIXTURE_DIR): StagedModel {
   const home = mkdtempSync(join(tmpdir(), 'droptune-serving-'));
-  const modelName = fixtureModelName();
+  const modelName = fixtureModelName(fixtureDir);
   const dir = join(home, 'buckets', 'models', 'models', modelName, 'v1');
-  cpSync(FIXTURE_DIR, dir, { recursive: true });
+  cpSync(fixtureDir, dir, { recursive: true });
   return {
     home,
     modelUri: `file://models/models/${modelName}/v1/`,
