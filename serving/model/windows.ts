@@ -4,7 +4,10 @@ import type { EncodedWindow, TextTokenizer } from './tokenizer.ts';
 /** What the model runs for one instance: one window, or several to pool (`longText: "chunk"`). */
 export interface WindowedText {
   windows: EncodedWindow[];
-  /** Tokens were dropped: past the last window, or of a `text_pair` longer than half of maxLength. */
+  /**
+   * `text` needed more windows than the model takes (its tokens past them were dropped). A
+   * `text_pair` cut to half of maxLength does not count, as in the trainer (chunking.py).
+   */
   truncated: boolean;
 }
 
@@ -28,9 +31,7 @@ export function textWindows(
   let specials = tokenizer.singleSpecials;
   if (textPair !== undefined) {
     const cap = Math.floor(maxLength / 2);
-    const all = tokenizer.encodeText(textPair, cap);
-    pairIds = all.slice(0, cap);
-    truncated = all.length > cap;
+    pairIds = tokenizer.encodeText(textPair, cap).slice(0, cap);
     specials = tokenizer.pairSpecials ?? specials;
   }
   const width = Math.max(1, maxLength - specials - (pairIds?.length ?? 0));
