@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fixtureModelName,
   type InProcessServer,
   patchConfig,
+  REPO_ROOT,
   type StagedModel,
   stageModel,
   startInProcess,
@@ -78,12 +80,15 @@ describe('pages per task (browser, real control API and prediction service)', ()
     return { run, version };
   }
 
-  /** Serves the tiny graph as `task` and makes it `modelName`'s production version. */
-  async function deploy(task: Task, validation: Record<string, unknown>, patch: Record<string, unknown>) {
+  /**
+   * Serves the trainer's fixture of `task` (`tiny-<task>`), or the tiny graph with `patch` on its
+   * config, and makes it `modelName`'s production version.
+   */
+  async function deploy(task: Task, validation: Record<string, unknown>, patch?: Record<string, unknown>) {
     await serving?.close();
     staged?.cleanup();
-    staged = stageModel();
-    patchConfig(staged, { task, ...patch });
+    staged = patch ? stageModel() : stageModel(join(REPO_ROOT, 'serving/fixtures', `tiny-${task}`));
+    if (patch) patchConfig(staged, { task, ...patch });
     serving = await startInProcess(staged);
     const { version } = await seedTaskRun(modelName, task, validation, { micro_f1: 0.8 });
     await api.store.models.recordDeployment({
@@ -182,6 +187,22 @@ describe('pages per task (browser, real control API and prediction service)', ()
     expect(await page.locator('#predicted-label').textContent()).toBe('billing, shipping');
     const marked = await page.locator('#scores tbody tr.current th').allTextContents();
     expect(marked.sort()).toEqual(['billing', 'shipping']);
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('Try it shows the value a regression model predicts, without a scores table', async () => {
+    const { page } = browser;
+    await deploy('regression', REGRESSION);
+    await page.goto(`${api.url}/#/models`);
+    await page.goto(`${api.url}/#/try?model=${modelName}`);
+    await page.locator('form[data-task="regression"]').waitFor();
+    await page.getByLabel('Text', { exact: true }).fill('great product, arrived early');
+    await page.getByRole('button', { name: 'Predict' }).click();
+    await page.locator('#predicted-label').waitFor();
+    const expected = (await direct('great product, arrived early')) as { value: number };
+    expect(await page.locator('#predicted-label').textContent()).toBe(String(expected.value));
+    await page.getByText('Value:').waitFor();
+    expect(await page.locator('#scores').count()).toBe(0);
     expect(browser.errors).toEqual([]);
   });
 });
