@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type InProcessServer,
   post,
+  REPO_ROOT,
   readGolden,
   type StagedModel,
   stageModel,
@@ -14,6 +15,7 @@ import { isAppError } from '../../shared/errors.ts';
 import { predictAll, predictionRows } from './predict.ts';
 import { readInstances } from './predict-input.ts';
 
+const PAIR_DIR = join(REPO_ROOT, 'serving/fixtures/tiny-pair');
 const dir = mkdtempSync(join(tmpdir(), 'droptune-predict-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -114,5 +116,45 @@ describe('predictAll over real HTTP', () => {
       (e: unknown) => e,
     );
     expect((err as Error).message).toMatch(/the limit is 3 per request/);
+  });
+});
+
+describe("predict --input for a pair model (the trainer's tiny-pair fixture)", () => {
+  const pairGolden = JSON.parse(readFileSync(join(PAIR_DIR, 'golden.json'), 'utf8')) as {
+    cases: { text: string; textPair: string; prediction: { label: string } }[];
+  };
+  let staged: StagedModel;
+  let server: InProcessServer;
+  beforeAll(async () => {
+    staged = stageModel(PAIR_DIR);
+    server = await startInProcess(staged, { maxInstances: 3 });
+  });
+  afterAll(async () => {
+    await server.close();
+    staged.cleanup();
+  });
+
+  it('scores a .csv with text,text_pair columns and a .jsonl of pairs to the same labels Python served', async () => {
+    const quote = (v: string) => `"${v.replaceAll('"', '""')}"`;
+    const csv = file(
+      'pairs.csv',
+      `text,text_pair,label\n${pairGolden.cases.map((c) => `${quote(c.text)},${quote(c.textPair)},x`).join('\n')}\n`,
+    );
+    const jsonl = file(
+      'pairs.jsonl',
+      pairGolden.cases.map((c) => JSON.stringify({ text: c.text, text_pair: c.textPair })).join('\n'),
+    );
+    const expected = pairGolden.cases.map((c) => c.prediction.label);
+    for (const path of [csv, jsonl]) {
+      const body = await predictAll(server.url, staged.modelName, readInstances(path), 3);
+      expect(body.predictions.map((p) => (p as { label: string }).label)).toEqual(expected);
+    }
+    // A bare text is refused for a pair model, naming the instance of the whole file.
+    const err = await predictAll(server.url, staged.modelName, [...readInstances(jsonl), 'bare'], 3).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).toMatch(
+      new RegExp(`^instances\\[${pairGolden.cases.length}\\]\\.text_pair: required`),
+    );
   });
 });
