@@ -118,7 +118,7 @@ describe('chunk: overlapping windows pooled by the mean of their logits', () => 
         [101, ...ids.slice(step, step + width), 102],
       ]);
       // The pooled prediction: each window run alone, logits averaged, then softmax.
-      const rows = [];
+      const rows: Float32Array[] = [];
       for (const w of encoded!.windows) rows.push((await model.session.run(padBatch([w.ids], 0))).logits);
       const mean = rows[0]!.map((_, k) => rows.reduce((sum, r) => sum + r[k]!, 0) / rows.length);
       const res = await ctx.predict({ instances: ['short one', text, words(7)] });

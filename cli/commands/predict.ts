@@ -40,7 +40,7 @@ export async function predictAll(
     const body = await predictBatch(url, model, batch, start);
     if (served && served.version !== body.model.version)
       throw new AppError(
-        'aborted',
+        'failed_precondition',
         `${model} changed from v${served.version} to v${body.model.version} while predicting; run it again`,
       );
     served = body.model;
