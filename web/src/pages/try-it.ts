@@ -51,7 +51,11 @@ export async function tryItPage(ctx: PageContext): Promise<void> {
     rows: 3,
     placeholder: 'The second text of the pair (text_pair)…',
   });
-  const pairField = field('Compared with', pairText, 'This model compares two texts: this is the second (text_pair).');
+  const pairField = field(
+    'Compared with',
+    pairText,
+    'This model compares two texts: this is the second (text_pair).',
+  );
   pairField.hidden = true;
   let task: Task = 'classification';
   const showTask = async () => {
