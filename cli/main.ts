@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { AppError } from '../shared/errors.ts';
 import { registerModelCommands } from './commands/models.ts';
+import { registerPredict } from './commands/predict.ts';
 import { registerRehearse } from './commands/rehearse.ts';
 import { registerRunCommands } from './commands/runs.ts';
 import { registerStackCommands } from './commands/stack.ts';
@@ -31,6 +32,7 @@ registerStackCommands(program, globals);
 registerSubmit(program, globals);
 registerRunCommands(program, globals);
 registerModelCommands(program, globals);
+registerPredict(program, globals);
 registerWorkflowCommands(program, globals);
 registerRehearse(program, globals);
 

@@ -91,12 +91,12 @@ export class ModelHost {
  * the size of `maxBatch` cost cold start a full long run and bought no faster first requests.
  */
 async function warmUp(predictor: Predictor): Promise<void> {
-  const ids = predictor.tokenize(['warm up', 'warm up the model'], true).map((e) => e.ids);
-  const probs = await predictor.runBatch(ids);
-  if (probs.some((row) => row.some((p) => !Number.isFinite(p)))) {
-    throw new AppError(
-      'failed_precondition',
-      'the model produced non-finite probabilities on the warm-up text',
-    );
+  const instances = ['warm up', 'warm up the model'].map((text) =>
+    predictor.task === 'pair' ? { text, textPair: text } : text,
+  );
+  const windows = predictor.tokenize(instances, true).flatMap((e) => e.windows);
+  const outputs = await predictor.runBatch(windows);
+  if (outputs.some((row) => row.some((p) => !Number.isFinite(p)))) {
+    throw new AppError('failed_precondition', 'the model produced non-finite outputs on the warm-up text');
   }
 }

@@ -1,7 +1,11 @@
+import { taskOf } from '../shared/contracts/manifest.ts';
+import type { Task } from '../shared/contracts/task.ts';
 import { AppError } from '../shared/errors.ts';
 import { MicroBatcher } from './batcher.ts';
 import type { ServedModel } from './model/load-model.ts';
 import type { EncodedBatch } from './model/onnx-session.ts';
+import type { EncodedWindow } from './model/tokenizer.ts';
+import { textWindows, type WindowedText } from './model/windows.ts';
 
 export interface PredictorOptions {
   maxBatch: number;
@@ -12,27 +16,45 @@ export interface PredictorOptions {
   onBatch?(size: number, seconds: number): void;
 }
 
-export interface Prediction {
-  label: string;
-  /** Label → probability, highest first; all labels, or the `topK` highest. */
-  scores: Record<string, number>;
-  /** Present (true) when the text was longer than the model's max length and was cut to it. */
+/** One instance of a request: a text, and for `pair` models the second text. */
+export interface TextInstance {
+  text: string;
+  textPair?: string;
+}
+
+/** `truncated` is present (true) when tokens were dropped (see `WindowedText`). */
+interface Truncation {
   truncated?: true;
 }
-
-/** One text's token ids, cut to the model's max length, and whether it was cut. */
-export interface EncodedText {
-  ids: number[];
-  truncated: boolean;
+/** `classification` and `pair`: the top class and its softmax scores, highest first (all, or `topK`). */
+export interface ClassPrediction extends Truncation {
+  label: string;
+  scores: Record<string, number>;
 }
+/** `multilabel`: classes at or above their tuned threshold (labels.json order) and every sigmoid score. */
+export interface MultilabelPrediction extends Truncation {
+  labels: string[];
+  scores: Record<string, number>;
+}
+/** `regression`: the value in the target's units (the graph undoes the standardisation). */
+export interface RegressionPrediction extends Truncation {
+  value: number;
+}
+export type Prediction = ClassPrediction | MultilabelPrediction | RegressionPrediction;
+
+/** Multi-label threshold of a class that config.json has none for (the trainer's default too). */
+export const DEFAULT_THRESHOLD = 0.5;
 
 /**
- * Turns texts into predictions: checks queue capacity, tokenizes on the request's own turn (so
- * a bad text fails only its request), then hands token ids to the batcher, which pads each
- * batch to its longest sequence and runs the session once for all of them.
+ * Turns instances into predictions shaped by the model's task: checks queue capacity,
+ * tokenizes on the request's own turn (so a bad text fails only its request) into one window,
+ * or several for `longText: "chunk"`, hands every window to the batcher (the windows of one
+ * text may share a batch with other requests' texts), then pools each text's raw outputs (mean)
+ * and maps them per task.
  */
 export class Predictor {
-  readonly batcher: MicroBatcher<number[], Float64Array>;
+  readonly batcher: MicroBatcher<EncodedWindow, Float64Array>;
+  readonly task: Task;
 
   private readonly maxBatchTokens: number;
 
@@ -40,54 +62,95 @@ export class Predictor {
     readonly model: ServedModel,
     options: PredictorOptions,
   ) {
+    this.task = taskOf(model.config);
     this.maxBatchTokens = options.maxBatchTokens;
     this.batcher = new MicroBatcher({ ...options, run: (items, emit) => this.runBatch(items, emit) });
   }
 
   /**
-   * Token ids per text, cut to the model's max length (the long-text rule: truncate and say so,
-   * as the trainer does). With `truncate: false` a longer text fails with a 400 naming the instance.
+   * Windows per instance (see `textWindows`). An instance that does not fit the task is a 400
+   * naming its field; with `truncate: false` one whose tokens would be dropped is a 400 too.
    */
-  tokenize(texts: readonly string[], truncate = true): EncodedText[] {
+  tokenize(instances: readonly (string | TextInstance)[], truncate = true): WindowedText[] {
     const { tokenizer, config } = this.model;
-    return texts.map((text, i) => {
-      const encoded = tokenizer.encodeTruncated(text, config.maxLength);
-      if (!encoded.truncated || truncate) return encoded;
+    return instances.map((instance, i) => {
+      const { text, textPair } = typeof instance === 'string' ? { text: instance } : instance;
+      this.checkFits(textPair, i);
+      const windowed = textWindows(tokenizer, text, textPair, config.maxLength, config.longText);
+      if (!windowed.truncated || truncate) return windowed;
       throw new AppError(
         'invalid_argument',
-        `instances[${i}] is longer than the model's max length of ${config.maxLength} tokens (send "parameters": {"truncate": true} to cut it)`,
+        `instances[${i}] is longer than the model's max length of ${config.maxLength} tokens${config.longText.mode === 'chunk' ? ` × ${config.longText.maxChunks} windows` : ''} (send "parameters": {"truncate": true} to cut it)`,
         { details: { field: `instances[${i}]`, maxLength: config.maxLength } },
       );
     });
   }
 
-  /** Probabilities per sequence, in class-id order (labels.json). */
-  probabilities(ids: number[][]): Promise<Float64Array[]> {
-    return this.batcher.submit(ids);
+  /** A pair model needs `text_pair`; any other refuses it. */
+  private checkFits(textPair: string | undefined, i: number): void {
+    if (this.task === 'pair' && textPair === undefined) {
+      throw new AppError(
+        'invalid_argument',
+        `instances[${i}].text_pair: required: ${this.model.modelName} is a sentence-pair model; send {"text": "...", "text_pair": "..."}`,
+        { details: { field: `instances[${i}].text_pair` } },
+      );
+    }
+    if (this.task !== 'pair' && textPair !== undefined) {
+      throw new AppError(
+        'invalid_argument',
+        `instances[${i}].text_pair: "text_pair" is for sentence-pair models; ${this.model.modelName} is a ${this.task} model and takes "text" only`,
+        { details: { field: `instances[${i}].text_pair` } },
+      );
+    }
+  }
+
+  /** Raw outputs (logits, or the value) per text: the mean over its windows, in float64. */
+  async pooledOutputs(encoded: readonly WindowedText[]): Promise<Float64Array[]> {
+    const rows = await this.batcher.submit(encoded.flatMap((e) => e.windows));
+    let next = 0;
+    return encoded.map(({ windows }) => {
+      const pooled = new Float64Array(rows[next]!.length);
+      for (let w = 0; w < windows.length; w++) {
+        const row = rows[next++]!;
+        for (let k = 0; k < pooled.length; k++) pooled[k] = pooled[k]! + row[k]!;
+      }
+      for (let k = 0; k < pooled.length; k++) pooled[k] = pooled[k]! / windows.length;
+      return pooled;
+    });
   }
 
   /**
-   * Predictions for texts; `topK` limits `scores` to the k most probable labels. Capacity is
-   * checked before any tokenizing, so a full queue answers 429 without spending the CPU it lacks.
+   * Predictions for instances; `topK` limits `scores` to the k highest. Capacity is checked
+   * before any tokenizing, so a full queue answers 429 without spending the CPU it lacks.
    */
   async predict(
-    texts: readonly string[],
+    instances: readonly (string | TextInstance)[],
     options: { truncate?: boolean; topK?: number } = {},
   ): Promise<Prediction[]> {
-    this.batcher.checkCapacity(texts.length);
-    const encoded = this.tokenize(texts, options.truncate ?? true);
-    const probs = await this.probabilities(encoded.map((e) => e.ids));
-    return probs.map((p, i) => this.format(p, options.topK, encoded[i]!.truncated));
+    this.batcher.checkCapacity(instances.length);
+    const encoded = this.tokenize(instances, options.truncate ?? true);
+    const pooled = await this.pooledOutputs(encoded);
+    return pooled.map((p, i) => this.format(p, options.topK, encoded[i]!.truncated));
   }
 
-  format(probs: Float64Array, topK?: number, truncated = false): Prediction {
-    const { labels } = this.model;
-    const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!);
-    const scores: Record<string, number> = {};
-    for (const i of order.slice(0, topK ?? labels.length)) scores[labels[i]!] = probs[i]!;
-    return truncated
-      ? { label: labels[order[0]!]!, scores, truncated }
-      : { label: labels[order[0]!]!, scores };
+  /** The served prediction of one text's pooled raw outputs, per task. */
+  format(outputs: Float64Array, topK?: number, truncated = false): Prediction {
+    const prediction = this.shape(outputs, topK);
+    if (truncated) prediction.truncated = true;
+    return prediction;
+  }
+
+  private shape(outputs: Float64Array, topK?: number): Prediction {
+    const { labels, config } = this.model;
+    if (this.task === 'regression') return { value: outputs[0]! };
+    if (this.task === 'multilabel') {
+      const probs = outputs.map(sigmoid);
+      const on = labels.filter((l, i) => probs[i]! >= (config.thresholds?.[l] ?? DEFAULT_THRESHOLD));
+      return { labels: on, scores: topScores(labels, probs, topK) };
+    }
+    const probs = softmax(outputs, 0, outputs.length);
+    const scores = topScores(labels, probs, topK);
+    return { label: Object.keys(scores)[0]!, scores };
   }
 
   /**
@@ -102,41 +165,45 @@ export class Predictor {
    * Rows are put back in the caller's order.
    */
   async runBatch(
-    items: number[][],
-    emit?: (index: number, probs: Float64Array) => void,
+    items: EncodedWindow[],
+    emit?: (index: number, outputs: Float64Array) => void,
   ): Promise<Float64Array[]> {
-    const order = Array.from(items.keys()).sort((a, b) => items[a]!.length - items[b]!.length);
+    const order = Array.from(items.keys()).sort((a, b) => items[a]!.ids.length - items[b]!.ids.length);
     const out = new Array<Float64Array>(items.length);
     for (let start = 0; start < order.length; ) {
-      const limit = Math.ceil(items[order[start]!]!.length * PAD_TOLERANCE) + 2;
+      const limit = Math.ceil(items[order[start]!]!.ids.length * PAD_TOLERANCE) + 2;
       let end = start + 1;
       while (end < order.length) {
-        const len = items[order[end]!]!.length;
+        const len = items[order[end]!]!.ids.length;
         if (len > limit || (end - start + 1) * len > this.maxBatchTokens) break;
         end++;
       }
       const group = order.slice(start, end);
-      const probs = await this.runPadded(group.map((i) => items[i]!));
+      const rows = await this.runPadded(group.map((i) => items[i]!));
       for (let k = 0; k < group.length; k++) {
-        out[group[k]!] = probs[k]!;
-        emit?.(group[k]!, probs[k]!);
+        out[group[k]!] = rows[k]!;
+        emit?.(group[k]!, rows[k]!);
       }
       start = end;
     }
     return out;
   }
 
-  /** One session.run, padded to the longest sequence; probabilities per row. */
-  async runPadded(items: number[][]): Promise<Float64Array[]> {
-    const batch = padBatch(items, this.model.tokenizer.padId);
+  /** One session.run, padded to the longest sequence; raw outputs (logits or value) per row, in float64. */
+  async runPadded(items: EncodedWindow[]): Promise<Float64Array[]> {
+    const batch = padBatch(
+      items.map((w) => w.ids),
+      this.model.tokenizer.padId,
+      items.map((w) => w.typeIds),
+    );
     const { logits, numLabels } = await this.model.session.run(batch);
     if (numLabels !== this.model.labels.length) {
       throw new AppError(
         'internal',
-        `the model produced ${numLabels} logits per text but labels.json has ${this.model.labels.length} labels`,
+        `the model produced ${numLabels} outputs per text but labels.json has ${this.model.labels.length} labels`,
       );
     }
-    return items.map((_, row) => softmax(logits, row * numLabels, numLabels));
+    return items.map((_, row) => Float64Array.from(logits.subarray(row * numLabels, (row + 1) * numLabels)));
   }
 }
 
@@ -149,7 +216,11 @@ const PAD_TOLERANCE = 1.2;
  * integers, and every platform onnxruntime-node ships for is little-endian), so no BigInt is
  * allocated per token and padding and zeros come from the buffers' own initialisation.
  */
-export function padBatch(items: readonly number[][], padId: number): EncodedBatch {
+export function padBatch(
+  items: readonly number[][],
+  padId: number,
+  typeIds?: readonly number[][],
+): EncodedBatch {
   let seqLen = 1;
   for (const ids of items) if (ids.length > seqLen) seqLen = ids.length;
   const size = items.length;
@@ -157,6 +228,8 @@ export function padBatch(items: readonly number[][], padId: number): EncodedBatc
   const attentionMask = new BigInt64Array(size * seqLen);
   const ids32 = new Int32Array(inputIds.buffer);
   const mask32 = new Int32Array(attentionMask.buffer);
+  const tokenTypeIds = new BigInt64Array(size * seqLen);
+  const types32 = new Int32Array(tokenTypeIds.buffer);
   if (padId !== 0) for (let i = 0; i < size * seqLen; i++) ids32[2 * i] = padId;
   for (let r = 0; r < size; r++) {
     const ids = items[r]!;
@@ -165,12 +238,14 @@ export function padBatch(items: readonly number[][], padId: number): EncodedBatc
       ids32[base + 2 * c] = ids[c]!;
       mask32[base + 2 * c] = 1;
     }
+    const types = typeIds?.[r];
+    if (types) for (let c = 0; c < types.length; c++) types32[base + 2 * c] = types[c]!;
   }
-  return { size, seqLen, inputIds, attentionMask, tokenTypeIds: new BigInt64Array(size * seqLen) };
+  return { size, seqLen, inputIds, attentionMask, tokenTypeIds };
 }
 
 /** Numerically stable softmax of one row, in float64 so probabilities match Python's within 1e-6. */
-export function softmax(logits: Float32Array, offset: number, n: number): Float64Array {
+export function softmax(logits: ArrayLike<number>, offset: number, n: number): Float64Array {
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) max = Math.max(max, logits[offset + i]!);
   const out = new Float64Array(n);
@@ -182,4 +257,17 @@ export function softmax(logits: Float32Array, offset: number, n: number): Float6
   }
   for (let i = 0; i < n; i++) out[i] = out[i]! / sum;
   return out;
+}
+
+/** The logistic function: a multi-label class's score from its logit. */
+export function sigmoid(logit: number): number {
+  return 1 / (1 + Math.exp(-logit));
+}
+
+/** Label → score, highest first: every label, or the `topK` highest. */
+function topScores(labels: readonly string[], probs: Float64Array, topK?: number): Record<string, number> {
+  const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!);
+  const scores: Record<string, number> = {};
+  for (const i of order.slice(0, topK ?? labels.length)) scores[labels[i]!] = probs[i]!;
+  return scores;
 }

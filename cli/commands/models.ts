@@ -3,14 +3,6 @@ import { AppError } from '../../shared/errors.ts';
 import { type AliasChange, ApiClient } from '../api-client.ts';
 import { emit, fail, type GlobalOptions, note, table } from '../output.ts';
 
-/** Reads texts from stdin, one per line, when `predict` is given none. */
-async function stdinLines(): Promise<string[]> {
-  if (process.stdin.isTTY) return [];
-  let raw = '';
-  for await (const chunk of process.stdin) raw += chunk;
-  return raw.split(/\r?\n/).filter((l) => l.trim() !== '');
-}
-
 /** Waits until the promoted version serves (the deploy runs in the pipeline), then prints where. */
 async function printServing(
   g: GlobalOptions,
@@ -86,63 +78,6 @@ export function registerModelCommands(program: Command, globals: () => GlobalOpt
         const moved = await api.rollback(model);
         note(`rolling ${model} back to v${moved.version}…`);
         await printServing(g, api, model, moved);
-      } catch (err) {
-        fail(g, err);
-      }
-    });
-
-  program
-    .command('predict <model> [texts...]')
-    .description('classify texts with the production model (reads lines from stdin when no text is given)')
-    .action(async (model: string, texts: string[]) => {
-      const g = globals();
-      try {
-        const instances = texts.length ? texts : await stdinLines();
-        if (instances.length === 0)
-          throw new AppError(
-            'invalid_argument',
-            'nothing to predict: give texts as arguments or lines on stdin',
-          );
-        const { models } = await ApiClient.forOptions(g).models();
-        const found = models.find((m) => m.modelName === model);
-        if (!found)
-          throw new AppError(
-            'not_found',
-            `no model named "${model}" (known: ${models.map((m) => m.modelName).join(', ') || 'none'})`,
-          );
-        if (!found.url)
-          throw new AppError(
-            'failed_precondition',
-            `model "${model}" has no deployed production version yet`,
-          );
-        const res = await fetch(`${found.url}/v1/models/${encodeURIComponent(model)}:predict`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ instances }),
-        }).catch((err: Error) => {
-          throw new AppError('unavailable', `cannot reach ${found.url} (${err.message})`);
-        });
-        const body = (await res.json()) as {
-          predictions?: Array<{ label: string; scores: Record<string, number> }>;
-          error?: { message: string };
-        };
-        if (!res.ok)
-          throw new AppError(
-            res.status === 404 ? 'not_found' : 'unavailable',
-            body.error?.message ?? `HTTP ${res.status}`,
-          );
-        emit(g, body, () => {
-          console.log(
-            table(
-              ['text', 'label', 'score'],
-              (body.predictions ?? []).map((p, i) => [
-                instances[i]!.slice(0, 60),
-                p.label,
-                p.scores[p.label]?.toFixed(3),
-              ]),
-            ),
-          );
-        });
       } catch (err) {
         fail(g, err);
       }

@@ -26,13 +26,17 @@ export function registerV1Routes(
   app.get('/v1/models', async () => ({ models: [host.requireReady().model.modelName] }));
 
   app.get<{ Params: { name: string } }>('/v1/models/:name', async (request) => {
-    const m = servedPredictor(host, request.params.name).model;
+    const predictor = servedPredictor(host, request.params.name);
+    const m = predictor.model;
     return {
       name: m.modelName,
       ready: true,
       version: m.version,
       modelUri: m.modelUri,
+      task: predictor.task,
       labels: m.labels,
+      longText: m.config.longText,
+      ...(m.config.thresholds ? { thresholds: m.config.thresholds } : {}),
       maxLength: m.config.maxLength,
       baseModel: m.config.baseModel,
       modelFile: m.modelFile,
@@ -79,8 +83,8 @@ export async function predictV1(
 ) {
   const predictor = servedPredictor(host, name);
   const body = parseBody(json);
-  const predictions = await predictor.predict(body.texts, { truncate: body.truncate, topK: body.topK });
-  countInstances(body.texts.length);
+  const predictions = await predictor.predict(body.instances, { truncate: body.truncate, topK: body.topK });
+  countInstances(body.instances.length);
   return { predictions, model: { name: predictor.model.modelName, version: predictor.model.version } };
 }
 

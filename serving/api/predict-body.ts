@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
+import type { TextInstance } from '../predictor.ts';
 
 export interface BodyLimits {
   maxInstances: number;
@@ -7,14 +8,15 @@ export interface BodyLimits {
 }
 
 export interface PredictRequest {
-  texts: string[];
+  /** In order; `textPair` only where the instance sent `text_pair` (the predictor checks it fits the task). */
+  instances: TextInstance[];
   topK: number | undefined;
   truncate: boolean;
 }
 
 /**
- * The `:predict` body (Vertex AI / KServe v1): `{"instances": ["text", …]}` or
- * `{"instances": [{"text": "…"}]}`, optional `"parameters": {"top_k": k, "truncate": false}`
+ * The `:predict` body (Vertex AI / KServe v1): `{"instances": ["text", …]}`,
+ * `{"instances": [{"text": "…"}]}` or, for sentence-pair models, `{"text": "…", "text_pair": "…"}`, optional `"parameters": {"top_k": k, "truncate": false}`
  * (texts longer than the model's max length are cut by default and say so; `false` refuses them).
  * Unknown fields are rejected so a typo (`"instance"`, `"txt"`) fails loudly instead of being ignored.
  */
@@ -22,8 +24,9 @@ export function predictBodySchema(limits: BodyLimits) {
   const tooLong = (iss: { input?: unknown }) =>
     `text is ${String((iss.input as string).length)} characters long; the limit is ${limits.maxTextChars} characters`;
   const text = z.string({ error: 'expected a string' }).max(limits.maxTextChars, { error: tooLong });
-  const instance = z.union([text, z.strictObject({ text })], {
-    error: 'expected a string or an object {"text": "..."}',
+  const instance = z.union([text, z.strictObject({ text, text_pair: text.optional() })], {
+    error:
+      'expected a string or an object {"text": "..."} (pair models: {"text": "...", "text_pair": "..."})',
   });
   return z.strictObject(
     {
@@ -82,7 +85,13 @@ function parsePredictBody(
   }
   const { instances: items, parameters } = parsed.data;
   return {
-    texts: items.map((i) => (typeof i === 'string' ? i : i.text)),
+    instances: items.map((i) =>
+      typeof i === 'string'
+        ? { text: i }
+        : i.text_pair === undefined
+          ? { text: i.text }
+          : { text: i.text, textPair: i.text_pair },
+    ),
     topK: parameters?.top_k,
     truncate: parameters?.truncate ?? true,
   };

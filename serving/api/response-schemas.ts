@@ -10,11 +10,15 @@ export const predictResponseSchema = {
     predictions: {
       type: 'array',
       items: {
+        // One shape per task (shared/contracts/prediction.ts): classification and pair send
+        // label + scores, multilabel labels + scores, regression value; none is required here
+        // because the predictor alone decides the shape by the model's task.
         type: 'object',
-        required: ['label', 'scores'],
         properties: {
           label: { type: 'string' },
+          labels: { type: 'array', items: { type: 'string' } },
           scores: { type: 'object', additionalProperties: { type: 'number' } },
+          value: { type: 'number' },
           truncated: { type: 'boolean' },
         },
       },

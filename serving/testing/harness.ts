@@ -4,7 +4,8 @@
  * the service in-process (real HTTP on loopback) or as a real child process (`serving/main.ts`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,8 +38,8 @@ export function readGolden(): Golden {
   return JSON.parse(readFileSync(join(FIXTURE_DIR, 'golden.json'), 'utf8')) as Golden;
 }
 
-export function fixtureModelName(): string {
-  return (JSON.parse(readFileSync(join(FIXTURE_DIR, 'manifest.json'), 'utf8')) as { modelName: string })
+export function fixtureModelName(fixtureDir = FIXTURE_DIR): string {
+  return (JSON.parse(readFileSync(join(fixtureDir, 'manifest.json'), 'utf8')) as { modelName: string })
     .modelName;
 }
 
@@ -53,12 +54,15 @@ export interface StagedModel {
   cleanup(): void;
 }
 
-/** Copies the fixture to `<tmp>/buckets/models/models/<model>/v1/`, as registration would. */
-export function stageModel(): StagedModel {
+/**
+ * Copies a fixture version (default `tiny-model`; the per-task ones live beside it) to
+ * `<tmp>/buckets/models/models/<model>/v1/`, as registration would.
+ */
+export function stageModel(fixtureDir = FIXTURE_DIR): StagedModel {
   const home = mkdtempSync(join(tmpdir(), 'droptune-serving-'));
-  const modelName = fixtureModelName();
+  const modelName = fixtureModelName(fixtureDir);
   const dir = join(home, 'buckets', 'models', 'models', modelName, 'v1');
-  cpSync(FIXTURE_DIR, dir, { recursive: true });
+  cpSync(fixtureDir, dir, { recursive: true });
   return {
     home,
     modelUri: `file://models/models/${modelName}/v1/`,
@@ -66,6 +70,27 @@ export function stageModel(): StagedModel {
     modelName,
     cleanup: () => rmSync(home, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Rewrites the staged version's `config.json` with `patch` (a task, long-text settings,
+ * thresholds) and its entry in `manifest.json`, so the version still verifies: the same
+ * trained graph served under another config, for tests of what serving does per task.
+ */
+export function patchConfig(staged: StagedModel, patch: Record<string, unknown>): void {
+  const configPath = join(staged.dir, 'config.json');
+  const bytes = Buffer.from(
+    JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), ...patch }, null, 2),
+  );
+  writeFileSync(configPath, bytes);
+  const manifestPath = join(staged.dir, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    files: { path: string; size: number; sha256: string }[];
+  };
+  const entry = manifest.files.find((f) => f.path === 'config.json')!;
+  entry.size = bytes.length;
+  entry.sha256 = createHash('sha256').update(bytes).digest('hex');
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
 }
 
 export interface InProcessServer {

@@ -66,7 +66,8 @@ class ArtifactWriter:
                 raise
         self.files.append({"path": name, "size": local.stat().st_size, "sha256": digest})
 
-    def write_manifest(self, run_id: str, model_name: str, base_model: str, dataset: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+    def write_manifest(self, run_id: str, model_name: str, base_model: str, dataset: dict[str, Any], metrics: dict[str, Any],
+                       task: str = "classification") -> dict[str, Any]:
         manifest = {
             "schemaVersion": 1,
             "runId": run_id,
@@ -74,7 +75,7 @@ class ArtifactWriter:
             "createdAt": now_iso(),
             "trainerVersion": __version__,
             "baseModel": base_model,
-            "task": "text-classification",
+            "task": task,
             "dataset": dataset,
             "files": self.files,
             "packages": package_versions(),

@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from .chunking import LongText
 from .errors import TrainerError
 from .fingerprint import TrainingFingerprint
 from .gate import ChampionRows
@@ -23,7 +24,10 @@ from .storage import join, store_for
 from .text_key import KEY_VERSION
 
 
-def champion_rows(uri: str, val_texts: list[str], val_keys: list[str], labels: list[str], salt: str, variant: str, work: Path) -> ChampionRows:
+def champion_rows(uri: str, val_texts: list[str], val_keys: list[str], labels: list[str], salt: str, variant: str, work: Path,
+                  val_pairs: list[str] | None = None) -> ChampionRows:
+    """The champion's predictions, run as serving runs it: its own windows (config.json
+    `longText`) and, for `pair`, the rows' text_pair."""
     prefix = uri.rsplit("/", 1)[0] if uri.endswith(".onnx") else uri.rstrip("/")
     version = prefix.rsplit("/", 1)[-1] or uri
     store = store_for(uri)
@@ -39,8 +43,10 @@ def champion_rows(uri: str, val_texts: list[str], val_keys: list[str], labels: l
         config = json.loads((local / "config.json").read_text())
         champion_labels = json.loads((local / "labels.json").read_text())
         indexes = [i for i, key in enumerate(val_keys) if not fingerprint.contains(key)]
-        clf = OnnxClassifier(local / model_file, local / "tokenizer.json", int(config["maxLength"]))
-        logits = clf.logits([val_texts[i] for i in indexes]) if indexes else None
+        clf = OnnxClassifier(local / model_file, local / "tokenizer.json", int(config["maxLength"]),
+                             long_text=LongText.from_json(config.get("longText")))
+        pairs = [val_pairs[i] for i in indexes] if val_pairs is not None else None
+        logits = clf.logits([val_texts[i] for i in indexes], pairs=pairs) if indexes else None
     except (TrainerError, OSError, ValueError, KeyError) as err:
         message = err.message if isinstance(err, TrainerError) else f"{type(err).__name__}: {err}"
         print(f"[champion] could not evaluate {uri}: {message}", file=sys.stderr, flush=True)

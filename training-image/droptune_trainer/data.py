@@ -28,6 +28,9 @@ class Dataset:
     train_labels: list[int]
     val_texts: list[str]
     val_labels: list[int]
+    # `pair`: the text_pair of each row (None for the other tasks)
+    train_pairs: list[str] | None = None
+    val_pairs: list[str] | None = None
 
     @property
     def label_counts(self) -> dict[str, int]:
@@ -77,6 +80,8 @@ def load_dataset(uri: str, params: Params, salt: str) -> Dataset:
         train_labels=[label_id[e.label] for e in split.train],
         val_texts=[e.text for e in split.validation],
         val_labels=[label_id[e.label] for e in split.validation],
+        train_pairs=[e.pair or "" for e in split.train] if params.the_task == "pair" else None,
+        val_pairs=[e.pair or "" for e in split.validation] if params.the_task == "pair" else None,
     )
 
 
@@ -90,11 +95,13 @@ def read_rows(uri: str, raw: bytes, params: Params) -> list[Row]:
     if not records:
         raise TrainerError("failed_precondition", f"{uri} is empty")
     header = [h.strip() for h in records[0][1]]
-    for col in (params.textColumn, params.labelColumn):
+    pair_column = params.textPairColumn if params.the_task == "pair" else None
+    for col in (params.textColumn, params.labelColumn, *([pair_column] if pair_column else [])):
         if col not in header:
             raise TrainerError("failed_precondition", f"{uri}: header has no column {col!r} (columns: {excerpt_names(header)})")
     ti, li = header.index(params.textColumn), header.index(params.labelColumn)
     si = header.index(params.splitColumn) if params.splitColumn in header else None
+    pi = header.index(pair_column) if pair_column else None
     rows: list[Row] = []
     for n, row in records[1:]:  # n: the line an editor shows (docs/contracts.md)
         if not row or all(c.strip() == "" for c in row):
@@ -106,10 +113,15 @@ def read_rows(uri: str, raw: bytes, params: Params) -> list[Row]:
             raise TrainerError("failed_precondition", f"{uri}: line {n} column {params.textColumn!r} is empty")
         if not label:
             raise TrainerError("failed_precondition", f"{uri}: line {n} column {params.labelColumn!r} is empty")
+        pair = None
+        if pi is not None:
+            pair = row[pi]
+            if not pair.strip():
+                raise TrainerError("failed_precondition", f"{uri}: line {n} column {pair_column!r} is empty")
         split = None
         if si is not None:
             split = row[si].strip().lower()
             if split not in SPLIT_VALUES:
                 raise TrainerError("failed_precondition", f"{uri}: line {n} column {params.splitColumn!r} is {excerpt_names([row[si]], 1)}; expected one of {', '.join(SPLIT_VALUES)}")
-        rows.append(Row(text, label, n, split))
+        rows.append(Row(text, label, n, split, pair))
     return rows

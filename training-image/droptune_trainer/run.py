@@ -25,7 +25,8 @@ from .champion import champion_rows
 from .checkpoint import CheckpointStore
 from .data import Dataset, load_dataset
 from .errors import TrainerError
-from .export import golden_vectors
+from .chunking import Batch, Chunker, LongText
+from .export import ExportSpec, golden_vectors, model_config, uses_token_types
 from .fingerprint import split_json
 from .gate import GateSettings, decide, parse_gate_settings
 from .params import Params, parse_params
@@ -97,15 +98,17 @@ def log(msg: str) -> None:
 @dataclass(frozen=True)
 class Prepared:
     """Everything training needs, read and encoded once: the split data, the base model and the
-    token ids (truncated at maxLength; `truncated` counts the texts that were cut)."""
+    windows (chunking.py: window 0 in truncate mode, every window in chunk mode; `truncated`
+    counts the texts that needed more windows than they got)."""
 
     dataset: Dataset
     model: torch.nn.Module
     tokenizer: object
-    train_ids: list[list[int]]
-    val_ids: list[list[int]]
+    train: Batch
+    val: Batch
     truncated: dict[str, int]
     dev: Device
+    token_types: bool  # the model is fed token_type_ids (pair on BERT)
 
 
 @dataclass(frozen=True)
@@ -142,29 +145,30 @@ def run(env: RunEnv, stop: threading.Event) -> dict:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def export_spec(p: Params) -> ExportSpec:
+    return ExportSpec(p.the_task, p.baseModel, p.maxLength, LongText(p.longText, p.chunkStride, p.maxChunks))
+
+
 def prepare(env: RunEnv, model_name: str, dev: Device) -> Prepared:
     p = env.params
+    if p.the_task not in ("classification", "pair"):
+        # Export, config.json and golden vectors know every task (export.py); the data, loss and
+        # scores for the others are not built yet: refuse rather than train the wrong thing.
+        raise TrainerError("failed_precondition", f"task {p.the_task!r} is not trained by this trainer version yet (classification and pair)")
     dataset = load_dataset(env.dataset_uri, p, salt=model_name)
     log(f"[data] {env.dataset_uri}: {describe(dataset.split)}; {len(dataset.labels)} labels {dataset.labels}")
     torch.manual_seed(p.seed)
     model, tokenizer, resolved = load_base_model(p.baseModel, dataset.labels)
     log(f"[model] base model {p.baseModel} ({resolved}), {sum(x.numel() for x in model.parameters()) / 1e6:.1f}M parameters")
-    train_ids, train_cut = _encode(tokenizer, dataset.train_texts, p.maxLength)
-    val_ids, val_cut = _encode(tokenizer, dataset.val_texts, p.maxLength)
+    chunker = Chunker(tokenizer.backend_tokenizer, p.maxLength, export_spec(p).long_text)
+    train_windows = chunker.encode_all(dataset.train_texts, dataset.train_pairs)
+    val_windows = chunker.encode_all(dataset.val_texts, dataset.val_pairs)
+    train_cut, val_cut = sum(train_windows.truncated), sum(val_windows.truncated)
     if train_cut or val_cut:
-        log(f"[data] truncated at maxLength {p.maxLength} tokens: {train_cut} training and {val_cut} validation texts")
-    return Prepared(dataset, model, tokenizer, train_ids, val_ids, {"train": train_cut, "validation": val_cut}, dev)
-
-
-def _encode(tokenizer, texts: list[str], max_length: int) -> tuple[list[list[int]], int]:
-    """Token ids truncated at max_length, and how many texts were longer (encoded one token
-    further, so a text of exactly max_length tokens is not counted)."""
-    ids = tokenizer(texts, truncation=True, max_length=max_length + 1)["input_ids"]
-    long = [i for i, s in enumerate(ids) if len(s) > max_length]
-    if long:  # the tokenizer's own truncation (it keeps its special tokens), as serving's tokenizer.json does
-        for i, s in zip(long, tokenizer([texts[i] for i in long], truncation=True, max_length=max_length)["input_ids"]):
-            ids[i] = s
-    return ids, len(long)
+        log(f"[data] longer than {'maxChunks windows' if p.longText == 'chunk' else 'maxLength'} at maxLength {p.maxLength} tokens: "
+            f"{train_cut} training and {val_cut} validation texts were cut")
+    return Prepared(dataset, model, tokenizer, train_windows, val_windows, {"train": train_cut, "validation": val_cut}, dev,
+                    uses_token_types(model, p.the_task))
 
 
 def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
@@ -178,12 +182,16 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
     files = ctx.work / "model"
     files.mkdir(exist_ok=True)
     try:
-        result = train(TrainInputs(prep.model, prep.train_ids, ds.train_labels, prep.val_ids, ds.val_labels, ds.labels),
-                       p, prep.dev, reporter, checkpoints, ctx.stop, checkpoints.latest())
+        types = prep.token_types
+        inputs = TrainInputs(prep.model, prep.train.input_ids, [ds.train_labels[i] for i in prep.train.owners],
+                             prep.val.input_ids, ds.val_labels, ds.labels,
+                             prep.train.token_type_ids if types else None, prep.val.token_type_ids if types else None, prep.val.owners)
+        result = train(inputs, p, prep.dev, reporter, checkpoints, ctx.stop, checkpoints.latest())
         log("[export] ONNX export and checks")
-        served = export_and_score(prep.model, prep.tokenizer, files, ds.val_texts, ds.val_labels, ds.labels, p.maxLength,
-                                  p.evalBatchSize, p.quantize, ctx.gate, env.model_variant)
-        champion = (champion_rows(env.champion_uri, ds.val_texts, ds.val_keys, ds.labels, ctx.model_name, env.model_variant, ctx.work)
+        served = export_and_score(prep.model, prep.tokenizer, files, ds.val_texts, ds.val_labels, ds.labels, export_spec(p),
+                                  p.evalBatchSize, p.quantize, ctx.gate, env.model_variant, val_pairs=ds.val_pairs)
+        champion = (champion_rows(env.champion_uri, ds.val_texts, ds.val_keys, ds.labels, ctx.model_name, env.model_variant, ctx.work,
+                                  ds.val_pairs)
                     if env.champion_uri else None)
         gate = decide(ctx.gate, ds.val_labels, served.predictions, len(ds.labels), champion)
         log(f"[gate] {gate['decision']}: {gate['reason']}")
@@ -199,7 +207,7 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
             artifacts.put(files / name, name)
     artifacts.put(jsonl, "metrics.jsonl")
     dataset_info = {"datasetUri": env.dataset_uri, "generation": ctx.generation, "sha256": ds.sha256}
-    manifest = artifacts.write_manifest(env.run_id, ctx.model_name, p.baseModel, dataset_info, headline)
+    manifest = artifacts.write_manifest(env.run_id, ctx.model_name, p.baseModel, dataset_info, headline, p.the_task)
     log(f"[run] {env.run_id} done in {time.perf_counter() - ctx.started:.1f}s: {served.variant} accuracy {served.scores['accuracy']:.4f}, "
         f"macro_f1 {served.scores['macro_f1']:.4f}; gate {gate['decision']}; manifest at {join(env.output_uri, 'manifest.json')}")
     return manifest
@@ -208,9 +216,9 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
 def _write_model_files(ctx: RunContext, prep: Prepared, files: Path, result: TrainResult, served: ServedModel, gate: dict) -> None:
     p, ds = ctx.params, prep.dataset
     (files / "labels.json").write_text(json.dumps(ds.labels) + "\n")
-    config = {"task": "text-classification", "baseModel": p.baseModel, "maxLength": p.maxLength, "inputNames": served.input_names, "outputName": "logits"}
+    config = model_config(export_spec(p), served.input_names, None)
     (files / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    (files / "golden.json").write_text(json.dumps(golden_vectors(served.fp32, ds.labels, p.maxLength), ensure_ascii=False, indent=1) + "\n")
+    (files / "golden.json").write_text(json.dumps(golden_vectors(served.fp32, ds.labels, config), ensure_ascii=False, indent=1) + "\n")
     (files / "split.json").write_text(json.dumps(split_json(ds.split, ctx.model_name)) + "\n")
     best, s = result.best_eval, served.scores
     metrics = {

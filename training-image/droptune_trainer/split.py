@@ -31,6 +31,17 @@ class Row:
     label: str
     line: int
     split: str | None = None  # from a user split column
+    pair: str | None = None  # `pair` task: the text_pair column
+
+
+# Between a text and its text_pair in a pair row's key: not whitespace, so normalisation keeps it,
+# and never typed in a CSV cell, so ("a b", "c") and ("a", "b c") stay two examples.
+PAIR_SEPARATOR = " \u001f "
+
+
+def row_key(row: Row, salt: str) -> str:
+    """The example's identity: its text, or for a pair both texts in order."""
+    return text_key(row.text if row.pair is None else f"{row.text}{PAIR_SEPARATOR}{row.pair}", salt)
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,7 @@ class Example:
     label: str
     line: int
     side: str  # train | validation | test
+    pair: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,7 @@ def split_rows(rows: list[Row], fraction: float, salt: str) -> Split:
     else:
         sides = _hash_sides(examples, fraction)
         method = "hash"
-    placed = [Example(e.key, e.text, e.label, e.line, sides[e.key]) for e in examples]
+    placed = [Example(e.key, e.text, e.label, e.line, sides[e.key], e.pair) for e in examples]
     return Split(
         method=method,
         train=[e for e in placed if e.side == "train"],
@@ -92,10 +104,10 @@ def _collapse(rows: list[Row], salt: str) -> tuple[list[Example], int, list[Conf
     first: dict[str, Example] = {}
     lines: dict[str, dict[str, list[int]]] = {}
     for row in rows:
-        key = text_key(row.text, salt)
+        key = row_key(row, salt)
         lines.setdefault(key, {}).setdefault(row.label, []).append(row.line)
         if key not in first:
-            first[key] = Example(key, row.text, row.label, row.line, row.split or "train")
+            first[key] = Example(key, row.text, row.label, row.line, row.split or "train", row.pair)
     conflicts = [Conflict(k, first[k].text, by_label) for k, by_label in lines.items() if len(by_label) > 1]
     bad = {c.key for c in conflicts}
     examples = [e for k, e in first.items() if k not in bad]

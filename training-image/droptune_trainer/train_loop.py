@@ -23,9 +23,10 @@ import torch
 
 from .batching import collate, eval_batches, train_batches
 from .checkpoint import CheckpointStore
+from .chunking import pool
 from .device import Device
 from .errors import Preempted, TrainerError
-from .params import Params
+from .params import Params, higher_is_better
 from .scoring import score
 from .tracking import MetricsReporter
 from .train_state import TrainState
@@ -53,6 +54,12 @@ class TrainInputs:
     val_ids: list[list[int]]
     val_labels: list[int]
     label_names: list[str]
+    # token_type_ids per window, when the model is fed them (pair on BERT); None otherwise.
+    train_types: list[list[int]] | None = None
+    val_types: list[list[int]] | None = None
+    # The validation text each val_ids window belongs to (chunk mode: several per text, pooled);
+    # None: one window per text.
+    val_owners: list[int] | None = None
 
 
 @dataclass
@@ -69,8 +76,10 @@ class TrainResult:
         return self.train_samples / self.train_seconds if self.train_seconds > 0 else 0.0
 
 
-def evaluate(model, ids: list[list[int]], labels: list[int], label_names: list[str], params: Params, dev: Device) -> dict:
-    """Validation loss and scores, batched by length (padding does not change logits)."""
+def evaluate(model, ids: list[list[int]], labels: list[int], label_names: list[str], params: Params, dev: Device,
+             types: list[list[int]] | None = None, owners: list[int] | None = None) -> dict:
+    """Validation loss and scores, batched by length (padding does not change logits); a text's
+    windows are pooled (chunking.pool) before scoring, as serving does."""
     model.eval()
     logits = np.zeros((len(ids), len(label_names)), dtype=np.float32)
     y = torch.tensor(labels, dtype=torch.long)
@@ -78,12 +87,25 @@ def evaluate(model, ids: list[list[int]], labels: list[int], label_names: list[s
         for idx in eval_batches([len(s) for s in ids], params.evalBatchSize):
             input_ids, mask = collate(ids, idx, _pad_id(model), dev.pad_multiple)
             with dev.autocast():
-                out = model(input_ids=input_ids.to(dev.torch_device), attention_mask=mask.to(dev.torch_device)).logits
+                out = model(input_ids=input_ids.to(dev.torch_device), attention_mask=mask.to(dev.torch_device),
+                            **_type_feed(types, idx, input_ids.shape[1], dev)).logits
             logits[idx] = out.float().cpu().numpy()
+    if owners is not None:
+        logits = pool(logits, owners, len(labels))
     loss = float(torch.nn.functional.cross_entropy(torch.from_numpy(logits), y).item())
     result = score(labels, logits.argmax(axis=1), label_names)
     result["loss"] = loss
     return result
+
+
+def _type_feed(types: list[list[int]] | None, idx: list[int], width: int, dev: Device) -> dict[str, torch.Tensor]:
+    """`token_type_ids` for the batch (padded with 0), or nothing when the model is not fed them."""
+    if types is None:
+        return {}
+    out = torch.zeros((len(idx), width), dtype=torch.long)
+    for row, i in enumerate(idx):
+        out[row, : len(types[i])] = torch.tensor(types[i], dtype=torch.long)
+    return {"token_type_ids": out.to(dev.torch_device, non_blocking=True)}
 
 
 def _pad_id(model) -> int:
@@ -92,9 +114,10 @@ def _pad_id(model) -> int:
 
 
 def _better(metric: str, value: float, best: float | None) -> bool:
+    """Improvement in the metric's own direction (lower loss, RMSE and MAE are better)."""
     if best is None:
         return True
-    return value < best if metric == "loss" else value > best
+    return value < best if metric == "loss" or not higher_is_better(metric) else value > best
 
 
 def class_weights(labels: list[int], k: int) -> list[float]:
@@ -190,7 +213,8 @@ class _Run:
         try:
             with dev.autocast():
                 logits = self.model(input_ids=input_ids.to(dev.torch_device, non_blocking=True),
-                                    attention_mask=mask.to(dev.torch_device, non_blocking=True)).logits
+                                    attention_mask=mask.to(dev.torch_device, non_blocking=True),
+                                    **_type_feed(d.train_types, idx, input_ids.shape[1], dev)).logits
             loss = torch.nn.functional.cross_entropy(logits.float(), y, weight=self.loss_weights)
             self.scaler.scale(loss).backward()
         except (torch.OutOfMemoryError, RuntimeError) as err:
@@ -250,7 +274,7 @@ class _Run:
         st, params = self.st, self.params
         t_eval = time.perf_counter()
         d = self.data
-        result = evaluate(self.model, d.val_ids, d.val_labels, d.label_names, params, self.dev)
+        result = evaluate(self.model, d.val_ids, d.val_labels, d.label_names, params, self.dev, d.val_types, d.val_owners)
         t_eval = time.perf_counter() - t_eval
         metric = result[params.stopping_metric]
         row = {"epoch": epoch + 1, "step": st.step, "val_loss": result["loss"], "val_accuracy": result["accuracy"], "val_macro_f1": result["macro_f1"]}

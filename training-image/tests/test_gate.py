@@ -16,6 +16,8 @@ from droptune_trainer.errors import TrainerError
 from droptune_trainer.export import quantize_int8
 from droptune_trainer.gate import ChampionRows, GateSettings, decide, metric_value, paired_bootstrap, parse_gate_settings
 from droptune_trainer.scoring import score
+from droptune_trainer.chunking import TRUNCATE
+from droptune_trainer.export import ExportSpec
 from droptune_trainer.served import export_and_score
 
 LABELS = ["a", "b", "c"]
@@ -122,21 +124,22 @@ def tiny_model(tiny_bert):
     return model, tokenizer
 
 
+SPEC = ExportSpec("classification", "tiny", 32, TRUNCATE)
 TEXTS = [f"ticket {i} about {w}" for i, w in enumerate(["refund", "parcel", "crash"] * 20)]
 
 
 def test_int8_that_loses_more_than_allowed_is_dropped_and_fp32_served(tiny_model, tmp_path):
     model, tokenizer = tiny_model
     (tmp_path / "probe").mkdir()
-    probe = export_and_score(model, tokenizer, tmp_path / "probe", TEXTS, [0] * 60, LABELS, 32, 16, False, GateSettings(), "fp32")
+    probe = export_and_score(model, tokenizer, tmp_path / "probe", TEXTS, [0] * 60, LABELS, SPEC, 16, False, GateSettings(), "fp32")
     labels = probe.predictions  # the fp32 model is right on every row
     push = (max(set(labels), key=labels.count) + 1) % 3
     files = tmp_path / "m"
     files.mkdir()
-    served = export_and_score(model, tokenizer, files, TEXTS, labels, LABELS, 32, 16, True, GateSettings(metric="accuracy"), "int8",
+    served = export_and_score(model, tokenizer, files, TEXTS, labels, LABELS, SPEC, 16, True, GateSettings(metric="accuracy"), "int8",
                               quantizer=_corrupting_quantizer(push))
     assert served.int8["kept"] is False and not (files / "model.int8.onnx").exists()
-    assert "below fp32 1.0000" in served.int8["reason"] and served.int8["reason"].endswith("serving fp32")
+    assert "worse than fp32 1.0000" in served.int8["reason"] and served.int8["reason"].endswith("serving fp32")
     assert served.variant == "fp32" and served.predictions == labels and served.scores["accuracy"] == 1.0
     assert served.int8["accuracy"] == pytest.approx(labels.count(push) / 60)
 
@@ -146,7 +149,7 @@ def test_int8_within_tolerance_is_kept_and_served_when_serving_loads_int8(tiny_m
     labels = [i % 3 for i in range(60)]
     files = tmp_path / "m"
     files.mkdir()
-    served = export_and_score(model, tokenizer, files, TEXTS, labels, LABELS, 32, 16, True, GateSettings(maxInt8Loss=1.0), "int8")
+    served = export_and_score(model, tokenizer, files, TEXTS, labels, LABELS, SPEC, 16, True, GateSettings(maxInt8Loss=1.0), "int8")
     assert served.int8["kept"] is True and (files / "model.int8.onnx").exists() and served.variant == "int8"
 
 

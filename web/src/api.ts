@@ -7,7 +7,7 @@ import type { RunGate, RunSplit } from '../../shared/contracts/run.ts';
 
 import type { DatasetProfile as ValidatedProfile, ValidationAnswer } from '../../shared/contracts/dataset.ts';
 import { collectPages, type Page } from '../../shared/contracts/paging.ts';
-import type { PredictResponse as Prediction } from '../../shared/contracts/prediction.ts';
+import type { PredictInstance, PredictResponse as Prediction } from '../../shared/contracts/prediction.ts';
 import type {
   AliasChange,
   Deployment,
@@ -208,6 +208,6 @@ export const api = {
     return request<unknown>(uploadUrl, { method: 'PUT', raw: data, contentType, auth: sameOrigin });
   },
   /** Prediction through the control API, which forwards to the model's production deployment. */
-  predict: (modelName: string, instances: string[]) =>
+  predict: (modelName: string, instances: PredictInstance[]) =>
     request<Prediction>(`/v1/models/${enc(modelName)}:predict`, { method: 'POST', body: { instances } }),
 };

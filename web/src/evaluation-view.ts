@@ -1,15 +1,40 @@
 /**
- * The end-of-training evaluation on the held-out split: per-class precision/recall/F1 and the
- * confusion matrix as a table whose cells are shaded by share of the true class (the numbers
- * stay readable text, so it works without colour and with a screen reader).
+ * The end-of-training evaluation on the held-out split, per task: per-class precision/recall/F1
+ * and the confusion matrix as a table whose cells are shaded by share of the true class (the
+ * numbers stay readable text, so it works without colour and with a screen reader); for
+ * multi-label each class's tuned threshold (no confusion matrix: a row may have several
+ * classes); for regression a predicted-vs-true scatter plot.
  */
 import type { Evaluation } from './api.ts';
 import { h } from './dom.ts';
 import { formatInt, formatMetric } from './format.ts';
+import { scatterView } from './scatter-view.ts';
 
 export function evaluationView(e: Evaluation): HTMLElement {
+  const parts =
+    e.task === 'regression'
+      ? [scatterView(e.points ?? [])]
+      : e.task === 'multilabel'
+        ? [perClassTable(e)]
+        : [perClassTable(e), confusionTable(e)];
+  return h(
+    'section',
+    { 'aria-labelledby': 'eval-title', 'data-task': e.task },
+    h('h2', { id: 'eval-title' }, 'Evaluation'),
+    h(
+      'div',
+      { class: 'two-col' },
+      parts.map((part) => h('div', { class: 'scroll-x' }, part)),
+    ),
+  );
+}
+
+/** Precision, recall, F1 and examples per class; multi-label adds each class's tuned threshold. */
+function perClassTable(e: Evaluation): HTMLElement {
   const labels = e.labels;
-  const perClass = h(
+  const thresholds = e.task === 'multilabel';
+  const head = ['Label', 'Precision', 'Recall', 'F1', 'Examples', ...(thresholds ? ['Threshold'] : [])];
+  return h(
     'table',
     { class: 'data', id: 'per-class' },
     h('caption', null, 'Per-class metrics (held-out split)'),
@@ -19,9 +44,7 @@ export function evaluationView(e: Evaluation): HTMLElement {
       h(
         'tr',
         null,
-        ['Label', 'Precision', 'Recall', 'F1', 'Examples'].map((t, i) =>
-          h('th', { scope: 'col', class: i ? 'num' : null }, t),
-        ),
+        head.map((t, i) => h('th', { scope: 'col', class: i ? 'num' : null }, t)),
       ),
     ),
     h(
@@ -37,11 +60,19 @@ export function evaluationView(e: Evaluation): HTMLElement {
           h('td', { class: 'num' }, formatMetric('recall', c?.recall)),
           h('td', { class: 'num' }, formatMetric('f1', c?.f1)),
           h('td', { class: 'num' }, c ? formatInt(c.support) : '—'),
+          thresholds
+            ? h('td', { class: 'num' }, c?.threshold === undefined ? '—' : c.threshold.toFixed(2))
+            : null,
         );
       }),
     ),
   );
-  const matrix = h(
+}
+
+/** Rows are the true label, columns the predicted one (single-label tasks). */
+function confusionTable(e: Evaluation): HTMLElement {
+  const labels = e.labels;
+  return h(
     'table',
     { class: 'data confusion', id: 'confusion-matrix' },
     h('caption', null, 'Confusion matrix: rows are the true label, columns the predicted one'),
@@ -83,17 +114,6 @@ export function evaluationView(e: Evaluation): HTMLElement {
       }),
     ),
   );
-  return h(
-    'section',
-    { 'aria-labelledby': 'eval-title' },
-    h('h2', { id: 'eval-title' }, 'Evaluation'),
-    h(
-      'div',
-      { class: 'two-col' },
-      h('div', { class: 'scroll-x' }, perClass),
-      h('div', { class: 'scroll-x' }, matrix),
-    ),
-  );
 }
 
 /** Accepts the API's camelCase evaluation or the trainer's metrics.json `validation` block. */
@@ -105,5 +125,6 @@ export function normalizeEvaluation(raw: unknown): Evaluation | null {
   const confusionMatrix = (r.confusionMatrix ?? r.confusion_matrix) as number[][] | undefined;
   if (!Array.isArray(labels) || !perClass || !Array.isArray(confusionMatrix)) return null;
   const task = (typeof r.task === 'string' ? r.task : 'classification') as Evaluation['task'];
-  return { task, labels, perClass, confusionMatrix };
+  const points = r.points as Evaluation['points'];
+  return { task, labels, perClass, confusionMatrix, ...(Array.isArray(points) ? { points } : {}) };
 }

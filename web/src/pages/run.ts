@@ -3,6 +3,7 @@
  * while the run is live), the reason in plain words when it did not succeed, per-class metrics
  * and the confusion matrix once evaluated, its parameters and its dataset's profile.
  */
+import { type GateMetricName, TASK_METRICS, Task } from '../../../shared/contracts/task.ts';
 import { ApiError, api, type RunDetail } from '../api.ts';
 import { alignSeries, type LineChart, lineChart } from '../chart.ts';
 import { confirmDialog, errorBox, h, loading, replace, toast } from '../dom.ts';
@@ -227,6 +228,23 @@ function reasonView(r: RunDetail): HTMLElement | null {
   );
 }
 
+/** How each task metric is titled on its card. */
+const METRIC_LABELS: Record<GateMetricName, string> = {
+  accuracy: 'Accuracy',
+  macro_f1: 'Macro F1',
+  micro_f1: 'Micro F1',
+  rmse: 'RMSE',
+  mae: 'MAE',
+  spearman: 'Spearman',
+  r2: 'R²',
+};
+
+/** The run's task: from its evaluation, else its params (the trigger fills it), else classification. */
+function runTask(r: RunDetail): Task {
+  const parsed = Task.safeParse(r.evaluation?.task ?? (r.params as { task?: unknown } | null)?.task);
+  return parsed.success ? parsed.data : 'classification';
+}
+
 function factsView(r: RunDetail, series: MetricSeries): HTMLElement {
   const m = r.metrics ?? {};
   const pick = (...keys: string[]) => {
@@ -244,8 +262,9 @@ function factsView(r: RunDetail, series: MetricSeries): HTMLElement {
   return h(
     'div',
     { class: 'stats' },
-    card('Accuracy', formatMetric('accuracy', pick('accuracy', 'val_accuracy')), 'accuracy'),
-    card('Macro F1', formatMetric('macro_f1', pick('macro_f1', 'val_macro_f1')), 'macro_f1'),
+    TASK_METRICS[runTask(r)].map((metric) =>
+      card(METRIC_LABELS[metric], formatMetric(metric, pick(metric, `val_${metric}`)), metric),
+    ),
     card('Validation loss', formatMetric('val_loss', pick('val_loss')), 'val_loss'),
     card('Duration', formatDuration(runDuration(r)), 'duration'),
     card('Cost', formatUsd(r.costEstimate), 'cost'),

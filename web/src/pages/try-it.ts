@@ -1,7 +1,11 @@
 /**
- * Try it: type a text, get the production model's label and every class's score. The call goes
- * through the control API (same sign-in), which forwards it to the model's prediction service.
+ * Try it: type a text (two for a sentence-pair model), get the production model's prediction as
+ * its task shapes it: the label and every class's score, the labels picked for multi-label, the
+ * value for regression. The call goes through the control API (same sign-in), which forwards it
+ * to the model's prediction service.
  */
+import type { PredictInstance } from '../../../shared/contracts/prediction.ts';
+import type { Task } from '../../../shared/contracts/task.ts';
 import { api, type ModelSummary } from '../api.ts';
 import { errorBox, field, h, loading, replace } from '../dom.ts';
 import type { PageContext } from '../router.ts';
@@ -42,6 +46,28 @@ export async function tryItPage(ctx: PageContext): Promise<void> {
     required: true,
     placeholder: 'Type a message to classify…',
   });
+  const pairText = h('textarea', {
+    id: 'try-text-pair',
+    rows: 3,
+    placeholder: 'The second text of the pair (text_pair)…',
+  });
+  const pairField = field(
+    'Compared with',
+    pairText,
+    'This model compares two texts: this is the second (text_pair).',
+  );
+  pairField.hidden = true;
+  let task: Task = 'classification';
+  const showTask = async () => {
+    const model = select.value;
+    const found = await modelTask(model);
+    if (select.value !== model) return; // another model was picked meanwhile
+    task = found;
+    pairField.hidden = task !== 'pair';
+    pairText.required = task === 'pair';
+    form.dataset.task = task;
+  };
+  select.addEventListener('change', () => void showTask());
   const button = h('button', { type: 'submit', class: 'primary' }, 'Predict');
   const result = h('div', { id: 'prediction', 'aria-live': 'polite' });
   const form = h(
@@ -49,6 +75,7 @@ export async function tryItPage(ctx: PageContext): Promise<void> {
     { class: 'card try-form' },
     field('Model', select),
     field('Text', text, 'Press Ctrl+Enter to predict.'),
+    pairField,
     h('div', { class: 'actions' }, button),
   );
   text.addEventListener('keydown', (ev) => {
@@ -61,11 +88,18 @@ export async function tryItPage(ctx: PageContext): Promise<void> {
       text.focus();
       return;
     }
+    if (task === 'pair' && !pairText.value.trim()) {
+      replace(result, h('p', { class: 'field-error', role: 'alert' }, 'Type the second text too.'));
+      pairText.focus();
+      return;
+    }
+    const instance: PredictInstance =
+      task === 'pair' ? { text: text.value, text_pair: pairText.value } : text.value;
     button.disabled = true;
     replace(result, h('p', { class: 'muted', 'aria-busy': 'true' }, 'Asking the model…'));
     const t0 = performance.now();
     try {
-      const answer = await api.predict(select.value, [text.value]);
+      const answer = await api.predict(select.value, [instance]);
       const ms = performance.now() - t0;
       const p = answer.predictions[0]!;
       // Regression answers a value only; multi-label picks several classes.
@@ -88,39 +122,41 @@ export async function tryItPage(ctx: PageContext): Promise<void> {
             'value' in p ? 'Value: ' : 'Label: ',
             h('strong', { id: 'predicted-label' }, predicted),
           ),
-          h(
-            'table',
-            { class: 'data bars', id: 'scores' },
-            h('caption', null, 'Scores'),
-            h(
-              'thead',
-              null,
-              h(
-                'tr',
-                null,
-                h('th', { scope: 'col' }, 'Label'),
-                h('th', { scope: 'col', class: 'num' }, 'Score'),
-                h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Bar')),
-              ),
-            ),
-            h(
-              'tbody',
-              null,
-              scores.map(([label, score]) =>
+          scores.length === 0
+            ? null
+            : h(
+                'table',
+                { class: 'data bars', id: 'scores' },
+                h('caption', null, 'Scores'),
                 h(
-                  'tr',
-                  { class: picked.includes(label) ? 'current' : null },
-                  h('th', { scope: 'row' }, label),
-                  h('td', { class: 'num' }, `${(score * 100).toFixed(1)}%`),
+                  'thead',
+                  null,
                   h(
-                    'td',
-                    { class: 'bar-cell' },
-                    h('span', { class: 'bar', style: `width:${(score * 100).toFixed(1)}%` }),
+                    'tr',
+                    null,
+                    h('th', { scope: 'col' }, 'Label'),
+                    h('th', { scope: 'col', class: 'num' }, 'Score'),
+                    h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Bar')),
+                  ),
+                ),
+                h(
+                  'tbody',
+                  null,
+                  scores.map(([label, score]) =>
+                    h(
+                      'tr',
+                      { class: picked.includes(label) ? 'current' : null },
+                      h('th', { scope: 'row' }, label),
+                      h('td', { class: 'num' }, `${(score * 100).toFixed(1)}%`),
+                      h(
+                        'td',
+                        { class: 'bar-cell' },
+                        h('span', { class: 'bar', style: `width:${(score * 100).toFixed(1)}%` }),
+                      ),
+                    ),
                   ),
                 ),
               ),
-            ),
-          ),
         ),
       );
     } catch (err) {
@@ -131,4 +167,21 @@ export async function tryItPage(ctx: PageContext): Promise<void> {
   });
   replace(main, h('div', { class: 'page-head' }, h('h1', null, 'Try it')), form, result);
   text.focus();
+  await showTask();
+}
+
+/**
+ * The task of `modelName`'s production version, from the evaluation its run recorded; a model
+ * whose evaluation cannot be read is treated as single-text (the service still refuses a wrong
+ * shape with a message that says what it needs).
+ */
+async function modelTask(modelName: string): Promise<Task> {
+  try {
+    const versions = await api.versions(modelName);
+    const production = versions.find((v) => v.aliases.includes('production'));
+    if (!production) return 'classification';
+    return (await api.evaluation(production.runId)).task;
+  } catch {
+    return 'classification';
+  }
 }
