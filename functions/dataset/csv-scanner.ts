@@ -34,6 +34,8 @@ const ROLE_TEXT = 1;
 const ROLE_LABEL = 2;
 const ROLE_HEADER = 3;
 const ROLE_SPLIT = 4;
+/** `pair`: the second text, kept and checked like the text. */
+const ROLE_PAIR = 5;
 /** A split value longer than this is invalid anyway; only its first bytes are kept. */
 const MAX_SPLIT_BYTES = 32;
 
@@ -43,8 +45,12 @@ export interface ScannerSink {
    * Returns the indexes of the text and label columns (the sink checks required columns) and of
    * the split column (-1 or absent: none).
    */
-  onHeader(names: string[], line: number): { textIndex: number; labelIndex: number; splitIndex?: number };
-  /** `text` is the row's text (at most one record, so memory stays bounded); `split` its split value. */
+  onHeader(names: string[], line: number): ScannedColumns;
+  /**
+   * `text` is the row's text (at most one record, so memory stays bounded); `split` its split
+   * value; `pair` the second text (`pairIndex` set). `label` may be empty: what an empty target
+   * means depends on the task, so the sink rejects it.
+   */
   onRow(
     textChars: number,
     label: string,
@@ -52,7 +58,19 @@ export interface ScannerSink {
     line: number,
     text: string,
     split: string | undefined,
+    pair: string | undefined,
   ): void;
+}
+
+/** The columns a sink asks the scanner to read (-1 or absent: none). */
+export interface ScannedColumns {
+  textIndex: number;
+  /** The target: the label, the class set (multilabel) or the number (regression). */
+  labelIndex: number;
+  splitIndex?: number;
+  pairIndex?: number;
+  /** Most bytes the target may hold (default `maxLabelBytes`; a multi-label cell holds several classes). */
+  labelBytes?: number;
 }
 
 export class CsvScanner {
@@ -75,6 +93,11 @@ export class CsvScanner {
   private textIndex = -1;
   private labelIndex = -1;
   private splitIndex = -1;
+  private pairIndex = -1;
+  private pairBuf = Buffer.alloc(256);
+  private pairLen = 0;
+  private pairNonBlank = false;
+  private labelLimit: number;
   /** The current record's text bytes (a record is at most maxRecordBytes). */
   private textBuf = Buffer.alloc(1024);
   private textLen = 0;
@@ -97,7 +120,8 @@ export class CsvScanner {
     private readonly limits: ValidationLimits,
     private readonly sink: ScannerSink,
   ) {
-    this.labelBuf = Buffer.alloc(limits.maxLabelBytes);
+    this.labelBuf = Buffer.alloc(Math.max(limits.maxLabelBytes, limits.maxLabelSetBytes));
+    this.labelLimit = limits.maxLabelBytes;
     this.labels = new LabelCache(limits.maxClasses * 4);
     this.headerBuf = Buffer.alloc(4096);
   }
@@ -224,8 +248,8 @@ export class CsvScanner {
       }
     } else if (role === ROLE_LABEL) {
       // Labels are short: a byte loop beats Buffer#copy, and hashes the label on the way.
-      if (this.labelLen + (stop - from) > this.labelBuf.length)
-        this.rejectLongLabel(base + from + this.labelBuf.length - this.labelLen);
+      if (this.labelLen + (stop - from) > this.labelLimit)
+        this.rejectLongLabel(base + from + this.labelLimit - this.labelLen);
       const labelBuf = this.labelBuf;
       let len = this.labelLen;
       let hash = this.labelHash;
@@ -238,6 +262,8 @@ export class CsvScanner {
       this.labelHash = hash;
     } else if (role === ROLE_HEADER) {
       for (let k = from; k < stop; k++) this.headerByte(buf[k]!);
+    } else if (role === ROLE_PAIR) {
+      this.keepPair(buf, from, stop);
     } else if (role === ROLE_SPLIT) {
       const n = Math.min(stop - from, MAX_SPLIT_BYTES - this.splitLen);
       if (n > 0) this.splitLen += buf.copy(this.splitBuf, this.splitLen, from, from + n);
@@ -252,6 +278,24 @@ export class CsvScanner {
       this.textBuf = bigger;
     }
     this.textLen += buf.copy(this.textBuf, this.textLen, from, stop);
+  }
+
+  private keepPair(buf: Buffer, from: number, stop: number): void {
+    const need = this.pairLen + (stop - from);
+    if (need > this.pairBuf.length) {
+      const bigger = Buffer.alloc(Math.max(need, this.pairBuf.length * 2));
+      this.pairBuf.copy(bigger, 0, 0, this.pairLen);
+      this.pairBuf = bigger;
+    }
+    if (!this.pairNonBlank) {
+      for (let k = from; k < stop; k++) {
+        if (buf[k]! > 0x20) {
+          this.pairNonBlank = true;
+          break;
+        }
+      }
+    }
+    this.pairLen += buf.copy(this.pairBuf, this.pairLen, from, stop);
   }
 
   /** At the end of input: closes the last record (no trailing newline needed) or rejects an open quote. */
@@ -296,6 +340,7 @@ export class CsvScanner {
     if (index === this.textIndex) return ROLE_TEXT;
     if (index === this.labelIndex) return ROLE_LABEL;
     if (index === this.splitIndex) return ROLE_SPLIT;
+    if (index === this.pairIndex) return ROLE_PAIR;
     return ROLE_OTHER;
   }
 
@@ -316,6 +361,8 @@ export class CsvScanner {
     this.labelHash = FNV_SEED;
     this.textLen = 0;
     this.splitLen = 0;
+    this.pairLen = 0;
+    this.pairNonBlank = false;
     this.role = this.roleOf(0);
   }
 
@@ -325,10 +372,12 @@ export class CsvScanner {
     this.headerFields = [];
     this.headerBuf = Buffer.alloc(0);
     this.headerLen = 0;
-    const { textIndex, labelIndex, splitIndex } = this.sink.onHeader(this.columns, this.recordLine);
-    this.textIndex = textIndex;
-    this.labelIndex = labelIndex;
-    this.splitIndex = splitIndex ?? -1;
+    const chosen = this.sink.onHeader(this.columns, this.recordLine);
+    this.textIndex = chosen.textIndex;
+    this.labelIndex = chosen.labelIndex;
+    this.splitIndex = chosen.splitIndex ?? -1;
+    this.pairIndex = chosen.pairIndex ?? -1;
+    this.labelLimit = Math.min(this.labelBuf.length, chosen.labelBytes ?? this.limits.maxLabelBytes);
     this.headerDone = true;
   }
 
@@ -346,7 +395,6 @@ export class CsvScanner {
       );
     }
     const textColumn = this.columns[this.textIndex]!;
-    const labelColumn = this.columns[this.labelIndex]!;
     if (!this.textNonBlank) {
       reject(
         'empty_text',
@@ -355,17 +403,32 @@ export class CsvScanner {
       );
     }
     if (this.textChars > this.limits.maxTextChars) this.rejectLongText(row);
+    const pair = this.pairIndex >= 0 ? this.finishPair(row, line) : undefined;
     const label = this.labels.decode(this.labelBuf, this.labelLen, this.labelHash);
-    if (label === '') {
-      reject(
-        'empty_label',
-        `${where({ row, line, column: labelColumn })}: the label is empty. Every row needs a label: fill it in or delete the row.`,
-        { row, line, column: labelColumn },
-      );
-    }
     const text = this.textBuf.toString('utf8', 0, this.textLen);
     const split = this.splitIndex >= 0 ? this.splitBuf.toString('utf8', 0, this.splitLen) : undefined;
-    this.sink.onRow(this.textChars, label, row, line, text, split);
+    this.sink.onRow(this.textChars, label, row, line, text, split, pair);
+  }
+
+  /** The second text of a `pair` row: non-empty and within the text limit, like the first. */
+  private finishPair(row: number, line: number): string {
+    const column = this.columns[this.pairIndex]!;
+    if (!this.pairNonBlank) {
+      reject(
+        'empty_text',
+        `${where({ row, line, column })}: the second text is empty. A pair model reads both texts of every row: fill it in or delete the row.`,
+        { row, line, column },
+      );
+    }
+    const pair = this.pairBuf.toString('utf8', 0, this.pairLen);
+    if ([...pair].length > this.limits.maxTextChars) {
+      reject(
+        'text_too_long',
+        `${where({ row, line, column })}: the text is longer than ${this.limits.maxTextChars} characters (the limit). Shorten it: models only read the first few hundred words anyway.`,
+        { row, line, column, limit: this.limits.maxTextChars },
+      );
+    }
+    return pair;
   }
 
   private checkRecordSize(offset: number): void {
@@ -397,9 +460,9 @@ export class CsvScanner {
     const column = this.columns[this.labelIndex];
     return reject(
       'label_too_long',
-      `${where({ row, line: this.recordLine, column })}: the label is longer than ${this.limits.maxLabelBytes} bytes. ` +
+      `${where({ row, line: this.recordLine, column })}: the label is longer than ${this.labelLimit} bytes. ` +
         'Labels are class names; check that the label column is the right one.',
-      { row, line: this.recordLine, column, byteOffset: offset, limit: this.limits.maxLabelBytes },
+      { row, line: this.recordLine, column, byteOffset: offset, limit: this.labelLimit },
     );
   }
 }
