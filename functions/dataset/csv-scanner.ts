@@ -1,4 +1,5 @@
 import { isAscii } from 'node:buffer';
+import { countCodePoints, KeptField } from './kept-field.ts';
 import { FNV_SEED, LabelCache } from './label-cache.ts';
 import type { ValidationLimits } from './limits.ts';
 import { reject, where } from './rejection.ts';
@@ -94,24 +95,19 @@ export class CsvScanner {
   private labelIndex = -1;
   private splitIndex = -1;
   private pairIndex = -1;
-  private pairBuf = Buffer.alloc(256);
-  private pairLen = 0;
-  private pairNonBlank = false;
+  private readonly pair = new KeptField();
   private labelLimit: number;
   /** The current record's text bytes (a record is at most maxRecordBytes). */
-  private textBuf = Buffer.alloc(1024);
-  private textLen = 0;
+  private readonly text = new KeptField();
   private readonly splitBuf = Buffer.alloc(MAX_SPLIT_BYTES);
   private splitLen = 0;
   private textChars = 0;
-  private textNonBlank = false;
   private readonly labelBuf: Buffer;
   private labelLen = 0;
   /** FNV-1a of the label bytes so far (seeded per record). */
   private labelHash = FNV_SEED;
   private readonly labels: LabelCache;
-  private headerBuf: Buffer;
-  private headerLen = 0;
+  private readonly header = new KeptField();
   private headerFields: string[] = [];
   /** File offset where the current record began. */
   private recordStart = 0;
@@ -123,7 +119,6 @@ export class CsvScanner {
     this.labelBuf = Buffer.alloc(Math.max(limits.maxLabelBytes, limits.maxLabelSetBytes));
     this.labelLimit = limits.maxLabelBytes;
     this.labels = new LabelCache(limits.maxClasses * 4);
-    this.headerBuf = Buffer.alloc(4096);
   }
 
   /** True while no record has started (used to tell an empty file from a header-only one). */
@@ -237,15 +232,7 @@ export class CsvScanner {
         this.asciiBuffer || isAscii(buf.subarray(from, stop))
           ? stop - from
           : countCodePoints(buf, from, stop);
-      this.keepText(buf, from, stop);
-      if (!this.textNonBlank) {
-        for (let k = from; k < stop; k++) {
-          if (buf[k]! > 0x20) {
-            this.textNonBlank = true;
-            break;
-          }
-        }
-      }
+      this.text.append(buf, from, stop);
     } else if (role === ROLE_LABEL) {
       // Labels are short: a byte loop beats Buffer#copy, and hashes the label on the way.
       if (this.labelLen + (stop - from) > this.labelLimit)
@@ -261,41 +248,13 @@ export class CsvScanner {
       this.labelLen = len;
       this.labelHash = hash;
     } else if (role === ROLE_HEADER) {
-      for (let k = from; k < stop; k++) this.headerByte(buf[k]!);
+      this.header.append(buf, from, stop);
     } else if (role === ROLE_PAIR) {
-      this.keepPair(buf, from, stop);
+      this.pair.append(buf, from, stop);
     } else if (role === ROLE_SPLIT) {
       const n = Math.min(stop - from, MAX_SPLIT_BYTES - this.splitLen);
       if (n > 0) this.splitLen += buf.copy(this.splitBuf, this.splitLen, from, from + n);
     }
-  }
-
-  private keepText(buf: Buffer, from: number, stop: number): void {
-    const need = this.textLen + (stop - from);
-    if (need > this.textBuf.length) {
-      const bigger = Buffer.alloc(Math.max(need, this.textBuf.length * 2));
-      this.textBuf.copy(bigger, 0, 0, this.textLen);
-      this.textBuf = bigger;
-    }
-    this.textLen += buf.copy(this.textBuf, this.textLen, from, stop);
-  }
-
-  private keepPair(buf: Buffer, from: number, stop: number): void {
-    const need = this.pairLen + (stop - from);
-    if (need > this.pairBuf.length) {
-      const bigger = Buffer.alloc(Math.max(need, this.pairBuf.length * 2));
-      this.pairBuf.copy(bigger, 0, 0, this.pairLen);
-      this.pairBuf = bigger;
-    }
-    if (!this.pairNonBlank) {
-      for (let k = from; k < stop; k++) {
-        if (buf[k]! > 0x20) {
-          this.pairNonBlank = true;
-          break;
-        }
-      }
-    }
-    this.pairLen += buf.copy(this.pairBuf, this.pairLen, from, stop);
   }
 
   /** At the end of input: closes the last record (no trailing newline needed) or rejects an open quote. */
@@ -316,19 +275,10 @@ export class CsvScanner {
     return this.headerDone ? (this.columns[this.fieldIndex] ?? `#${this.fieldIndex + 1}`) : undefined;
   }
 
-  private headerByte(b: number): void {
-    if (this.headerLen === this.headerBuf.length) {
-      const bigger = Buffer.alloc(this.headerBuf.length * 2);
-      this.headerBuf.copy(bigger);
-      this.headerBuf = bigger;
-    }
-    this.headerBuf[this.headerLen++] = b;
-  }
-
   private endField(): void {
     if (!this.headerDone) {
-      this.headerFields.push(this.headerBuf.toString('utf8', 0, this.headerLen));
-      this.headerLen = 0;
+      this.headerFields.push(this.header.toString());
+      this.header.reset();
     }
     this.fieldIndex++;
     this.fieldQuoted = false;
@@ -356,22 +306,19 @@ export class CsvScanner {
     this.fieldIndex = 0;
     this.fieldQuoted = false;
     this.textChars = 0;
-    this.textNonBlank = false;
     this.labelLen = 0;
     this.labelHash = FNV_SEED;
-    this.textLen = 0;
+    this.text.reset();
     this.splitLen = 0;
-    this.pairLen = 0;
-    this.pairNonBlank = false;
+    this.pair.reset();
     this.role = this.roleOf(0);
   }
 
   private finishHeader(): void {
-    this.headerFields.push(this.headerBuf.toString('utf8', 0, this.headerLen));
+    this.headerFields.push(this.header.toString());
+    this.header.reset();
     this.columns = this.headerFields.map((name) => name.trim());
     this.headerFields = [];
-    this.headerBuf = Buffer.alloc(0);
-    this.headerLen = 0;
     const chosen = this.sink.onHeader(this.columns, this.recordLine);
     this.textIndex = chosen.textIndex;
     this.labelIndex = chosen.labelIndex;
@@ -395,7 +342,7 @@ export class CsvScanner {
       );
     }
     const textColumn = this.columns[this.textIndex]!;
-    if (!this.textNonBlank) {
+    if (!this.text.nonBlank) {
       reject(
         'empty_text',
         `${where({ row, line, column: textColumn })}: the text is empty. Every row needs a text to learn from: fill it in or delete the row.`,
@@ -405,7 +352,7 @@ export class CsvScanner {
     if (this.textChars > this.limits.maxTextChars) this.rejectLongText(row);
     const pair = this.pairIndex >= 0 ? this.finishPair(row, line) : undefined;
     const label = this.labels.decode(this.labelBuf, this.labelLen, this.labelHash);
-    const text = this.textBuf.toString('utf8', 0, this.textLen);
+    const text = this.text.toString();
     const split = this.splitIndex >= 0 ? this.splitBuf.toString('utf8', 0, this.splitLen) : undefined;
     this.sink.onRow(this.textChars, label, row, line, text, split, pair);
   }
@@ -413,21 +360,15 @@ export class CsvScanner {
   /** The second text of a `pair` row: non-empty and within the text limit, like the first. */
   private finishPair(row: number, line: number): string {
     const column = this.columns[this.pairIndex]!;
-    if (!this.pairNonBlank) {
+    if (!this.pair.nonBlank) {
       reject(
         'empty_text',
         `${where({ row, line, column })}: the second text is empty. A pair model reads both texts of every row: fill it in or delete the row.`,
         { row, line, column },
       );
     }
-    const pair = this.pairBuf.toString('utf8', 0, this.pairLen);
-    if ([...pair].length > this.limits.maxTextChars) {
-      reject(
-        'text_too_long',
-        `${where({ row, line, column })}: the text is longer than ${this.limits.maxTextChars} characters (the limit). Shorten it: models only read the first few hundred words anyway.`,
-        { row, line, column, limit: this.limits.maxTextChars },
-      );
-    }
+    const pair = this.pair.toString();
+    if ([...pair].length > this.limits.maxTextChars) this.rejectLongText(row, column);
     return pair;
   }
 
@@ -443,8 +384,7 @@ export class CsvScanner {
     );
   }
 
-  private rejectLongText(row: number): never {
-    const column = this.columns[this.textIndex];
+  private rejectLongText(row: number, column = this.columns[this.textIndex]): never {
     return reject(
       'text_too_long',
       `${where({ row, line: this.recordLine, column })}: the text is longer than ${this.limits.maxTextChars} characters (the limit). ` +
@@ -465,11 +405,4 @@ export class CsvScanner {
       { row, line: this.recordLine, column, byteOffset: offset, limit: this.labelLimit },
     );
   }
-}
-
-/** Unicode code points in UTF-8 bytes: every byte that is not a continuation byte starts one. */
-function countCodePoints(bytes: Uint8Array, from: number, stop: number): number {
-  let n = 0;
-  for (let k = from; k < stop; k++) if ((bytes[k]! & 0xc0) !== 0x80) n++;
-  return n;
 }

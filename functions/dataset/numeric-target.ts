@@ -48,7 +48,10 @@ export class NumericTarget {
   /** Parses and counts a cell, or rejects it (`invalid_target`) naming its row, line and column. */
   addCell(cell: string, row: number, line: number): void {
     const value = parseTarget(cell);
-    if (value !== undefined && Number.isFinite(value)) return this.add(value);
+    if (value !== undefined && Number.isFinite(value)) {
+      this.add(value);
+      return;
+    }
     const loc = { row, line, column: this.column };
     const what =
       cell === ''

@@ -74,7 +74,8 @@ export class RowChecks {
     split: string | undefined,
     pair?: string,
   ): DatasetRejection | undefined {
-    const key = pair === undefined ? normalisedHash(text) : hash52(`${normalisedHash(text)}|${normalisedHash(pair)}`);
+    const key =
+      pair === undefined ? normalisedHash(text) : hash52(`${normalisedHash(text)}|${normalisedHash(pair)}`);
     const id = this.labelId(label);
     const earlier = this.seen.get(key);
     if (earlier === undefined) {
@@ -188,7 +189,6 @@ export class RowChecks {
       details: { column: this.splitColumn, labels: Object.fromEntries(oneSided.slice(0, 100)) },
     };
   }
-
 }
 
 /**

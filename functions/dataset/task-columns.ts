@@ -72,7 +72,13 @@ export function resolveColumns(
     );
   }
   if (has(columns.textPairColumn))
-    return resolved('pair', `a "${columns.textPairColumn}" column`, columns.labelColumn, 'labelColumn', pairOf());
+    return resolved(
+      'pair',
+      `a "${columns.textPairColumn}" column`,
+      columns.labelColumn,
+      'labelColumn',
+      pairOf(),
+    );
   if (has(columns.labelsColumn))
     return resolved('multilabel', `a "${columns.labelsColumn}" column`, columns.labelsColumn, 'labelsColumn');
   if (has(columns.scoreColumn)) return resolved(undefined, '', columns.scoreColumn, 'scoreColumn');
@@ -86,7 +92,8 @@ export function resolveColumns(
       return `a "${columns.scoreColumn}" column (regression)`;
     if (chosen !== 'pair' && has(columns.textPairColumn))
       return `a "${columns.textPairColumn}" column (pair)`;
-    if (chosen !== 'classification' && has(columns.labelColumn))
+    // A label column is also pair's target (and regression's fallback): it says classification only against multilabel.
+    if (chosen === 'multilabel' && has(columns.labelColumn))
       return `a "${columns.labelColumn}" column (classification)`;
     return undefined;
   }

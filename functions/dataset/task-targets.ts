@@ -103,7 +103,10 @@ export class TaskTargets {
   finish(): TargetProfile {
     const { task, reason, column } = this.o;
     const distinct = this.numbers.distinctValues;
-    if (task === 'regression' || (task === undefined && this.allNumeric && distinct > REGRESSION_MIN_DISTINCT_VALUES)) {
+    if (
+      task === 'regression' ||
+      (task === undefined && this.allNumeric && distinct > REGRESSION_MIN_DISTINCT_VALUES)
+    ) {
       return {
         task: 'regression',
         taskReason:
