@@ -202,15 +202,23 @@ export function formatViolation(v: Violation): string {
   return `${v.path}:${v.line}: import '${v.specifier}': ${v.rule}`;
 }
 
+/** Paths of the repository's files as git knows them (tracked and new, not ignored), matching `pathspec`. */
+export function repoPaths(root: string, ...pathspec: string[]): string[] {
+  const list = execFileSync(
+    'git',
+    ['ls-files', '-z', '--cached', '--others', '--exclude-standard', ...pathspec],
+    {
+      cwd: root,
+      encoding: 'utf8',
+    },
+  );
+  return list.split('\0').filter((p) => p && !p.includes('node_modules/'));
+}
+
 /** The repository's TypeScript files as git knows them (tracked and new, not ignored). */
 export function repoFiles(root: string): SourceFile[] {
-  const list = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  return list
-    .split('\n')
-    .filter((p) => p && !p.startsWith('scripts/fixtures/') && !p.includes('node_modules/'))
+  return repoPaths(root, '*.ts')
+    .filter((p) => !p.startsWith('scripts/fixtures/'))
     .map((path) => ({ path, source: readFileSync(join(root, path), 'utf8') }));
 }
 

@@ -24,6 +24,8 @@ echo "== lint (biome) ==" >&2
 npx --no-install biome check . >&2 || { echo "lint failed" >&2; status=1; }
 echo "== import boundaries ==" >&2
 npx --no-install tsx scripts/check-boundaries.ts || { echo "boundary check failed" >&2; status=1; }
+echo "== file sizes (at most 400 lines, STYLE.md 1) ==" >&2
+npx --no-install tsx scripts/check-file-size.ts || { echo "file size check failed" >&2; status=1; }
 echo "== trainer types (mypy --strict, training-image/pyproject.toml) ==" >&2
 (cd training-image && ../.venv/bin/python -m mypy) >&2 || { echo "trainer type check failed" >&2; status=1; }
 echo "== types (tsc) ==" >&2

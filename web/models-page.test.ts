@@ -8,7 +8,7 @@ import {
 } from '../serving/testing/harness.ts';
 import { TEST_BACKENDS } from '../shared/db/testing.ts';
 import { launchBrowser, type TestBrowser } from './testing/browser.ts';
-import { startTestControlApi, type TestControlApi } from './testing/control-api.ts';
+import { finishLatestPromotion, startTestControlApi, type TestControlApi } from './testing/control-api.ts';
 import { snap } from './testing/screenshots.ts';
 import { seedRun, seedVersion } from './testing/seed.ts';
 
@@ -87,16 +87,25 @@ describe('models and try it (browser, real control API and prediction service)',
     await dialog.getByRole('button', { name: 'Keep as is' }).click();
     expect(await api.store.models.alias(modelName, 'production')).toBe(1);
 
+    // Promote and rollback deploy first: production moves only when the pipeline's promote
+    // action (played here once the page says it is deploying) has the version serving.
+    const deployed = async (version: number, kind: 'promote' | 'rollback') => {
+      const before = await api.store.models.alias(modelName, 'production');
+      await page.locator('#move-status', { hasText: `Deploying v${version}` }).waitFor();
+      expect(api.workflows.promotions.at(-1)).toEqual({ action: 'promote', modelName, version, kind });
+      expect(await api.store.models.alias(modelName, 'production')).toBe(before);
+      await finishLatestPromotion(api, serving.url);
+      await page.locator('#production-version', { hasText: `production v${version}` }).waitFor();
+      expect(await api.store.models.alias(modelName, 'production')).toBe(version);
+    };
     await page.getByRole('button', { name: 'Promote v2 to production' }).click();
     await dialog.getByRole('button', { name: 'Promote v2' }).click();
-    await page.locator('#production-version', { hasText: 'production v2' }).waitFor();
-    expect(await api.store.models.alias(modelName, 'production')).toBe(2);
+    await deployed(2, 'promote');
 
     await page.getByRole('button', { name: 'Roll back' }).click();
     const rollback = page.getByRole('dialog', { name: `Roll back ${modelName}?` });
     await rollback.getByRole('button', { name: 'Roll back' }).click();
-    await page.locator('#production-version', { hasText: 'production v1' }).waitFor();
-    expect(await api.store.models.alias(modelName, 'production')).toBe(1);
+    await deployed(1, 'rollback');
     await page.getByText(`${modelName}: rolled back to v1.`).waitFor();
   });
 

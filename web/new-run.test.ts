@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDatasetTrigger } from '../functions/dataset/dataset-trigger.ts';
 import { validateCsvBytes } from '../functions/dataset/validate-csv.ts';
-import { RecordingWorkflowStarter } from '../functions/workflow-starter/recording-starter.ts';
 import { ModelSettings } from '../shared/contracts/model-settings.ts';
 import { STACK_GATE_DEFAULTS } from '../shared/contracts/pipeline-env.ts';
 import { TEST_BACKENDS } from '../shared/db/testing.ts';
@@ -88,14 +87,7 @@ describe('new run page (browser, real control API and dataset trigger)', () => {
     await page.getByLabel('Learning rate').fill('0.0001');
     await snap(page, 'new-run');
 
-    const workflows = new RecordingWorkflowStarter();
-    const trigger = buildDatasetTrigger({
-      store: api.store,
-      objects: api.objects,
-      workflows,
-      datasetsBucket: api.datasetsBucket,
-      modelsBucket: api.modelsBucket,
-    });
+    const trigger = buildDatasetTrigger(api.trigger);
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.locator('#start-progress', { hasText: 'Waiting for the run to start' }).waitFor();
 
@@ -130,9 +122,9 @@ describe('new run page (browser, real control API and dataset trigger)', () => {
     expect(outcome).toMatchObject({ action: 'started' });
     await page.waitForURL(/#\/runs\/r-/);
     const runId = decodeURIComponent(page.url().split('#/runs/')[1]!);
-    expect(workflows.starts).toHaveLength(1);
-    expect(workflows.starts[0]).toMatchObject({ runId, modelName: 'support-tickets' });
-    expect(workflows.starts[0]!.params).toMatchObject({ epochs: 4, learningRate: 0.0001 });
+    expect(api.workflows.starts).toHaveLength(1);
+    expect(api.workflows.starts[0]).toMatchObject({ runId, modelName: 'support-tickets' });
+    expect(api.workflows.starts[0]!.params).toMatchObject({ epochs: 4, learningRate: 0.0001 });
     await page.locator('h1', { hasText: 'support-tickets' }).waitFor();
     expect(browser.errors).toEqual([]);
   });

@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+from types import FrameType
 
 from .errors import EXIT_PREEMPTED, Preempted, TrainerError
 
@@ -18,7 +19,7 @@ from .errors import EXIT_PREEMPTED, Preempted, TrainerError
 def main() -> int:
     stop = threading.Event()
 
-    def on_sigterm(signum, frame):  # noqa: ARG001
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
         print("[run] SIGTERM received: saving a checkpoint at the next step", file=sys.stderr, flush=True)
         stop.set()
 

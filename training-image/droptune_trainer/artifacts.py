@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import TrainerError
@@ -46,9 +47,9 @@ def package_versions() -> dict[str, str]:
 @dataclass
 class ArtifactWriter:
     output_uri: str
-    files: list[dict] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.store = store_for(self.output_uri)
 
     def uri(self, name: str) -> str:
@@ -65,7 +66,7 @@ class ArtifactWriter:
                 raise
         self.files.append({"path": name, "size": local.stat().st_size, "sha256": digest})
 
-    def write_manifest(self, run_id: str, model_name: str, base_model: str, dataset: dict, metrics: dict) -> dict:
+    def write_manifest(self, run_id: str, model_name: str, base_model: str, dataset: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
         manifest = {
             "schemaVersion": 1,
             "runId": run_id,

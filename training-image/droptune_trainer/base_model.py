@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 from .errors import TrainerError
 from .params import PACKAGED_BASE_MODEL
@@ -74,7 +75,7 @@ def _download_prefix(uri: str) -> Path:
     return target
 
 
-def load_base_model(name: str, labels: list[str]):
+def load_base_model(name: str, labels: list[str]) -> tuple[Any, Any, str]:
     """(model, tokenizer, resolved) with a fresh head for `labels`; missing → `not_found`."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer

@@ -16,10 +16,12 @@ import secrets
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from .errors import TrainerError
 from .storage import join, store_for
 
 _STEP_DIR = re.compile(r"^(step-(\d{8})(?:-[0-9a-f]{8})?)/state\.json$")
@@ -42,7 +44,7 @@ class CheckpointStore:
         complete = [(int(m.group(2)), m.group(1)) for n in self.store.list_names(self.prefix) if (m := _STEP_DIR.match(n))]
         return max(complete)[1] if complete else None
 
-    def save(self, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict, metrics_jsonl: Path) -> str:
+    def save(self, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, Any], metrics_jsonl: Path) -> str:
         name = f"step-{step:08d}-{self.attempt}"
         with tempfile.TemporaryDirectory(dir=self.scratch) as tmp:
             tmp_path = Path(tmp)
@@ -61,8 +63,11 @@ class CheckpointStore:
             self.store.write_bytes(self.uri(f"{name}/state.json"), body)
         return name
 
-    def load_state(self, name: str) -> dict:
-        return json.loads(self.store.read_bytes(self.uri(f"{name}/state.json")))
+    def load_state(self, name: str) -> dict[str, Any]:
+        state = json.loads(self.store.read_bytes(self.uri(f"{name}/state.json")))
+        if not isinstance(state, dict):
+            raise TrainerError("internal", f"checkpoint {name}: state.json is not a JSON object")
+        return state
 
     def load_weights(self, name: str, model: torch.nn.Module) -> None:
         with tempfile.TemporaryDirectory() as tmp:
@@ -71,7 +76,7 @@ class CheckpointStore:
             weights = load_file(local)
         model.load_state_dict(weights, strict=False)
 
-    def load_training(self, name: str, optimizer: torch.optim.Optimizer, meta: dict, metrics_jsonl: Path) -> None:
+    def load_training(self, name: str, optimizer: torch.optim.Optimizer, meta: dict[str, Any], metrics_jsonl: Path) -> None:
         """Restores optimizer, RNG and the metrics log of checkpoint `name`."""
         with tempfile.TemporaryDirectory() as tmp:
             local = Path(tmp) / "optimizer.safetensors"
@@ -95,10 +100,10 @@ def _dedupe(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
-def _flatten_optimizer(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+def _flatten_optimizer(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     sd = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {}
-    scalars: dict[str, dict] = {}
+    scalars: dict[str, dict[str, Any]] = {}
     for idx, slots in sd["state"].items():
         for slot, value in slots.items():
             if torch.is_tensor(value):
@@ -108,8 +113,8 @@ def _flatten_optimizer(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torc
     return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
 
 
-def _unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict) -> dict:
-    state: dict[int, dict] = {}
+def _unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
         if not key.startswith("state."):
             continue

@@ -24,7 +24,7 @@ class Device:
 
     @property
     def needs_scaler(self) -> bool:
-        return self.autocast_dtype == torch.float16
+        return bool(self.autocast_dtype == torch.float16)
 
     @property
     def describe(self) -> str:
@@ -32,7 +32,7 @@ class Device:
         mode = {torch.bfloat16: "bf16 autocast", torch.float16: "fp16 autocast + grad scaler", None: "fp32"}[self.autocast_dtype]
         return f"{kind} ({mode})"
 
-    def autocast(self):
+    def autocast(self) -> torch.autocast:
         return torch.autocast(self.torch_device.type, dtype=self.autocast_dtype or torch.float32, enabled=self.autocast_dtype is not None)
 
     def scaler(self) -> torch.amp.GradScaler:

@@ -10,6 +10,7 @@ lets a training row in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .split import Split, validation_fingerprint
 from .text_key import KEY_VERSION
@@ -27,11 +28,11 @@ class TrainingFingerprint:
         return key[:PREFIX_HEX] in self.train
 
     @staticmethod
-    def from_json(data: dict) -> TrainingFingerprint:
+    def from_json(data: dict[str, Any]) -> TrainingFingerprint:
         return TrainingFingerprint(str(data["salt"]), str(data["keyVersion"]), frozenset(data["trainKeys"]))
 
 
-def split_json(split: Split, salt: str) -> dict:
+def split_json(split: Split, salt: str) -> dict[str, Any]:
     """The `split.json` artifact: the fingerprint a later run's champion check reads."""
     return {
         "method": split.method,

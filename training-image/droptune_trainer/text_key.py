@@ -27,6 +27,7 @@ WHITESPACE = "\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u20
 _RUNS = re.compile(f"[{WHITESPACE}]+")
 # 13 hex digits = 52 bits: exactly representable as a double, so TS computes the same fraction.
 _BUCKET_HEX = 13
+_BUCKETS = 1 << (4 * _BUCKET_HEX)  # 16**13, as an int (int ** int is typed as Any)
 
 
 def normalise(text: str) -> str:
@@ -41,4 +42,4 @@ def text_key(text: str, salt: str) -> str:
 
 def bucket(key: str) -> float:
     """The key as a fraction in [0, 1): a row is in validation when its bucket < the fraction."""
-    return int(key[:_BUCKET_HEX], 16) / 16**_BUCKET_HEX
+    return int(key[:_BUCKET_HEX], 16) / _BUCKETS

@@ -20,6 +20,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Callable
 
 import requests
 
@@ -50,7 +51,7 @@ class MetadataIdToken:
     """
 
     def __init__(self, audience: str, host: str | None = None, session: requests.Session | None = None,
-                 clock=time.time, timeout_s: float = 5.0):
+                 clock: Callable[[], float] = time.time, timeout_s: float = 5.0):
         self.audience = audience
         self.host = host or os.environ.get("GCE_METADATA_HOST") or "metadata.google.internal"
         self._session = session or requests.Session()
@@ -84,13 +85,16 @@ class MetadataIdToken:
         return token, float(_jwt_claims(token).get("exp", 0))
 
 
-def _jwt_claims(token: str) -> dict:
+def _jwt_claims(token: str) -> dict[str, Any]:
     """The payload of a JWT, unverified: only to know when our own token expires."""
     try:
         part = token.split(".")[1]
-        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     except (IndexError, ValueError) as err:
         raise requests.RequestException(f"metadata server returned something that is not a JWT ({err})") from err
+    if not isinstance(claims, dict):
+        raise requests.RequestException("metadata server returned a JWT whose payload is not a JSON object")
+    return claims
 
 
 def credentials_for(api_url: str | None, token: str | None) -> StaticToken | MetadataIdToken | None:
@@ -132,7 +136,7 @@ class MetricsReporter:
         self.close_timeout_s = close_timeout_s
         self.sent = 0
         self.failed_posts = 0
-        self._queue: list[dict] = []
+        self._queue: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -150,7 +154,7 @@ class MetricsReporter:
             with self._lock:
                 self._queue.append(record)
 
-    def replace_log(self, restore) -> None:
+    def replace_log(self, restore: Callable[[Path], object]) -> None:
         """Lets `restore(path)` overwrite metrics.jsonl (a resumed run takes the checkpoint's
         copy, so every step appears exactly once), then appends to it again."""
         self._file.close()
@@ -179,7 +183,7 @@ class MetricsReporter:
                 del self._queue[: len(batch)]
             self.sent += len(batch)
 
-    def _post(self, batch: list[dict], deadline: float | None) -> bool:
+    def _post(self, batch: list[dict[str, Any]], deadline: float | None) -> bool:
         delay = self.backoff_s
         refreshed = False
         for attempt in range(1, self.max_attempts + 1):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 
 @dataclass
@@ -15,16 +16,16 @@ class TrainState:
     bestCheckpoint: str | None = None
     badEpochs: int = 0
     stoppedEarly: bool = False
-    history: list[dict] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
     trainSamples: int = 0
     trainSeconds: float = 0.0
-    bestEval: dict | None = None
+    bestEval: dict[str, Any] | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @staticmethod
-    def from_json(data: dict) -> TrainState:
+    def from_json(data: dict[str, Any]) -> TrainState:
         """Known fields only: a checkpoint's extra keys (the optimizer's metadata) are not state."""
         names = {f.name for f in fields(TrainState)}
         return TrainState(**{k: v for k, v in data.items() if k in names})

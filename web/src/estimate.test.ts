@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunDetail } from './api.ts';
 import { basisFrom, estimate } from './estimate.ts';
 import { formatDuration, formatMetric } from './format.ts';
-import { objectNameFor } from './pages/new-run.ts';
+import { objectNameFor } from './pages/new-run/start-run.ts';
 
 const run = (over: Partial<RunDetail>): RunDetail =>
   ({
