@@ -7,7 +7,11 @@
 export class LongTexts {
   private count = 0;
 
-  constructor(private readonly maxLength: number) {}
+  constructor(
+    private readonly maxLength: number,
+    /** droptune.json `longText`: with `chunk` long texts are read whole, so no hint is needed. */
+    private readonly mode: 'truncate' | 'chunk' = 'truncate',
+  ) {}
 
   add(text: string, textChars: number, pair: string | undefined): void {
     const specials = pair === undefined ? 2 : 3;
@@ -24,7 +28,7 @@ export class LongTexts {
 
   /** A hint when some texts will be cut: `longText: "chunk"` reads them whole. */
   warnings(): string[] {
-    if (this.count === 0) return [];
+    if (this.count === 0 || this.mode === 'chunk') return [];
     return [
       `at least ${this.count} text${this.count === 1 ? ' is' : 's are'} longer than maxLength ${this.maxLength} tokens (counted in words, a lower bound); ` +
         'by default only the first tokens are read. Set "longText": "chunk" in droptune.json to read them whole in overlapping windows.',

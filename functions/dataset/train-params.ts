@@ -31,6 +31,7 @@ export function validateOptionsOf(params: Record<string, unknown>): ValidateOpti
     labelDelimiter: text('labelDelimiter'),
     splitColumn: text('splitColumn'),
     maxLength: number('maxLength'),
+    longText: text('longText') === 'chunk' ? 'chunk' : undefined,
     maxConflictShare: number('maxConflictShare'),
   };
 }

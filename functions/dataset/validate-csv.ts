@@ -33,6 +33,8 @@ export interface ValidateOptions extends Partial<TaskColumnNames> {
   labelDelimiter?: string;
   /** Tokens per example: texts that cannot fit are counted in the profile's `longTexts` (default 128). */
   maxLength?: number;
+  /** droptune.json `longText` (default `truncate`): `chunk` reads long texts whole, so the profile does not suggest it. */
+  longText?: 'truncate' | 'chunk';
   /** The column holding train / validation / test, when the file has it (default `split`). */
   splitColumn?: string;
   /** Most conflicting rows accepted, as a share of all rows (droptune.json `maxConflictShare`, default 0.01). */
@@ -102,7 +104,7 @@ class Validation {
   constructor(private readonly options: ValidateOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.names = { ...DEFAULT_COLUMN_NAMES, ...definedOnly(options) };
-    this.longTexts = new LongTexts(options.maxLength ?? DEFAULT_MODEL_SETTINGS.maxLength);
+    this.longTexts = new LongTexts(options.maxLength ?? DEFAULT_MODEL_SETTINGS.maxLength, options.longText);
     this.lengths = new LengthHistogram(this.limits.maxTextChars);
     this.splitColumn = options.splitColumn ?? 'split';
     this.checks = new RowChecks(options.maxConflictShare ?? DEFAULT_MAX_CONFLICT_SHARE, this.splitColumn);
