@@ -8,6 +8,7 @@ import { AppError, isAppError } from '../shared/errors.ts';
 import { createStore } from '../shared/store/index.ts';
 import { buildDatasetTrigger, type DatasetTriggerDeps } from './dataset/dataset-trigger.ts';
 import { rows } from './dataset/fixtures/bad-csvs.ts';
+import { multilabelCsv, pairCsv, regressionCsv } from './dataset/fixtures/task-csvs.ts';
 import { configureDatasetTrigger } from './on-dataset-uploaded.ts';
 import { finalizedEvent, type Harness, openHarness } from './testing/harness.ts';
 
@@ -52,7 +53,7 @@ describe.each(TEST_BACKENDS)('onDatasetUploaded on $name', (backend) => {
         runId: run!.runId,
         modelName: 'sentiment',
         datasetUri: 'file://datasets/sentiment/train.csv',
-        params: DEFAULT_MODEL_SETTINGS,
+        params: { ...DEFAULT_MODEL_SETTINGS, task: 'classification' },
       },
     ]);
     const dataset = await h.store.datasets.get(run!.datasetId!);
@@ -63,6 +64,37 @@ describe.each(TEST_BACKENDS)('onDatasetUploaded on $name', (backend) => {
       generation: stat.generation,
     });
     expect((await h.store.runs.history(run!.runId)).map((c) => c.toStatus)).toEqual(['queued', 'validating']);
+  });
+
+  it.each([
+    ['multilabel', multilabelCsv(12), {}, { task: 'multilabel', labelsColumn: 'labels' }],
+    ['pair', pairCsv(12), {}, { task: 'pair', labelColumn: 'label' }],
+    ['regression', regressionCsv(20), {}, { task: 'regression', scoreColumn: 'score' }],
+    // Chosen in droptune.json: numbers with few distinct values, read from the label column.
+    [
+      'regression',
+      regressionCsv(20, 5, 'label', 1),
+      { task: 'regression' },
+      { task: 'regression', scoreColumn: 'label' },
+    ],
+  ])(
+    'fills the %s task the validator resolved into the params the workflow and the run get',
+    async (_task, body, settings, expected) => {
+      await upload('tasks/droptune.json', JSON.stringify(settings));
+      await fn()(eventOf(await upload('tasks/data.csv', body)));
+      expect(h.workflows.starts[0]!.params).toMatchObject(expected);
+      const [run] = await h.store.runs.list({ modelName: 'tasks' });
+      expect(run!.params).toMatchObject(expected);
+    },
+  );
+
+  it('rejects a file that cannot hold the task droptune.json chose, naming the column', async () => {
+    await upload('tasks/droptune.json', JSON.stringify({ task: 'pair' }));
+    await fn()(eventOf(await upload('tasks/data.csv', rows(12))));
+    const [run] = await h.store.runs.list({ modelName: 'tasks' });
+    expect(run).toMatchObject({ status: 'rejected' });
+    expect(run!.error).toMatch(/no "text_pair" column.*"task": "pair" needs it/);
+    expect(h.workflows.starts).toEqual([]);
   });
 
   it('reads droptune.json: hyper-parameters go to the workflow, column names to the validator', async () => {

@@ -25,6 +25,9 @@ const GOOD_CSV =
 const BAD_CSV =
   'text,label\nrefund please,billing\nwhere is my parcel,shipping\napp crashes,technical\nhello there,\n';
 
+/** Star ratings 1-5: numbers with few distinct values, read as classes unless the task says regression. */
+const STARS_CSV = `text,label\n${Array.from({ length: 20 }, (_, i) => `review ${i},${1 + (i % 5)}`).join('\n')}\n`;
+
 describe('new run page (browser, real control API and dataset trigger)', () => {
   let api: TestControlApi;
   let browser: TestBrowser;
@@ -35,6 +38,7 @@ describe('new run page (browser, real control API and dataset trigger)', () => {
     dir = mkdtempSync(join(tmpdir(), 'droptune-web-csv-'));
     writeFileSync(join(dir, 'support tickets.csv'), GOOD_CSV);
     writeFileSync(join(dir, 'bad.csv'), BAD_CSV);
+    writeFileSync(join(dir, 'stars.csv'), STARS_CSV);
     await browser.page.goto(`${api.url}/#token=${api.token}`);
   });
   afterAll(async () => {
@@ -126,6 +130,24 @@ describe('new run page (browser, real control API and dataset trigger)', () => {
     expect(api.workflows.starts[0]).toMatchObject({ runId, modelName: 'support-tickets' });
     expect(api.workflows.starts[0]!.params).toMatchObject({ epochs: 4, learningRate: 0.0001 });
     await page.locator('h1', { hasText: 'support-tickets' }).waitFor();
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('shows the task the file was read as and why, and checks it again as the task chosen in the form', async () => {
+    const { page } = browser;
+    await page.goto(`${api.url}/#/models`);
+    await page.goto(`${api.url}/#/new`);
+    await page.getByLabel('Drop a CSV here').setInputFiles(join(dir, 'stars.csv'));
+    const detected = page.locator('#validation [data-verdict="ok"]', { hasText: 'Task' });
+    await detected.waitFor();
+    expect(await detected.innerText()).toContain(
+      'Task\nclassification (every "label" value is a number, but only 5 distinct',
+    );
+    await page.getByLabel('Task').selectOption('regression');
+    const chosen = page.locator('#validation [data-verdict="ok"]', {
+      hasText: 'regression (droptune.json "task")',
+    });
+    await chosen.waitFor();
     expect(browser.errors).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { MODEL_NAME_PATTERN } from '../../shared/contracts/model-settings.ts';
 import { isTerminal, type RunStatus } from '../../shared/contracts/run-status.ts';
+import { TASKS } from '../../shared/contracts/task.ts';
 import { AppError } from '../../shared/errors.ts';
 import { openStore, storeFor } from '../../shared/storage/index.ts';
 import type { Run } from '../../shared/store/index.ts';
@@ -19,6 +20,7 @@ interface SubmitOptions {
   batchSize?: string;
   maxLength?: string;
   baseModel?: string;
+  task?: string;
   timeout: string;
 }
 
@@ -31,7 +33,11 @@ function settingsFromFlags(o: SubmitOptions): Record<string, unknown> {
       throw new AppError('invalid_argument', `--${flag} must be a number (got "${v}")`);
     return n;
   };
+  if (o.task !== undefined && !(TASKS as readonly string[]).includes(o.task)) {
+    throw new AppError('invalid_argument', `--task must be one of ${TASKS.join(', ')} (got "${o.task}")`);
+  }
   const s: Record<string, unknown> = {
+    task: o.task,
     epochs: num(o.epochs, 'epochs'),
     learningRate: num(o.lr, 'lr'),
     batchSize: num(o.batchSize, 'batch-size'),
@@ -172,7 +178,9 @@ async function follow(api: ApiClient, runId: string, timeoutMs: number): Promise
 export function registerSubmit(program: Command, globals: () => GlobalOptions): void {
   program
     .command('submit <csv>')
-    .description('upload a labelled CSV (columns text,label) and follow the run it starts')
+    .description(
+      'upload a labelled CSV (text,label; text,labels; text,text_pair,label; text,score) and follow the run it starts',
+    )
     .requiredOption('--model <name>', 'model name: lowercase letters, digits and "-"')
     .option('--bucket <uri>', "a real datasets bucket, e.g. gs://my-datasets (default: the local stack's)")
     .option('--no-wait', 'print the run id and return at once')
@@ -181,6 +189,10 @@ export function registerSubmit(program: Command, globals: () => GlobalOptions): 
     .option('--batch-size <n>', 'batch size')
     .option('--max-length <n>', 'max tokens per text')
     .option('--base-model <name>', 'base model (hub name, gs:// or local path)')
+    .option(
+      '--task <task>',
+      `what to learn, instead of the task detected from the columns: ${TASKS.join(', ')} (written to droptune.json)`,
+    )
     .option('--timeout <seconds>', 'how long to follow the run', '3600')
     .action(async (csv: string, o: SubmitOptions) => {
       const g = globals();

@@ -21,6 +21,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { capDetails, capText } from '../../shared/bounded.ts';
 import { describeZodError, ModelName, ModelSettings } from '../../shared/contracts/model-settings.ts';
+import { Task } from '../../shared/contracts/task.ts';
 import { MetricsFile, toEvaluation } from '../../shared/contracts/trainer.ts';
 import { AppError, toAppError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/storage/index.ts';
@@ -52,6 +53,8 @@ export interface WebRoutesDeps {
 const ValidateQuery = z.strictObject({
   textColumn: z.string().trim().min(1).max(200).default('text'),
   labelColumn: z.string().trim().min(1).max(200).default('label'),
+  /** The task chosen on the page (droptune.json `task`); absent: detected. */
+  task: Task.optional(),
 });
 const ModelParams = z.object({ modelName: ModelName });
 const RunParams = z.object({ runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'not a run id') });

@@ -1,4 +1,5 @@
 import { isAscii } from 'node:buffer';
+import { countCodePoints, KeptField } from './kept-field.ts';
 import { FNV_SEED, LabelCache } from './label-cache.ts';
 import type { ValidationLimits } from './limits.ts';
 import { reject, where } from './rejection.ts';
@@ -34,6 +35,8 @@ const ROLE_TEXT = 1;
 const ROLE_LABEL = 2;
 const ROLE_HEADER = 3;
 const ROLE_SPLIT = 4;
+/** `pair`: the second text, kept and checked like the text. */
+const ROLE_PAIR = 5;
 /** A split value longer than this is invalid anyway; only its first bytes are kept. */
 const MAX_SPLIT_BYTES = 32;
 
@@ -43,8 +46,12 @@ export interface ScannerSink {
    * Returns the indexes of the text and label columns (the sink checks required columns) and of
    * the split column (-1 or absent: none).
    */
-  onHeader(names: string[], line: number): { textIndex: number; labelIndex: number; splitIndex?: number };
-  /** `text` is the row's text (at most one record, so memory stays bounded); `split` its split value. */
+  onHeader(names: string[], line: number): ScannedColumns;
+  /**
+   * `text` is the row's text (at most one record, so memory stays bounded); `split` its split
+   * value; `pair` the second text (`pairIndex` set). `label` may be empty: what an empty target
+   * means depends on the task, so the sink rejects it.
+   */
   onRow(
     textChars: number,
     label: string,
@@ -52,7 +59,19 @@ export interface ScannerSink {
     line: number,
     text: string,
     split: string | undefined,
+    pair: string | undefined,
   ): void;
+}
+
+/** The columns a sink asks the scanner to read (-1 or absent: none). */
+export interface ScannedColumns {
+  textIndex: number;
+  /** The target: the label, the class set (multilabel) or the number (regression). */
+  labelIndex: number;
+  splitIndex?: number;
+  pairIndex?: number;
+  /** Most bytes the target may hold (default `maxLabelBytes`; a multi-label cell holds several classes). */
+  labelBytes?: number;
 }
 
 export class CsvScanner {
@@ -75,20 +94,20 @@ export class CsvScanner {
   private textIndex = -1;
   private labelIndex = -1;
   private splitIndex = -1;
+  private pairIndex = -1;
+  private readonly pair = new KeptField();
+  private labelLimit: number;
   /** The current record's text bytes (a record is at most maxRecordBytes). */
-  private textBuf = Buffer.alloc(1024);
-  private textLen = 0;
+  private readonly text = new KeptField();
   private readonly splitBuf = Buffer.alloc(MAX_SPLIT_BYTES);
   private splitLen = 0;
   private textChars = 0;
-  private textNonBlank = false;
   private readonly labelBuf: Buffer;
   private labelLen = 0;
   /** FNV-1a of the label bytes so far (seeded per record). */
   private labelHash = FNV_SEED;
   private readonly labels: LabelCache;
-  private headerBuf: Buffer;
-  private headerLen = 0;
+  private readonly header = new KeptField();
   private headerFields: string[] = [];
   /** File offset where the current record began. */
   private recordStart = 0;
@@ -97,9 +116,9 @@ export class CsvScanner {
     private readonly limits: ValidationLimits,
     private readonly sink: ScannerSink,
   ) {
-    this.labelBuf = Buffer.alloc(limits.maxLabelBytes);
+    this.labelBuf = Buffer.alloc(Math.max(limits.maxLabelBytes, limits.maxLabelSetBytes));
+    this.labelLimit = limits.maxLabelBytes;
     this.labels = new LabelCache(limits.maxClasses * 4);
-    this.headerBuf = Buffer.alloc(4096);
   }
 
   /** True while no record has started (used to tell an empty file from a header-only one). */
@@ -213,19 +232,11 @@ export class CsvScanner {
         this.asciiBuffer || isAscii(buf.subarray(from, stop))
           ? stop - from
           : countCodePoints(buf, from, stop);
-      this.keepText(buf, from, stop);
-      if (!this.textNonBlank) {
-        for (let k = from; k < stop; k++) {
-          if (buf[k]! > 0x20) {
-            this.textNonBlank = true;
-            break;
-          }
-        }
-      }
+      this.text.append(buf, from, stop);
     } else if (role === ROLE_LABEL) {
       // Labels are short: a byte loop beats Buffer#copy, and hashes the label on the way.
-      if (this.labelLen + (stop - from) > this.labelBuf.length)
-        this.rejectLongLabel(base + from + this.labelBuf.length - this.labelLen);
+      if (this.labelLen + (stop - from) > this.labelLimit)
+        this.rejectLongLabel(base + from + this.labelLimit - this.labelLen);
       const labelBuf = this.labelBuf;
       let len = this.labelLen;
       let hash = this.labelHash;
@@ -237,21 +248,13 @@ export class CsvScanner {
       this.labelLen = len;
       this.labelHash = hash;
     } else if (role === ROLE_HEADER) {
-      for (let k = from; k < stop; k++) this.headerByte(buf[k]!);
+      this.header.append(buf, from, stop);
+    } else if (role === ROLE_PAIR) {
+      this.pair.append(buf, from, stop);
     } else if (role === ROLE_SPLIT) {
       const n = Math.min(stop - from, MAX_SPLIT_BYTES - this.splitLen);
       if (n > 0) this.splitLen += buf.copy(this.splitBuf, this.splitLen, from, from + n);
     }
-  }
-
-  private keepText(buf: Buffer, from: number, stop: number): void {
-    const need = this.textLen + (stop - from);
-    if (need > this.textBuf.length) {
-      const bigger = Buffer.alloc(Math.max(need, this.textBuf.length * 2));
-      this.textBuf.copy(bigger, 0, 0, this.textLen);
-      this.textBuf = bigger;
-    }
-    this.textLen += buf.copy(this.textBuf, this.textLen, from, stop);
   }
 
   /** At the end of input: closes the last record (no trailing newline needed) or rejects an open quote. */
@@ -272,19 +275,10 @@ export class CsvScanner {
     return this.headerDone ? (this.columns[this.fieldIndex] ?? `#${this.fieldIndex + 1}`) : undefined;
   }
 
-  private headerByte(b: number): void {
-    if (this.headerLen === this.headerBuf.length) {
-      const bigger = Buffer.alloc(this.headerBuf.length * 2);
-      this.headerBuf.copy(bigger);
-      this.headerBuf = bigger;
-    }
-    this.headerBuf[this.headerLen++] = b;
-  }
-
   private endField(): void {
     if (!this.headerDone) {
-      this.headerFields.push(this.headerBuf.toString('utf8', 0, this.headerLen));
-      this.headerLen = 0;
+      this.headerFields.push(this.header.toString());
+      this.header.reset();
     }
     this.fieldIndex++;
     this.fieldQuoted = false;
@@ -296,6 +290,7 @@ export class CsvScanner {
     if (index === this.textIndex) return ROLE_TEXT;
     if (index === this.labelIndex) return ROLE_LABEL;
     if (index === this.splitIndex) return ROLE_SPLIT;
+    if (index === this.pairIndex) return ROLE_PAIR;
     return ROLE_OTHER;
   }
 
@@ -311,24 +306,25 @@ export class CsvScanner {
     this.fieldIndex = 0;
     this.fieldQuoted = false;
     this.textChars = 0;
-    this.textNonBlank = false;
     this.labelLen = 0;
     this.labelHash = FNV_SEED;
-    this.textLen = 0;
+    this.text.reset();
     this.splitLen = 0;
+    this.pair.reset();
     this.role = this.roleOf(0);
   }
 
   private finishHeader(): void {
-    this.headerFields.push(this.headerBuf.toString('utf8', 0, this.headerLen));
+    this.headerFields.push(this.header.toString());
+    this.header.reset();
     this.columns = this.headerFields.map((name) => name.trim());
     this.headerFields = [];
-    this.headerBuf = Buffer.alloc(0);
-    this.headerLen = 0;
-    const { textIndex, labelIndex, splitIndex } = this.sink.onHeader(this.columns, this.recordLine);
-    this.textIndex = textIndex;
-    this.labelIndex = labelIndex;
-    this.splitIndex = splitIndex ?? -1;
+    const chosen = this.sink.onHeader(this.columns, this.recordLine);
+    this.textIndex = chosen.textIndex;
+    this.labelIndex = chosen.labelIndex;
+    this.splitIndex = chosen.splitIndex ?? -1;
+    this.pairIndex = chosen.pairIndex ?? -1;
+    this.labelLimit = Math.min(this.labelBuf.length, chosen.labelBytes ?? this.limits.maxLabelBytes);
     this.headerDone = true;
   }
 
@@ -346,8 +342,7 @@ export class CsvScanner {
       );
     }
     const textColumn = this.columns[this.textIndex]!;
-    const labelColumn = this.columns[this.labelIndex]!;
-    if (!this.textNonBlank) {
+    if (!this.text.nonBlank) {
       reject(
         'empty_text',
         `${where({ row, line, column: textColumn })}: the text is empty. Every row needs a text to learn from: fill it in or delete the row.`,
@@ -355,17 +350,26 @@ export class CsvScanner {
       );
     }
     if (this.textChars > this.limits.maxTextChars) this.rejectLongText(row);
+    const pair = this.pairIndex >= 0 ? this.finishPair(row, line) : undefined;
     const label = this.labels.decode(this.labelBuf, this.labelLen, this.labelHash);
-    if (label === '') {
+    const text = this.text.toString();
+    const split = this.splitIndex >= 0 ? this.splitBuf.toString('utf8', 0, this.splitLen) : undefined;
+    this.sink.onRow(this.textChars, label, row, line, text, split, pair);
+  }
+
+  /** The second text of a `pair` row: non-empty and within the text limit, like the first. */
+  private finishPair(row: number, line: number): string {
+    const column = this.columns[this.pairIndex]!;
+    if (!this.pair.nonBlank) {
       reject(
-        'empty_label',
-        `${where({ row, line, column: labelColumn })}: the label is empty. Every row needs a label: fill it in or delete the row.`,
-        { row, line, column: labelColumn },
+        'empty_text',
+        `${where({ row, line, column })}: the second text is empty. A pair model reads both texts of every row: fill it in or delete the row.`,
+        { row, line, column },
       );
     }
-    const text = this.textBuf.toString('utf8', 0, this.textLen);
-    const split = this.splitIndex >= 0 ? this.splitBuf.toString('utf8', 0, this.splitLen) : undefined;
-    this.sink.onRow(this.textChars, label, row, line, text, split);
+    const pair = this.pair.toString();
+    if ([...pair].length > this.limits.maxTextChars) this.rejectLongText(row, column);
+    return pair;
   }
 
   private checkRecordSize(offset: number): void {
@@ -380,8 +384,7 @@ export class CsvScanner {
     );
   }
 
-  private rejectLongText(row: number): never {
-    const column = this.columns[this.textIndex];
+  private rejectLongText(row: number, column = this.columns[this.textIndex]): never {
     return reject(
       'text_too_long',
       `${where({ row, line: this.recordLine, column })}: the text is longer than ${this.limits.maxTextChars} characters (the limit). ` +
@@ -397,16 +400,9 @@ export class CsvScanner {
     const column = this.columns[this.labelIndex];
     return reject(
       'label_too_long',
-      `${where({ row, line: this.recordLine, column })}: the label is longer than ${this.limits.maxLabelBytes} bytes. ` +
+      `${where({ row, line: this.recordLine, column })}: the label is longer than ${this.labelLimit} bytes. ` +
         'Labels are class names; check that the label column is the right one.',
-      { row, line: this.recordLine, column, byteOffset: offset, limit: this.limits.maxLabelBytes },
+      { row, line: this.recordLine, column, byteOffset: offset, limit: this.labelLimit },
     );
   }
-}
-
-/** Unicode code points in UTF-8 bytes: every byte that is not a continuation byte starts one. */
-function countCodePoints(bytes: Uint8Array, from: number, stop: number): number {
-  let n = 0;
-  for (let k = from; k < stop; k++) if ((bytes[k]! & 0xc0) !== 0x80) n++;
-  return n;
 }

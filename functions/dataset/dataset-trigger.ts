@@ -8,6 +8,7 @@ import { matchDatasetObject, StorageObjectData } from './dataset-event.ts';
 import { DEFAULT_LIMITS, type ValidationLimits } from './limits.ts';
 import { readModelSettings } from './model-settings-file.ts';
 import type { DatasetRejection } from './rejection.ts';
+import { trainParams, validateOptionsOf } from './train-params.ts';
 import { formatBytes, validateCsv } from './validate-csv.ts';
 
 export interface DatasetTriggerDeps {
@@ -161,14 +162,8 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
         details: { bytes: size, limit: limits.maxFileBytes },
       });
     }
-    const textColumn = typeof params.textColumn === 'string' ? params.textColumn : undefined;
-    const labelColumn = typeof params.labelColumn === 'string' ? params.labelColumn : undefined;
-    const maxConflictShare =
-      typeof params.maxConflictShare === 'number' ? params.maxConflictShare : undefined;
     const result = await validateCsv(await deps.objects.createReadStream(key.bucket, key.object), {
-      textColumn,
-      labelColumn,
-      maxConflictShare,
+      ...validateOptionsOf(params),
       limits,
     });
     if (!result.ok) return rejectRun(run, result.rejection);
@@ -183,14 +178,22 @@ export function buildDatasetTrigger(deps: DatasetTriggerDeps): (data: unknown) =
       labelCounts: p.labelCounts,
       textLength: p.textLength,
     });
+    // The trainer never detects: it trains the task (and reads the target column) validated here.
+    const resolved = trainParams(params, p);
     await deps.store.runs.transition(run.runId, 'validating', {
       datasetId: dataset.datasetId,
       error: null,
       transientFailure: null,
+      params: resolved,
     });
     let executionId: string;
     try {
-      ({ executionId } = await deps.workflows.start({ runId: run.runId, modelName, datasetUri, params }));
+      ({ executionId } = await deps.workflows.start({
+        runId: run.runId,
+        modelName,
+        datasetUri,
+        params: resolved,
+      }));
     } catch (err) {
       const e = toAppError(err);
       if (e.retryable) throw e;

@@ -11,6 +11,8 @@ export interface ValidationLimits {
   maxTextChars: number;
   /** Longest label, in bytes (default 200: labels are class names, not sentences). */
   maxLabelBytes: number;
+  /** Longest multi-label cell, in bytes (default 4,000: several class names and their delimiters). */
+  maxLabelSetBytes: number;
   /** Most distinct labels (default 1,000: beyond that it is probably the wrong column). */
   maxClasses: number;
   /** Fewest data rows (default 10: less cannot be split into training and validation). */
@@ -24,6 +26,7 @@ export const DEFAULT_LIMITS: ValidationLimits = {
   maxRecordBytes: 1024 ** 2,
   maxTextChars: 100_000,
   maxLabelBytes: 200,
+  maxLabelSetBytes: 4_000,
   maxClasses: 1_000,
   minRows: 10,
   minExamplesPerClass: 2,

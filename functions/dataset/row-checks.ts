@@ -1,4 +1,5 @@
 import type { LabelConflict } from '../../shared/contracts/dataset.ts';
+import type { Task } from '../../shared/contracts/task.ts';
 import { normaliseText } from '../../shared/text-key.ts';
 import { type DatasetRejection, where } from './rejection.ts';
 
@@ -22,8 +23,15 @@ export const SPLIT_VALUES = ['train', 'validation', 'test'] as const;
 export const IMBALANCE_WARNING_RATIO = 10;
 /** How many conflicts a rejection or profile lists (all are counted). */
 const LISTED = 20;
-/** Packs (row, label id) into one number: labels are fewer than 2^11 (limits.maxClasses ≤ 1000). */
-const LABEL_BITS = 2048;
+/**
+ * Packs (row, target id) into one number (rows < 2^31, exact in a double). Targets are interned
+ * up to INTERNED ids (every class of a classification file: limits.maxClasses ≤ 1000); past that
+ * (regression values, multi-label sets) the id is a hash, so two different targets share one with
+ * odds of 1 in ~4 million: only duplicate counts can be off, never a conflict (those are counted
+ * for classes only).
+ */
+const LABEL_BITS = 2 ** 22;
+const INTERNED = 2048;
 
 export type { LabelConflict };
 
@@ -46,26 +54,29 @@ export class RowChecks {
   private conflicts = 0;
   private readonly examples: LabelConflict[] = [];
   private readonly splitByLabel = new Map<string, Record<string, number>>();
+  private splitTotals: Record<string, number> | undefined;
 
   constructor(
     private readonly maxConflictShare: number,
     private readonly splitColumn: string,
   ) {}
 
-  /** Returns a rejection for a bad split value, else undefined. */
+  /**
+   * Returns a rejection for a bad split value, else undefined. `label` is the canonical target
+   * (the class, the sorted class set, the number's text); `pair` the second text of a pair row,
+   * part of what makes two rows the same.
+   */
   add(
     text: string,
     label: string,
     row: number,
     line: number,
     split: string | undefined,
+    pair?: string,
   ): DatasetRejection | undefined {
-    const key = normalisedHash(text);
-    let id = this.labelIds.get(label);
-    if (id === undefined) {
-      id = this.labelNames.push(label) - 1;
-      this.labelIds.set(label, id);
-    }
+    const key =
+      pair === undefined ? normalisedHash(text) : hash52(`${normalisedHash(text)}|${normalisedHash(pair)}`);
+    const id = this.labelId(label);
     const earlier = this.seen.get(key);
     if (earlier === undefined) {
       this.seen.set(key, row * LABEL_BITS + id);
@@ -85,8 +96,19 @@ export class RowChecks {
     return split === undefined ? undefined : this.addSplit(split, label, row, line);
   }
 
+  private labelId(label: string): number {
+    const id = this.labelIds.get(label);
+    if (id !== undefined) return id;
+    if (this.labelNames.length < INTERNED) {
+      this.labelIds.set(label, this.labelNames.length);
+      return this.labelNames.push(label) - 1;
+    }
+    return INTERNED + (hash52(label) % (LABEL_BITS - INTERNED));
+  }
+
   private addSplit(raw: string, label: string, row: number, line: number): DatasetRejection | undefined {
     const value = raw.trim().toLowerCase();
+    this.splitTotals ??= { train: 0, validation: 0, test: 0 };
     if (!(SPLIT_VALUES as readonly string[]).includes(value)) {
       return {
         code: 'invalid_split',
@@ -96,19 +118,32 @@ export class RowChecks {
         details: { row, line, column: this.splitColumn, value: raw },
       };
     }
+    this.splitTotals[value] = (this.splitTotals[value] ?? 0) + 1;
+    // Per class only for interned targets (the classes of a classification file): bounded memory.
+    if (!this.labelIds.has(label)) return undefined;
     const counts = this.splitByLabel.get(label) ?? { train: 0, validation: 0, test: 0 };
     counts[value] = (counts[value] ?? 0) + 1;
     this.splitByLabel.set(label, counts);
     return undefined;
   }
 
-  /** The report, or the rejection the whole file earns (too many conflicts, a one-sided class). */
+  /**
+   * The report, or the rejection the whole file earns (too many conflicts, a one-sided class).
+   * Conflicts are a class question (classification, pair); for a class set or a number, a text
+   * seen with another target is not counted (multi-label sets and scores legitimately vary).
+   */
   finish(
     rows: number,
     labelCounts: [string, number][],
+    task: Task,
   ): { report: RowCheckReport } | { rejection: DatasetRejection } {
+    const perClass = task === 'classification' || task === 'pair';
+    if (!perClass) {
+      this.conflicts = 0;
+      this.examples.length = 0;
+    }
     if (this.conflicts > this.maxConflictShare * rows) return { rejection: this.conflictRejection(rows) };
-    const split = this.splitRejection();
+    const split = this.splitRejection(perClass);
     if (split) return { rejection: split };
     const report: RowCheckReport = {
       duplicates: this.duplicates,
@@ -121,7 +156,7 @@ export class RowChecks {
         `${this.conflicts} row${this.conflicts === 1 ? ' repeats' : 's repeat'} a text with another label (${describeConflicts(this.examples.slice(0, 3))}); training leaves those texts out.`,
       );
     }
-    if (this.splitByLabel.size > 0) report.splitCounts = this.totals();
+    if (this.splitTotals) report.splitCounts = this.splitTotals;
     return { report };
   }
 
@@ -136,8 +171,13 @@ export class RowChecks {
     };
   }
 
-  private splitRejection(): DatasetRejection | undefined {
-    const oneSided = [...this.splitByLabel.entries()].filter(([, c]) => c.train === 0 || c.validation === 0);
+  private splitRejection(perClass: boolean): DatasetRejection | undefined {
+    const groups: [string, Record<string, number>][] = perClass
+      ? [...this.splitByLabel.entries()]
+      : this.splitTotals
+        ? [['(all rows)', this.splitTotals]]
+        : [];
+    const oneSided = groups.filter(([, c]) => c.train === 0 || c.validation === 0);
     if (oneSided.length === 0) return undefined;
     const listed = oneSided
       .slice(0, 10)
@@ -148,12 +188,6 @@ export class RowChecks {
       message: `column "${this.splitColumn}": every label needs at least one train and one validation row; ${listed}. Move some rows, or remove the column to let droptune split.`,
       details: { column: this.splitColumn, labels: Object.fromEntries(oneSided.slice(0, 100)) },
     };
-  }
-
-  private totals(): Record<string, number> {
-    const total: Record<string, number> = { train: 0, validation: 0, test: 0 };
-    for (const c of this.splitByLabel.values()) for (const k of SPLIT_VALUES) total[k]! += c[k] ?? 0;
-    return total;
   }
 }
 

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { REJECTION_CODES } from '../../shared/contracts/dataset.ts';
 import { normaliseText } from '../../shared/text-key.ts';
 import type { DatasetRejectionCode } from './rejection.ts';
 import { type ValidationResult, validateCsv, validateCsvBytes } from './validate-csv.ts';
@@ -12,26 +13,8 @@ import { type ValidationResult, validateCsv, validateCsvBytes } from './validate
  * data on files built from records, and keeps memory flat on a large stream.
  */
 
-const CODES: DatasetRejectionCode[] = [
-  'empty_file',
-  'file_too_large',
-  'not_utf8',
-  'binary_content',
-  'missing_column',
-  'duplicate_column',
-  'ragged_row',
-  'invalid_quote',
-  'unclosed_quote',
-  'record_too_large',
-  'empty_text',
-  'empty_label',
-  'text_too_long',
-  'label_too_long',
-  'too_many_classes',
-  'too_few_rows',
-  'too_few_classes',
-  'class_too_small',
-];
+/** Any code the contract lists (shared/contracts/dataset.ts), so a new rule needs no edit here. */
+const CODES: readonly DatasetRejectionCode[] = REJECTION_CODES;
 
 /** Small limits so random inputs reach every rule. */
 const LIMITS = {

@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { DatasetProfile } from '../../shared/contracts/dataset.ts';
-import { CsvScanner } from './csv-scanner.ts';
+import { DEFAULT_MODEL_SETTINGS } from '../../shared/contracts/model-settings.ts';
+import type { Task } from '../../shared/contracts/task.ts';
+import { CsvScanner, type ScannedColumns } from './csv-scanner.ts';
 import { LengthHistogram } from './length-histogram.ts';
 import { DEFAULT_LIMITS, type ValidationLimits } from './limits.ts';
+import { LongTexts } from './long-texts.ts';
 import { type DatasetRejection, RejectionSignal, reject, where } from './rejection.ts';
 import { RowChecks } from './row-checks.ts';
+import { DEFAULT_COLUMN_NAMES, resolveColumns, type TaskColumnNames } from './task-columns.ts';
+import { TaskTargets } from './task-targets.ts';
 import { Utf8Checker } from './utf8-check.ts';
 
 /**
@@ -20,9 +25,16 @@ export type ValidationResult =
   | { ok: true; profile: DatasetProfile }
   | { ok: false; rejection: DatasetRejection; bytesRead: number };
 
-export interface ValidateOptions {
-  textColumn?: string;
-  labelColumn?: string;
+/** droptune.json's fields of the same names (shared/contracts/model-settings.ts); unset: their defaults. */
+export interface ValidateOptions extends Partial<TaskColumnNames> {
+  /** The task chosen in droptune.json or by `submit --task`; unset: detected. */
+  task?: Task;
+  /** `multilabel`: the character between classes in a cell (default `|`). */
+  labelDelimiter?: string;
+  /** Tokens per example: texts that cannot fit are counted in the profile's `longTexts` (default 128). */
+  maxLength?: number;
+  /** droptune.json `longText` (default `truncate`): `chunk` reads long texts whole, so the profile does not suggest it. */
+  longText?: 'truncate' | 'chunk';
   /** The column holding train / validation / test, when the file has it (default `split`). */
   splitColumn?: string;
   /** Most conflicting rows accepted, as a share of all rows (droptune.json `maxConflictShare`, default 0.01). */
@@ -65,15 +77,19 @@ const SNIFF_BYTES = 8192;
 
 class Validation {
   readonly limits: ValidationLimits;
-  readonly textColumn: string;
-  readonly labelColumn: string;
+  readonly names: TaskColumnNames;
   bytes = 0;
   private readonly hash = createHash('sha256');
   private readonly utf8 = new Utf8Checker();
   private readonly scanner: CsvScanner;
   private readonly lengths: LengthHistogram;
-  private readonly labelCounts = new Map<string, number>();
   private readonly checks: RowChecks;
+  private readonly longTexts: LongTexts;
+  /** Set by the header: the target column's checks, per task. */
+  private targets: TaskTargets | undefined;
+  private textColumn = '';
+  private targetColumn = '';
+  private pairColumn: string | undefined;
   private readonly splitColumn: string;
   private columns: string[] = [];
   /** The first bytes, held until we can sniff the BOM, UTF-16 and binary data (SNIFF_BYTES or the end). */
@@ -85,18 +101,20 @@ class Validation {
   /** Last bytes of the previous chunk: an invalid sequence may start there. */
   private previousTail = Buffer.alloc(0);
 
-  constructor(options: ValidateOptions) {
+  constructor(private readonly options: ValidateOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.textColumn = options.textColumn ?? 'text';
-    this.labelColumn = options.labelColumn ?? 'label';
+    this.names = { ...DEFAULT_COLUMN_NAMES, ...definedOnly(options) };
+    this.longTexts = new LongTexts(options.maxLength ?? DEFAULT_MODEL_SETTINGS.maxLength, options.longText);
     this.lengths = new LengthHistogram(this.limits.maxTextChars);
     this.splitColumn = options.splitColumn ?? 'split';
     this.checks = new RowChecks(options.maxConflictShare ?? DEFAULT_MAX_CONFLICT_SHARE, this.splitColumn);
     this.scanner = new CsvScanner(this.limits, {
       onHeader: (names, line) => this.onHeader(names, line),
-      onRow: (textChars, label, row, line, text, split) => {
-        this.onRow(textChars, label, row, line);
-        const bad = this.checks.add(text, label, row, line, split);
+      onRow: (textChars, label, row, line, text, split, pair) => {
+        this.lengths.add(textChars);
+        this.longTexts.add(text, textChars, pair);
+        const target = this.targets!.add(label, row, line);
+        const bad = this.checks.add(text, target, row, line, split, pair);
         if (bad) reject(bad.code, bad.message, bad.details);
       },
     });
@@ -172,10 +190,7 @@ class Validation {
     this.rejectEncoding(problem, chunk, base);
   }
 
-  private onHeader(
-    names: string[],
-    line: number,
-  ): { textIndex: number; labelIndex: number; splitIndex: number } {
+  private onHeader(names: string[], line: number): ScannedColumns {
     this.columns = names;
     const seen = new Map<string, number>();
     names.forEach((name, i) => {
@@ -190,48 +205,24 @@ class Validation {
       }
       seen.set(name, i);
     });
+    const chosen = resolveColumns(names, line, this.names, this.options.task);
+    this.textColumn = this.names.textColumn;
+    this.targetColumn = chosen.targetColumn;
+    this.pairColumn = chosen.pairIndex >= 0 ? this.names.textPairColumn : undefined;
+    this.targets = new TaskTargets({
+      limits: this.limits,
+      column: chosen.targetColumn,
+      task: chosen.task,
+      reason: chosen.reason,
+      labelDelimiter: this.options.labelDelimiter ?? DEFAULT_MODEL_SETTINGS.labelDelimiter,
+    });
     return {
-      textIndex: this.requireColumn(names, this.textColumn, 'textColumn', line),
-      labelIndex: this.requireColumn(names, this.labelColumn, 'labelColumn', line),
+      textIndex: chosen.textIndex,
+      labelIndex: chosen.targetIndex,
       splitIndex: names.indexOf(this.splitColumn),
+      pairIndex: chosen.pairIndex,
+      labelBytes: chosen.task === 'multilabel' ? this.limits.maxLabelSetBytes : this.limits.maxLabelBytes,
     };
-  }
-
-  private requireColumn(names: string[], column: string, setting: string, line: number): number {
-    const index = names.indexOf(column);
-    if (index >= 0) return index;
-    const nearly = names.find((n) => n.toLowerCase() === column.toLowerCase());
-    const found =
-      names.length === 1 && names[0] === ''
-        ? 'no column names'
-        : `columns: ${names.map((n) => JSON.stringify(n)).join(', ')}`;
-    reject(
-      'missing_column',
-      `${where({ row: 0, line })}: there is no "${column}" column (found ${found}). ` +
-        (separatorHint(names) ??
-          (nearly !== undefined
-            ? `Column names are case-sensitive: rename "${nearly}" to "${column}", or set "${setting}": "${nearly}" in droptune.json.`
-            : `The first line must name the columns; add a "${column}" column, or set "${setting}" in droptune.json to the column that holds it.`)),
-      { row: 0, line, column, found: names },
-    );
-  }
-
-  private onRow(textChars: number, label: string, row: number, line: number): void {
-    this.lengths.add(textChars);
-    const count = this.labelCounts.get(label);
-    if (count !== undefined) {
-      this.labelCounts.set(label, count + 1);
-      return;
-    }
-    if (this.labelCounts.size >= this.limits.maxClasses) {
-      reject(
-        'too_many_classes',
-        `${where({ row, line, column: this.labelColumn })}: label ${JSON.stringify(label)} is distinct label number ${this.limits.maxClasses + 1}; at most ${this.limits.maxClasses} classes are supported. ` +
-          'Check that the label column holds class names, not free text or ids.',
-        { row, line, column: this.labelColumn, limit: this.limits.maxClasses },
-      );
-    }
-    this.labelCounts.set(label, 1);
   }
 
   private profile(): DatasetProfile {
@@ -250,32 +241,9 @@ class Validation {
         { rows, limit: this.limits.minRows },
       );
     }
-    const counts = [...this.labelCounts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    if (counts.length < 2) {
-      reject(
-        'too_few_classes',
-        `column "${this.labelColumn}": every row has the label ${JSON.stringify(counts[0]?.[0] ?? '')}; a classifier needs at least 2 different labels. Add rows of other classes.`,
-        { column: this.labelColumn, classes: counts.length },
-      );
-    }
-    const small = counts.filter(([, n]) => n < this.limits.minExamplesPerClass);
-    if (small.length > 0) {
-      const listed = small
-        .slice(0, 10)
-        .map(([label, n]) => `${JSON.stringify(label)} (${n})`)
-        .join(', ');
-      reject(
-        'class_too_small',
-        `column "${this.labelColumn}": ${small.length} label${small.length === 1 ? ' has' : 's have'} fewer than ${this.limits.minExamplesPerClass} rows: ${listed}${small.length > 10 ? ', …' : ''}. ` +
-          'Add examples of those classes, or remove their rows (a typo in a label makes a class of its own).',
-        {
-          column: this.labelColumn,
-          classes: Object.fromEntries(small.slice(0, 100)),
-          limit: this.limits.minExamplesPerClass,
-        },
-      );
-    }
-    const checked = this.checks.finish(rows, counts);
+    const target = this.targets!.finish();
+    const counts = Object.entries(target.labelCounts);
+    const checked = this.checks.finish(rows, counts, target.task);
     if ('rejection' in checked)
       reject(checked.rejection.code, checked.rejection.message, checked.rejection.details);
     const { report } = checked;
@@ -284,18 +252,22 @@ class Validation {
       bytes: this.bytes,
       sha256: this.hash.digest('hex'),
       columns: this.columns,
-      task: 'classification',
-      taskReason: 'a label column',
+      task: target.task,
+      taskReason: target.taskReason,
       textColumn: this.textColumn,
-      labelColumn: this.labelColumn,
-      labelCounts: Object.fromEntries(counts),
+      ...(this.pairColumn !== undefined ? { textPairColumn: this.pairColumn } : {}),
+      labelColumn: this.targetColumn,
+      labelCounts: target.labelCounts,
+      ...(target.target ? { target: target.target } : {}),
+      ...(target.labelsPerRow ? { labelsPerRow: target.labelsPerRow } : {}),
+      longTexts: this.longTexts.summary(),
       textLength: this.lengths.summary(),
       hasBom: this.hasBom,
       duplicates: report.duplicates,
       conflicts: report.conflicts,
       conflictExamples: report.conflictExamples,
       ...(report.splitCounts ? { splitCounts: report.splitCounts } : {}),
-      warnings: report.warnings,
+      warnings: [...target.warnings, ...report.warnings, ...this.longTexts.warnings()],
     };
   }
 
@@ -328,16 +300,6 @@ class Validation {
   }
 }
 
-/** A one-column header holding `;` or a tab: the file uses another separator. */
-function separatorHint(names: string[]): string | undefined {
-  if (names.length !== 1) return undefined;
-  const sep = names[0]!.includes(';') ? ';' : names[0]!.includes('\t') ? 'tab' : undefined;
-  return (
-    sep &&
-    `The file seems to separate columns with ${sep === ';' ? '";"' : 'tabs'}; droptune reads comma-separated files: export it as "CSV (comma delimited)".`
-  );
-}
-
 function firstOf(a: number, b: number): number {
   if (a < 0) return b;
   if (b < 0) return a;
@@ -361,6 +323,16 @@ export function formatBytes(n: number): string {
   if (n >= 1024 ** 2) return `${+(n / 1024 ** 2).toFixed(2)} MiB`;
   if (n >= 1024) return `${+(n / 1024).toFixed(2)} KiB`;
   return `${n} bytes`;
+}
+
+/** The options actually given (an explicit `undefined` keeps the default). */
+function definedOnly(options: ValidateOptions): Partial<TaskColumnNames> {
+  const out: Partial<TaskColumnNames> = {};
+  for (const key of Object.keys(DEFAULT_COLUMN_NAMES) as (keyof TaskColumnNames)[]) {
+    const value = options[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
 }
 
 async function* oneChunk(chunk: Buffer): AsyncGenerator<Buffer> {

@@ -180,7 +180,11 @@ export const api = {
   rollback: (modelName: string) =>
     request<AliasChange>(`/v1/models/${enc(modelName)}/rollback`, { method: 'POST' }),
   /** Runs the trigger's validator on the file without storing it (nothing trains). */
-  validate: (file: Blob, columns: { textColumn: string; labelColumn: string }, signal?: AbortSignal) =>
+  validate: (
+    file: Blob,
+    columns: { textColumn: string; labelColumn: string; task?: string },
+    signal?: AbortSignal,
+  ) =>
     request<ValidationAnswer>(`/v1/datasets:validate${qs(columns)}`, {
       method: 'POST',
       raw: file,

@@ -21,6 +21,7 @@ export function profileView(profile: Profile): HTMLElement {
     h(
       'dl',
       { class: 'facts' },
+      profile.task ? fact('Task', `${profile.task} (${profile.taskReason ?? ''})`) : null,
       fact('Rows', profile.rows === undefined ? '—' : formatInt(profile.rows)),
       fact('Size', profile.bytes === undefined ? '—' : formatBytes(profile.bytes)),
       fact('Classes', String(counts.length)),

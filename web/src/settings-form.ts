@@ -4,13 +4,17 @@
  * droptune.json, so a value the form accepts is a value the pipeline accepts.
  */
 import { describeZodError, ModelSettings, SHOWN_DEFAULTS } from '../../shared/contracts/model-settings.ts';
+import { TASKS } from '../../shared/contracts/task.ts';
 import { field, h } from './dom.ts';
 
 interface FieldSpec {
   path: string;
   label: string;
   help: string;
-  kind: 'int' | 'float' | 'text' | 'bool';
+  kind: 'int' | 'float' | 'text' | 'bool' | 'select';
+  /** `select`: the values offered; `''` (shown as `blank`) leaves the setting unset. */
+  options?: readonly string[];
+  blank?: string;
   step?: string;
   min?: number;
   max?: number;
@@ -28,6 +32,14 @@ export const BASE_MODEL_SUGGESTIONS = [
 ];
 
 const FIELDS: FieldSpec[] = [
+  {
+    path: 'task',
+    label: 'Task',
+    kind: 'select',
+    options: ['', ...TASKS],
+    blank: 'detected from the file',
+    help: 'What to learn. Left on "detected", the file decides (a labels column: multilabel; a text_pair column: pair; numbers with more than 10 distinct values: regression; else classification) and the check above says which and why.',
+  },
   {
     path: 'baseModel',
     label: 'Base model',
@@ -155,31 +167,34 @@ export interface SettingsForm {
 }
 
 export function settingsForm(): SettingsForm {
-  const inputs = new Map<string, HTMLInputElement>();
+  const inputs = new Map<string, HTMLInputElement | HTMLSelectElement>();
   const errors = new Map<string, HTMLElement>();
   const listeners: (() => void)[] = [];
   const row = (spec: FieldSpec) => {
     const def = get(SHOWN_DEFAULTS as unknown as Record<string, unknown>, spec.path);
-    const input = h('input', {
-      id: `p-${spec.path.replace('.', '-')}`,
-      name: spec.path,
-      type: spec.kind === 'bool' ? 'checkbox' : spec.kind === 'text' ? 'text' : 'number',
-      step: spec.step ?? (spec.kind === 'int' ? '1' : null),
-      min: spec.min,
-      max: spec.max,
-      list: spec.list ?? null,
-      spellcheck: 'false',
-    });
-    if (spec.kind === 'bool') input.checked = def === true;
-    else input.value = String(def);
+    const input =
+      spec.kind === 'select'
+        ? selectOf(spec)
+        : h('input', {
+            id: `p-${spec.path.replace('.', '-')}`,
+            name: spec.path,
+            type: spec.kind === 'bool' ? 'checkbox' : spec.kind === 'text' ? 'text' : 'number',
+            step: spec.step ?? (spec.kind === 'int' ? '1' : null),
+            min: spec.min,
+            max: spec.max,
+            list: spec.list ?? null,
+            spellcheck: 'false',
+          });
+    if (spec.kind === 'bool') (input as HTMLInputElement).checked = def === true;
+    else input.value = String(def ?? '');
     inputs.set(spec.path, input);
     const err = h('p', { class: 'field-error', id: `${input.id}-error`, 'aria-live': 'polite' });
     errors.set(spec.path, err);
-    const defText = spec.kind === 'bool' ? (def ? 'on' : 'off') : String(def);
+    const defText = spec.kind === 'bool' ? (def ? 'on' : 'off') : String(def ?? spec.blank);
     const f = field(spec.label, input, `${spec.help} Default: ${defText}.`);
     if (spec.kind === 'bool') f.classList.add('field-check');
     f.append(err);
-    input.addEventListener('input', () => {
+    input.addEventListener(spec.kind === 'select' ? 'change' : 'input', () => {
       for (const l of listeners) l();
     });
     return f;
@@ -209,12 +224,14 @@ export function settingsForm(): SettingsForm {
       const input = inputs.get(spec.path)!;
       const value =
         spec.kind === 'bool'
-          ? input.checked
-          : spec.kind === 'text'
-            ? input.value
-            : input.value.trim() === ''
-              ? undefined
-              : Number(input.value);
+          ? (input as HTMLInputElement).checked
+          : spec.kind === 'select'
+            ? input.value || undefined
+            : spec.kind === 'text'
+              ? input.value
+              : input.value.trim() === ''
+                ? undefined
+                : Number(input.value);
       const parts = spec.path.split('.');
       let target = out;
       for (const p of parts.slice(0, -1)) {
@@ -235,7 +252,7 @@ export function settingsForm(): SettingsForm {
         const v = get(values, spec.path);
         if (v === undefined) continue;
         const input = inputs.get(spec.path)!;
-        if (spec.kind === 'bool') input.checked = v === true;
+        if (spec.kind === 'bool') (input as HTMLInputElement).checked = v === true;
         else input.value = String(v);
       }
       for (const l of listeners) l();
@@ -258,4 +275,13 @@ export function settingsForm(): SettingsForm {
       return { ok: false, message: describeZodError(parsed.error) };
     },
   };
+}
+
+/** A `select` field: the blank option first (the setting left unset), then each value. */
+function selectOf(spec: FieldSpec): HTMLSelectElement {
+  return h(
+    'select',
+    { id: `p-${spec.path.replace('.', '-')}`, name: spec.path },
+    (spec.options ?? []).map((o) => h('option', { value: o }, o === '' ? (spec.blank ?? '') : o)),
+  );
 }

@@ -145,14 +145,14 @@ async function loadStoredSettings(parts: NewRunForm, modelName: string, signal: 
  */
 function watchSettings(parts: NewRunForm, submitted: { value: boolean }): void {
   let columnsTimer: ReturnType<typeof setTimeout> | undefined;
-  let lastColumns = 'text|label';
+  let lastColumns = 'text|label|';
   parts.settings.onChange(() => {
     updateEstimate(parts);
     if (submitted.value && parts.settings.read().ok) replace(parts.formError);
     clearTimeout(columnsTimer);
     columnsTimer = setTimeout(() => {
       const columns = columnsOf(parts.settings.raw());
-      const key = `${columns.textColumn}|${columns.labelColumn}`;
+      const key = `${columns.textColumn}|${columns.labelColumn}|${columns.task ?? ''}`;
       if (parts.file && key !== lastColumns) {
         lastColumns = key;
         void parts.dataset.check(parts.file, columns);

@@ -12,12 +12,15 @@ import { profileView, rejectionView } from '../../profile-view.ts';
 export interface DatasetColumns {
   textColumn: string;
   labelColumn: string;
+  /** The task chosen in the form; absent: the validator detects it. */
+  task?: string;
 }
 
 export function columnsOf(raw: Record<string, unknown>): DatasetColumns {
   return {
     textColumn: String(raw.textColumn || 'text'),
     labelColumn: String(raw.labelColumn || 'label'),
+    ...(raw.task ? { task: String(raw.task) } : {}),
   };
 }
 
