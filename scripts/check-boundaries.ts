@@ -31,7 +31,11 @@ export function isProduction(path: string): boolean {
     /(^|\/)testing\.ts$/.test(path) ||
     /\.contract\.ts$/.test(path) || // a test suite every adapter runs
     /^[^/]+\.config\.ts$/.test(path) || // tool configuration (vitest.config.ts)
-    /^(test|bench|scripts)\//.test(path)
+    /^(test|bench|scripts)\//.test(path) ||
+    // The rehearsal runs the cloud path against the twins on purpose (fake-gcs-server, a
+    // PostgreSQL server with Cloud SQL-like logins, the Workflow Executions and metadata twins);
+    // it is a pre-deploy check that needs the test tools, never part of a deployed function.
+    /^cli\/rehearse\//.test(path)
   );
 }
 
@@ -71,6 +75,8 @@ const TESTING_IMPORT_EXCEPTIONS: Record<string, string> = {
     'the framework serves CloudEvent handlers in-process only through its testing module',
   'cli/commands/rehearse.ts ../../scripts/images-report.ts':
     'the rehearsal builds and reports the images with the same code `npm run images` runs',
+  'cli/commands/rehearse.ts ../rehearse/rehearse.ts':
+    '`droptune rehearse` is the command that starts the rehearsal (cli/rehearse/, built on the twins)',
 };
 
 const IMPORT =
