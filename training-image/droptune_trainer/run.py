@@ -25,7 +25,7 @@ from .champion import champion_rows
 from .checkpoint import CheckpointStore
 from .data import Dataset, load_dataset
 from .errors import TrainerError
-from .chunking import Batch, Chunker, LongText
+from .chunking import TRUNCATE, Batch, Chunker, LongText
 from .export import ExportSpec, golden_vectors, model_config, uses_token_types
 from .fingerprint import split_json
 from .gate import GateSettings, decide, parse_gate_settings
@@ -146,7 +146,10 @@ def run(env: RunEnv, stop: threading.Event) -> dict:
 
 
 def export_spec(p: Params) -> ExportSpec:
-    return ExportSpec(p.the_task, p.baseModel, p.maxLength, LongText(p.longText, p.chunkStride, p.maxChunks))
+    """The served model's shape; `truncate` records the contract's truncate settings (stride 0,
+    one window), not chunk settings it does not use."""
+    long_text = LongText(p.longText, p.chunkStride, p.maxChunks) if p.longText == "chunk" else TRUNCATE
+    return ExportSpec(p.the_task, p.baseModel, p.maxLength, long_text)
 
 
 def prepare(env: RunEnv, model_name: str, dev: Device) -> Prepared:

@@ -51,7 +51,7 @@ def test_run_writes_a_complete_version_and_the_manifest_matches_it(baseline):
     for f in manifest["files"]:
         data = (out / f["path"]).read_bytes()
         assert f["size"] == len(data) and f["sha256"] == hashlib.sha256(data).hexdigest()
-    assert manifest["schemaVersion"] == 1 and manifest["task"] == "text-classification"
+    assert manifest["schemaVersion"] == 1 and manifest["task"] == "classification"  # the contract's task name (old versions: text-classification)
     assert manifest["runId"] == "base-1" and manifest["modelName"] == "test-model"
     assert manifest["dataset"]["generation"] == "1700000000" and re.fullmatch(r"[0-9a-f]{64}", manifest["dataset"]["sha256"])
     assert {"torch", "transformers", "onnxruntime", "python"} <= set(manifest["packages"])
@@ -59,8 +59,9 @@ def test_run_writes_a_complete_version_and_the_manifest_matches_it(baseline):
     assert 0 <= manifest["metrics"]["accuracy"] <= 1 and manifest["metrics"]["onnx_max_abs_diff"] <= 1e-3
     assert json.loads((out / "labels.json").read_text()) == ["billing", "shipping", "technical"]
     config = json.loads((out / "config.json").read_text())
-    assert config == {"task": "text-classification", "baseModel": config["baseModel"], "maxLength": 32,
-                      "inputNames": ["input_ids", "attention_mask"], "outputName": "logits"}
+    assert config == {"task": "classification", "baseModel": config["baseModel"], "maxLength": 32,
+                      "inputNames": ["input_ids", "attention_mask"], "outputName": "logits",
+                      "longText": {"mode": "truncate", "stride": 0, "maxChunks": 1}}
     assert "done in" in proc.stderr and "samples/s eta" in proc.stderr
 
 
@@ -94,8 +95,8 @@ def test_onnx_has_dynamic_axes_and_golden_vectors_reproduce(baseline):
         assert np.abs(logits - np.array(case["logits"])).max() < 1e-5
         assert sum(case["probs"]) == pytest.approx(1.0, abs=1e-5)
     # two texts of different lengths in one padded batch give the same logits as alone
-    a, b = golden["cases"][0], golden["cases"][5]
-    ids = np.zeros((2, len(a["inputIds"])), dtype=np.int64)
+    a, b = golden["cases"][0], min(golden["cases"], key=lambda c: len(c["inputIds"]))
+    ids = np.zeros((2, max(len(a["inputIds"]), len(b["inputIds"]))), dtype=np.int64)
     mask = np.zeros_like(ids)
     for r, case in enumerate((a, b)):
         ids[r, : len(case["inputIds"])], mask[r, : len(case["inputIds"])] = case["inputIds"], 1
