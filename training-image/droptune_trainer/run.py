@@ -21,6 +21,7 @@ import torch
 
 from .artifacts import ArtifactWriter, model_name_from
 from .base_model import load_base_model
+from .baseline import Baseline, choose, fit_baseline
 from .champion import champion_rows
 from .checkpoint import CheckpointStore
 from .data import Dataset, load_dataset
@@ -175,20 +176,21 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
     jsonl.write_text("")
     reporter = MetricsReporter(env.run_id, jsonl, env.api_url, env.api_token)
     checkpoints = CheckpointStore(env.output_uri, scratch=ctx.work)
-    files = ctx.work / "model"
-    files.mkdir(exist_ok=True)
     try:
+        # Before fine-tuning: the baseline needs the pre-trained encoder weights.
+        baseline = fit_baseline(prep.model, prep.train_ids, ds.train_labels, prep.val_ids, ds.val_labels, len(ds.labels),
+                                p.evalBatchSize, prep.dev.torch_device, p.classWeights == "balanced")
+        log(f"[baseline] frozen-embedding baseline: accuracy {baseline.scores['accuracy']:.4f}, macro_f1 {baseline.scores['macro_f1']:.4f} "
+            f"({baseline.seconds:.1f} s CPU)")
         result = train(TrainInputs(prep.model, prep.train_ids, ds.train_labels, prep.val_ids, ds.val_labels, ds.labels),
                        p, prep.dev, reporter, checkpoints, ctx.stop, checkpoints.latest())
-        log("[export] ONNX export and checks")
-        served = export_and_score(prep.model, prep.tokenizer, files, ds.val_texts, ds.val_labels, ds.labels, p.maxLength,
-                                  p.evalBatchSize, p.quantize, ctx.gate, env.model_variant)
+        files, served, versus = _export_served(ctx, prep, baseline)
         champion = (champion_rows(env.champion_uri, ds.val_texts, ds.val_keys, ds.labels, ctx.model_name, env.model_variant, ctx.work)
                     if env.champion_uri else None)
         gate = decide(ctx.gate, ds.val_labels, served.predictions, len(ds.labels), champion)
         log(f"[gate] {gate['decision']}: {gate['reason']}")
-        _write_model_files(ctx, prep, files, result, served, gate)
-        headline = _headline(result, served, gate)
+        _write_model_files(ctx, prep, files, result, served, gate, versus)
+        headline = _headline(result, served, gate, versus)
         for key, value in headline.items():
             reporter.log(key, value, result.steps, result.best_epoch)
     finally:
@@ -205,7 +207,28 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
     return manifest
 
 
-def _write_model_files(ctx: RunContext, prep: Prepared, files: Path, result: TrainResult, served: ServedModel, gate: dict) -> None:
+def _export_served(ctx: RunContext, prep: Prepared, baseline: Baseline) -> tuple[Path, ServedModel, dict]:
+    """Exports the fine-tuned model and scores it as served; when it does not beat the baseline
+    beyond noise, exports the baseline instead (the same path: one ONNX graph, parity, int8).
+    Returns the directory holding the served files, its scores and the `baseline` report."""
+    p, ds = ctx.params, prep.dataset
+    log("[export] ONNX export and checks")
+    files = ctx.work / "model"
+    files.mkdir(exist_ok=True)
+    served = export_and_score(prep.model, prep.tokenizer, files, ds.val_texts, ds.val_labels, ds.labels, p.maxLength,
+                              p.evalBatchSize, p.quantize, ctx.gate, ctx.env.model_variant)
+    versus = choose(ctx.gate.metric, ds.val_labels, served.predictions, baseline, len(ds.labels))
+    log(f"[baseline] {versus['reason']}")
+    if versus["served"] == "baseline":
+        files = ctx.work / "baseline"
+        files.mkdir(exist_ok=True)
+        served = export_and_score(baseline.model, prep.tokenizer, files, ds.val_texts, ds.val_labels, ds.labels, p.maxLength,
+                                  p.evalBatchSize, p.quantize, ctx.gate, ctx.env.model_variant)
+    return files, served, versus
+
+
+def _write_model_files(ctx: RunContext, prep: Prepared, files: Path, result: TrainResult, served: ServedModel, gate: dict,
+                       versus: dict) -> None:
     p, ds = ctx.params, prep.dataset
     (files / "labels.json").write_text(json.dumps(ds.labels) + "\n")
     config = {"task": "text-classification", "baseModel": p.baseModel, "maxLength": p.maxLength, "inputNames": served.input_names, "outputName": "logits"}
@@ -221,6 +244,8 @@ def _write_model_files(ctx: RunContext, prep: Prepared, files: Path, result: Tra
         "onnx": {"parity": served.parity},
         "int8": served.int8,
         "gate": gate,
+        # The frozen-embedding baseline beside the fine-tune, and which of the two this version serves.
+        "baseline": versus,
         "split": {"method": ds.split.method, "trainRows": len(ds.split.train), "validationRows": len(ds.split.validation),
                   "duplicates": ds.split.duplicates, "conflicts": len(ds.split.conflicts),
                   "truncated": sum(prep.truncated.values()), "truncatedRows": prep.truncated,
@@ -234,13 +259,15 @@ def _write_model_files(ctx: RunContext, prep: Prepared, files: Path, result: Tra
     (files / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
 
-def _headline(result: TrainResult, served: ServedModel, gate: dict) -> dict:
+def _headline(result: TrainResult, served: ServedModel, gate: dict, versus: dict) -> dict:
     """Manifest metrics (numbers only): the served artifact's scores and the gate's comparison."""
     s = served.scores
     headline = {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "val_loss": result.best_eval["loss"],
                 "onnx_max_abs_diff": served.parity["max_abs_diff"], "best_epoch": result.best_epoch,
                 "train_samples_per_second": result.samples_per_second,
-                "gate_promote": 0.0 if gate["decision"] == "hold" else 1.0, "gate_rows": gate["rows"]}
+                "gate_promote": 0.0 if gate["decision"] == "hold" else 1.0, "gate_rows": gate["rows"],
+                "baseline_accuracy": versus["accuracy"], "baseline_macro_f1": versus["macro_f1"],
+                "baseline_served": 1.0 if versus["served"] == "baseline" else 0.0}
     if served.int8:
         headline["int8_accuracy"] = served.int8["accuracy"]
     if gate["champion"] is not None:
