@@ -93,13 +93,17 @@ def check_parity(model, onnx_model: OnnxClassifier, val_texts: list[str], batch_
     return {"max_abs_diff": diff, "rows": len(ids), "tolerance": PARITY_TOLERANCE}
 
 
-def quantize_int8(src: Path, dest: Path) -> None:
+# Per-tensor or per-channel weight scales: measured by bench:quantize (bench/results/quantize.json).
+PER_CHANNEL = False
+
+
+def quantize_int8(src: Path, dest: Path, per_channel: bool = PER_CHANNEL) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     import logging
 
     logging.getLogger().setLevel(logging.ERROR)  # the "consider pre-processing" notice
-    quantize_dynamic(str(src), str(dest), weight_type=QuantType.QInt8)
+    quantize_dynamic(str(src), str(dest), weight_type=QuantType.QInt8, per_channel=per_channel)
 
 
 def golden_vectors(clf: OnnxClassifier, labels: list[str], max_length: int) -> dict:
