@@ -26,7 +26,7 @@ from .champion import champion_rows
 from .checkpoint import CheckpointStore
 from .data import Dataset, load_dataset
 from .errors import TrainerError
-from .export import golden_vectors
+from .export import golden_vectors, pytorch_logits
 from .fingerprint import split_json
 from .gate import GateSettings, decide, parse_gate_settings
 from .params import Params, parse_params
@@ -208,22 +208,20 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
 
 
 def _export_served(ctx: RunContext, prep: Prepared, baseline: Baseline) -> tuple[Path, ServedModel, dict]:
-    """Exports the fine-tuned model and scores it as served; when it does not beat the baseline
-    beyond noise, exports the baseline instead (the same path: one ONNX graph, parity, int8).
-    Returns the directory holding the served files, its scores and the `baseline` report."""
+    """Chooses between the fine-tune and the baseline on their fp32 predictions (the same
+    `pytorch_logits` code, the same rows), then exports and scores only the chosen one as served
+    (ONNX, parity, int8): one export, not two. Returns the directory holding the served files,
+    its scores and the `baseline` report."""
     p, ds = ctx.params, prep.dataset
-    log("[export] ONNX export and checks")
+    fine_tuned = pytorch_logits(prep.model, prep.val_ids, p.evalBatchSize).argmax(axis=1).tolist()
+    versus = choose(ctx.gate.metric, ds.val_labels, fine_tuned, baseline, len(ds.labels))
+    log(f"[baseline] {versus['reason']}")
+    chosen = baseline.model if versus["served"] == "baseline" else prep.model
+    log(f"[export] ONNX export and checks ({versus['served']})")
     files = ctx.work / "model"
     files.mkdir(exist_ok=True)
-    served = export_and_score(prep.model, prep.tokenizer, files, ds.val_texts, ds.val_labels, ds.labels, p.maxLength,
+    served = export_and_score(chosen, prep.tokenizer, files, ds.val_texts, ds.val_labels, ds.labels, p.maxLength,
                               p.evalBatchSize, p.quantize, ctx.gate, ctx.env.model_variant)
-    versus = choose(ctx.gate.metric, ds.val_labels, served.predictions, baseline, len(ds.labels))
-    log(f"[baseline] {versus['reason']}")
-    if versus["served"] == "baseline":
-        files = ctx.work / "baseline"
-        files.mkdir(exist_ok=True)
-        served = export_and_score(baseline.model, prep.tokenizer, files, ds.val_texts, ds.val_labels, ds.labels, p.maxLength,
-                                  p.evalBatchSize, p.quantize, ctx.gate, ctx.env.model_variant)
     return files, served, versus
 
 
