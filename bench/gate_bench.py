@@ -43,6 +43,7 @@ def train(run_id: str, data: Path, out: Path, model: Path, seed: int, champion: 
     env.update({"DROPTUNE_RUN_ID": run_id, "DROPTUNE_DATASET_URI": f"file://{data}", "DROPTUNE_OUTPUT_URI": f"file://{out}/",
                 "DROPTUNE_PARAMS": json.dumps({**PARAMS, "baseModel": str(model), "seed": seed}), "DROPTUNE_MODEL_NAME": MODEL_NAME,
                 "PYTHONPATH": str(ROOT / "training-image")})
+    env.setdefault("OMP_NUM_THREADS", "1")  # a shared CPU machine: idle OpenMP threads spin and slow every run
     if champion:
         env["DROPTUNE_CHAMPION_URI"] = f"file://{champion}/"
     print(f"bench:gate: training {run_id}", file=sys.stderr, flush=True)

@@ -15,8 +15,9 @@ a shared CPU machine; on a quiet GPU wall time is the number to read). Measured 
 to the end of the last evaluation (model loading excluded).
 
 Environment (defaults keep a shared 2-core CPU machine to a few CPU minutes for all 10 runs):
-  BENCH_TRAIN_ROWS=320 BENCH_VAL_ROWS=100 BENCH_EPOCHS=4 BENCH_BATCH=16 BENCH_MAX_LENGTH=48
+  BENCH_TRAIN_ROWS=320 BENCH_VAL_ROWS=100 BENCH_EPOCHS=8 BENCH_BATCH=16 BENCH_MAX_LENGTH=48
   BENCH_LR=2e-3 BENCH_SEED=42 BENCH_SEEDS=5 (paired seeds BENCH_SEED, BENCH_SEED+1, …; order alternated)
+  BENCH_THREADS=1 (CPU only: torch threads per run, the same for both systems)
   BENCH_BASE_MODEL=tiny: the tests' 2-layer, 32-wide randomly initialised BERT with the MiniLM
     tokenizer (training-image/tests/tiny_model.py), built here from a config — no download, and
     cheap enough that five paired seeds finish on a busy 2-core machine. Its steps are small, so
@@ -51,13 +52,14 @@ def config() -> dict:
     return {
         "train_rows": int(env("BENCH_TRAIN_ROWS", "320")),
         "val_rows": int(env("BENCH_VAL_ROWS", "100")),
-        "epochs": int(env("BENCH_EPOCHS", "4")),
+        "epochs": int(env("BENCH_EPOCHS", "8")),
         "batch": int(env("BENCH_BATCH", "16")),
         "max_length": int(env("BENCH_MAX_LENGTH", "48")),
         "lr": float(env("BENCH_LR", "2e-3")),
         "seed": int(env("BENCH_SEED", "42")),
         "seeds": int(env("BENCH_SEEDS", "5")),
         "base_model": env("BENCH_BASE_MODEL", TINY),
+        "threads": int(env("BENCH_THREADS", "1")),
     }
 
 
@@ -106,6 +108,10 @@ def child(system: str, cfg: dict, data: Path, work: Path) -> dict:
                     evalBatchSize=cfg["batch"] * 2, maxLength=cfg["max_length"], seed=cfg["seed"], earlyStoppingPatience=0,
                     warmupRatio=0.1, quantize=False, logEverySteps=50)
     ds = load_dataset(f"file://{data}", params, salt="bench")
+    if not torch.cuda.is_available():
+        # One thread by default: on a shared CPU machine idle OpenMP threads spin and bill CPU time
+        # that is neither system's work; both systems get the same setting.
+        torch.set_num_threads(cfg["threads"])
     torch.manual_seed(cfg["seed"])
     model, tok, _ = load_base_model(params.baseModel, ds.labels)
     train_ids = tok(ds.train_texts, truncation=True, max_length=params.maxLength)["input_ids"]
@@ -253,7 +259,7 @@ def report(cfg: dict, pairs: list[dict[str, dict]]) -> int:
     precision = pairs[0]["droptune"]["precision"]
     model = "tiny random BERT (2 layers, 32 wide, MiniLM tokenizer)" if cfg["base_model"] == TINY else cfg["base_model"]
     conditions = {"model": model, "train_rows": cfg["train_rows"], "val_rows": cfg["val_rows"], "epochs": cfg["epochs"],
-                  "batch_size": cfg["batch"], "max_length": cfg["max_length"], "learning_rate": cfg["lr"], "precision": precision,
+                  "batch_size": cfg["batch"], "max_length": cfg["max_length"], "learning_rate": cfg["lr"], "precision": precision, "threads": cfg["threads"],
                   "seeds": [cfg["seed"] + i for i in range(len(pairs))]}
     metrics = [("cpu_s", "s"), ("wall_s", "s"), ("samples_per_s", "samples/s"), ("peak_rss_mb", "MiB"), ("val_accuracy", "fraction")]
     results = []
