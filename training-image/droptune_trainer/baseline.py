@@ -20,6 +20,7 @@ import copy
 import time
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,7 +36,7 @@ INVERSE_REGULARISATION = 1.0
 LBFGS_MAX_ITER = 200
 
 
-class StandardisedHead(torch.nn.Module):
+class StandardisedHead(torch.nn.Module):  # type: ignore[misc]  # torch is untyped here (pyproject)
     """(x − mean) / std, then a linear layer: the logistic regression as fitted."""
 
     def __init__(self, mean: torch.Tensor, std: torch.Tensor, linear: torch.nn.Linear):
@@ -46,13 +47,13 @@ class StandardisedHead(torch.nn.Module):
 
     @property
     def out_features(self) -> int:
-        return self.linear.out_features
+        return int(self.linear.out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear((x - self.mean) / self.std)
 
 
-class BaselineClassifier(torch.nn.Module):
+class BaselineClassifier(torch.nn.Module):  # type: ignore[misc]
     """Frozen encoder → mean over real tokens → standardised linear head. `config` carries what
     the export helpers read from a Hugging Face model (num_labels, pad_token_id)."""
 
@@ -76,7 +77,7 @@ def mean_pool(encoder: torch.nn.Module, input_ids: torch.Tensor, attention_mask:
 def embed(encoder: torch.nn.Module, ids: list[list[int]], batch_size: int, pad_id: int, device: torch.device) -> np.ndarray:
     """Mean-pooled fp32 embeddings of already-encoded rows, in row order."""
     encoder = encoder.to(device).float().eval()
-    out = np.zeros((len(ids), int(encoder.config.hidden_size)), dtype=np.float32)  # DistilBERT maps hidden_size to dim
+    out: np.ndarray = np.zeros((len(ids), int(encoder.config.hidden_size)), dtype=np.float32)  # DistilBERT maps hidden_size to dim
     with torch.no_grad():
         for idx in eval_batches([len(s) for s in ids], batch_size):
             input_ids, mask = collate(ids, idx, pad_id)
@@ -137,7 +138,7 @@ def fit_baseline(model: torch.nn.Module, train_ids: list[list[int]], train_label
     return Baseline(BaselineClassifier(encoder.to("cpu").float().eval(), head), [int(v) for v in pred], scores, time.process_time() - cpu0)
 
 
-def choose(metric: str, val_labels: list[int], fine_tuned_pred: list[int], baseline: Baseline, k: int) -> dict:
+def choose(metric: str, val_labels: list[int], fine_tuned_pred: list[int], baseline: Baseline, k: int) -> dict[str, Any]:
     """Which model the version serves: the fine-tune only when it beats the baseline beyond noise
     (the 95 % paired-bootstrap interval of fine-tune − baseline lies above 0), else the baseline.
     Returns the `baseline` object of metrics.json (scores, difference, interval, served, reason)."""
