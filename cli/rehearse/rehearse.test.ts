@@ -66,5 +66,10 @@ describe('droptune rehearse', () => {
       expect(summary.logTail).toMatch(/droptune-no-such-image.*image not known/is);
       expect(summary.logTail).toMatch(/droptune: trainer exited with 125$/);
     });
+
+    it('a serving revision that never passes its startup probe fails the run after training', async () => {
+      const summary = await faulty({ pipelineServingImage: 'localhost/droptune-no-such-serving:none' });
+      expect(summary.error).toMatch(/droptune-no-such-serving|startup probe|ready/i);
+    });
   });
 });

@@ -60,6 +60,8 @@ export interface RehearsalFaults {
   trainerExitCode?: number;
   /** The pipeline's TRAINER_IMAGE (one never built: podman exits 125 on the VM twin). */
   pipelineTrainerImage?: string;
+  /** The pipeline's SERVING_IMAGE (one never built: the revision never passes its startup probe). */
+  pipelineServingImage?: string;
 }
 
 export interface RehearsalOptions {
@@ -141,7 +143,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         home,
         session: summary.session,
         trainerImage: faults.pipelineTrainerImage ?? trainerImage,
-        servingImage,
+        servingImage: faults.pipelineServingImage ?? servingImage,
         log,
         pipelineEnv: { GATE_MIN_ACCURACY: '0.5' },
         ...(options.databaseServerUrl ? { databaseServerUrl: options.databaseServerUrl } : {}),

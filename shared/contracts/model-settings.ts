@@ -162,8 +162,9 @@ export const ModelSettings = z
     message: 'textColumn and labelColumn must differ',
     path: ['labelColumn'],
   })
-  .refine((s) => s.chunkStride * 2 < s.maxLength, {
-    message: 'must be less than half of maxLength, so each window moves forward',
+  // Only chunking uses the stride: a short maxLength with the default stride is fine otherwise.
+  .refine((s) => s.longText !== 'chunk' || s.chunkStride * 2 < s.maxLength, {
+    message: 'must be less than half of maxLength when longText is "chunk", so each window moves forward',
     path: ['chunkStride'],
   });
 export type ModelSettings = z.infer<typeof ModelSettings>;

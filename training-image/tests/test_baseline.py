@@ -14,7 +14,8 @@ from conftest import run_trainer, tiny_params, trainer_env
 from droptune_trainer.base_model import load_base_model
 from droptune_trainer.baseline import Baseline, choose, fit_baseline, fit_head
 from droptune_trainer.fingerprint import PREFIX_HEX
-from droptune_trainer.export import export_onnx, pytorch_logits, save_tokenizer
+from droptune_trainer.chunking import TRUNCATE
+from droptune_trainer.export import ExportSpec, TaskGraph, export_onnx, pytorch_outputs, save_tokenizer
 from droptune_trainer.onnx_eval import OnnxClassifier
 from droptune_trainer.text_key import text_key
 from droptune_trainer.train_loop import class_weights
@@ -24,6 +25,9 @@ TEXTS = {
     "shipping": ["parcel arrived late", "tracking number wrong", "courier lost my package", "delivery address change"],
     "technical": ["app crash on login", "password reset error", "update broke the app", "timeout when saving"],
 }
+
+# The baseline's graph as run() exports it for single-text classification.
+_SPEC = ExportSpec("classification", "tiny-bert", 32, TRUNCATE)
 
 
 def _rows():
@@ -68,17 +72,18 @@ def test_the_baseline_exports_as_one_onnx_graph_serving_can_load(tmp_path, tiny_
 
     base = fit_baseline(model, ids, y, ids, y, len(labels), 8, torch.device("cpu"))
     assert base.scores["accuracy"] > 0.5  # 12 training rows scored on themselves: the head must fit them
-    names = export_onnx(base.model, tmp_path / "model.onnx")
+    names = export_onnx(base.model, tmp_path / "model.onnx", _SPEC)
     save_tokenizer(tok, tmp_path / "tokenizer.json", 32)
     graph = onnx.load(str(tmp_path / "model.onnx")).graph
     assert names == ["input_ids", "attention_mask"] and [o.name for o in graph.output] == ["logits"]
     clf = OnnxClassifier(tmp_path / "model.onnx", tmp_path / "tokenizer.json", 32)
     got = clf.logits(texts)
     assert got.shape == (len(texts), len(labels))
-    assert np.abs(got - pytorch_logits(base.model, clf.encode(texts), 8)).max() < 1e-4
+    torch_out = pytorch_outputs(TaskGraph(base.model, None).eval(), clf.encode_all(texts), 8, 0, False)
+    assert np.abs(got - torch_out).max() < 1e-4
     assert got.argmax(axis=1).tolist() == base.predictions
     # padding must not move the pooled embedding: a row alone and inside a padded batch agree
-    alone = clf.run_ids([clf.encode([texts[0]])[0]])
+    alone = clf.run_windows([clf.encode_all([texts[0]]).input_ids[0]])
     assert np.abs(alone[0] - got[0]).max() < 1e-4
 
 
@@ -139,7 +144,7 @@ def test_the_baseline_survives_int8_quantization(tmp_path, tiny_bert, tickets_cs
     ids = tok(texts, truncation=True, max_length=32)["input_ids"]
     base = fit_baseline(model, ids, y, ids, y, len(labels), 32, torch.device("cpu"))
     save_tokenizer(tok, tmp_path / "tokenizer.json", 32)
-    export_onnx(base.model, tmp_path / "model.onnx")
+    export_onnx(base.model, tmp_path / "model.onnx", _SPEC)
     quantize_int8(tmp_path / "model.onnx", tmp_path / "model.int8.onnx")
     fp32 = OnnxClassifier(tmp_path / "model.onnx", tmp_path / "tokenizer.json", 32).logits(texts)
     int8 = OnnxClassifier(tmp_path / "model.int8.onnx", tmp_path / "tokenizer.json", 32).logits(texts)
