@@ -42,8 +42,8 @@ class Dataset:
     val_pairs: list[str] | None = None
     # What the loss and scores compare against, per task: the class id (classification, pair),
     # a 0/1 vector over `labels` (multilabel) or the value (regression).
-    train_targets: list = field(default_factory=list)
-    val_targets: list = field(default_factory=list)
+    train_targets: list[Any] = field(default_factory=list)
+    val_targets: list[Any] = field(default_factory=list)
 
     @property
     def label_counts(self) -> dict[str, int]:

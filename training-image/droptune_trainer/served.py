@@ -40,7 +40,7 @@ class ServedModel:
     thresholds: dict[str, float] | None = None
 
 
-def export_and_score(model: Any, tokenizer: Any, files: Path, val_texts: list[str], val_labels: list, labels: list[str],
+def export_and_score(model: Any, tokenizer: Any, files: Path, val_texts: list[str], val_labels: list[Any], labels: list[str],
                      spec: ExportSpec, eval_batch: int, quantize: bool, gate: GateSettings, variant: str,
                      quantizer: Callable[[Path, Path], None] = quantize_int8, val_pairs: list[str] | None = None) -> ServedModel:
     """Exports, checks parity and scores the variant serving loads; `val_pairs` for `pair`;
@@ -64,7 +64,7 @@ def export_and_score(model: Any, tokenizer: Any, files: Path, val_texts: list[st
     return ServedModel("int8" if served_int8 else "fp32", input_names, fp32, scores, pred, parity, int8, thresholds)
 
 
-def check_int8(files: Path, val_texts: list[str], val_labels: list, labels: list[str], fp32: OnnxClassifier,
+def check_int8(files: Path, val_texts: list[str], val_labels: list[Any], labels: list[str], fp32: OnnxClassifier,
                fp32_scores: dict[str, Any], gate: GateSettings,
                quantizer: Callable[[Path, Path], None] = quantize_int8,
                val_pairs: list[str] | None = None, task: str = "classification",

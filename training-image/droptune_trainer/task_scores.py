@@ -23,7 +23,7 @@ from .scoring import multilabel_scores, regression_scores, score, tune_threshold
 SINGLE_LABEL = ("classification", "pair")
 
 
-def task_scores(task: str, raw: np.ndarray, targets: list, labels: list[str],
+def task_scores(task: str, raw: np.ndarray, targets: list[Any], labels: list[str],
                 thresholds: dict[str, float] | None = None) -> tuple[dict[str, Any], dict[str, float] | None]:
     """The scores of `raw` against `targets`, and the multilabel thresholds used (tuned here unless given)."""
     if task == "multilabel":
@@ -35,7 +35,7 @@ def task_scores(task: str, raw: np.ndarray, targets: list, labels: list[str],
     return score(targets, raw.argmax(axis=1), labels), None
 
 
-def eval_loss(task: str, raw: np.ndarray, targets: list, target_mean: float = 0.0, target_std: float = 1.0) -> float:
+def eval_loss(task: str, raw: np.ndarray, targets: list[Any], target_mean: float = 0.0, target_std: float = 1.0) -> float:
     """The training loss on validation: on standardised targets for regression (`raw` is the
     model's standardised output there), on class ids or 0/1 vectors otherwise."""
     y = torch.tensor(targets, dtype=torch.float32 if task in ("multilabel", "regression") else torch.long)
@@ -49,7 +49,7 @@ def headline_scores(task: str, scores: dict[str, Any]) -> dict[str, float]:
     return {m: float(scores[m]) for m in task_metrics(task)}
 
 
-def task_gate(settings: GateSettings, task: str, scores: dict[str, Any], min_r2: float | None, has_champion: bool) -> dict:
+def task_gate(settings: GateSettings, task: str, scores: dict[str, Any], min_r2: float | None, has_champion: bool) -> dict[str, Any]:
     """The gate for multilabel and regression: the minimums that apply to the task; a champion
     comparison on unseen rows is not built for these tasks yet, so with a champion the run holds
     (the reason says so) instead of replacing production unchecked."""

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -83,7 +84,7 @@ class TrainResult:
         return self.train_samples / self.train_seconds if self.train_seconds > 0 else 0.0
 
 
-def evaluate(model, ids: list[list[int]], labels: list, label_names: list[str], params: Params, dev: Device,
+def evaluate(model, ids: list[list[int]], labels: list[Any], label_names: list[str], params: Params, dev: Device,
              types: list[list[int]] | None = None, owners: list[int] | None = None, task: str = "classification",
              target: tuple[float, float] = (0.0, 1.0)) -> dict:
     """Validation loss and the task's scores, batched by length (padding does not change logits);
