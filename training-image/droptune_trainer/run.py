@@ -23,12 +23,13 @@ import torch
 
 from .artifacts import ArtifactWriter, model_name_from
 from .base_model import load_base_model
+from .baseline import Baseline, choose, fit_baseline
 from .champion import champion_rows
 from .checkpoint import CheckpointStore
 from .data import Dataset, load_dataset
 from .errors import TrainerError
 from .chunking import TRUNCATE, Batch, Chunker, LongText
-from .export import ExportSpec, Target, golden_vectors, model_config, uses_token_types
+from .export import ExportSpec, TaskGraph, Target, golden_vectors, model_config, pytorch_outputs, uses_token_types
 from .fingerprint import split_json
 from .gate import GateSettings, decide, parse_gate_settings
 from .params import Params, parse_params, task_metrics
@@ -197,8 +198,6 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
     jsonl.write_text("")
     reporter = MetricsReporter(env.run_id, jsonl, env.api_url, env.api_token)
     checkpoints = CheckpointStore(env.output_uri, scratch=ctx.work)
-    files = ctx.work / "model"
-    files.mkdir(exist_ok=True)
     try:
         types = prep.token_types
         mean, std = (prep.target.mean, prep.target.std) if prep.target else (0.0, 1.0)
@@ -207,10 +206,10 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
                              prep.val.input_ids, ds.val_targets, ds.labels,
                              prep.train.token_type_ids if types else None, prep.val.token_type_ids if types else None, prep.val.owners,
                              task, mean, std)
+        # Before fine-tuning: the baseline needs the pre-trained encoder weights.
+        baseline = _fit_baseline(ctx, prep)
         result = train(inputs, p, prep.dev, reporter, checkpoints, ctx.stop, checkpoints.latest())
-        log("[export] ONNX export and checks")
-        served = export_and_score(prep.model, prep.tokenizer, files, ds.val_texts, ds.val_targets, ds.labels, export_spec(p, prep.target),
-                                  p.evalBatchSize, p.quantize, ctx.gate, env.model_variant, val_pairs=ds.val_pairs)
+        files, served, versus = _export_served(ctx, prep, baseline)
         if task in SINGLE_LABEL:
             champion = (champion_rows(env.champion_uri, ds.val_texts, ds.val_keys, ds.labels, ctx.model_name, env.model_variant, ctx.work,
                                       ds.val_pairs)
@@ -219,8 +218,8 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
         else:
             gate = task_gate(ctx.gate, task, served.scores, p.gate.minR2, env.champion_uri is not None)
         log(f"[gate] {gate['decision']}: {gate['reason']}")
-        _write_model_files(ctx, prep, files, result, served, gate)
-        headline = _headline(task, result, served, gate)
+        _write_model_files(ctx, prep, files, result, served, gate, versus)
+        headline = _headline(task, result, served, gate, versus)
         for key, value in headline.items():
             reporter.log(key, value, result.steps, result.best_epoch)
     finally:
@@ -238,7 +237,44 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
     return manifest
 
 
-def _write_model_files(ctx: RunContext, prep: Prepared, files: Path, result: TrainResult, served: ServedModel, gate: dict) -> None:
+def _fit_baseline(ctx: RunContext, prep: Prepared) -> Baseline | None:
+    """The frozen-embedding baseline, for single-text classification with one window per text
+    (it pools one window; pair, chunked texts and the other tasks train the fine-tune only)."""
+    p, ds = ctx.params, prep.dataset
+    if p.the_task != "classification" or p.longText != "truncate":
+        return None
+    baseline = fit_baseline(prep.model, prep.train.input_ids, ds.train_labels, prep.val.input_ids, ds.val_labels, len(ds.labels),
+                            p.evalBatchSize, prep.dev.torch_device, p.classWeights == "balanced")
+    log(f"[baseline] frozen-embedding baseline: accuracy {baseline.scores['accuracy']:.4f}, macro_f1 {baseline.scores['macro_f1']:.4f} "
+        f"({baseline.seconds:.1f} s CPU)")
+    return baseline
+
+
+def _export_served(ctx: RunContext, prep: Prepared, baseline: Baseline | None) -> tuple[Path, ServedModel, dict | None]:
+    """Chooses between the fine-tune and the baseline on their fp32 predictions (the same rows),
+    then exports and scores only the chosen one as served (ONNX, parity, int8): one export, not
+    two. Returns the directory holding the served files, its scores and the `baseline` report
+    (None without a baseline)."""
+    p, ds = ctx.params, prep.dataset
+    versus = None
+    chosen = prep.model
+    if baseline is not None:
+        pad = int(getattr(prep.model.config, "pad_token_id", 0) or 0)
+        graph = TaskGraph(prep.model.to("cpu").float().eval(), None).eval()
+        fine_tuned = pytorch_outputs(graph, prep.val, p.evalBatchSize, pad, prep.token_types).argmax(axis=1).tolist()
+        versus = choose(p.gate_metric, ds.val_labels, fine_tuned, baseline, len(ds.labels))
+        log(f"[baseline] {versus['reason']}")
+        chosen = baseline.model if versus["served"] == "baseline" else prep.model
+    log(f"[export] ONNX export and checks ({versus['served'] if versus else 'fine-tuned'})")
+    files = ctx.work / "model"
+    files.mkdir(exist_ok=True)
+    served = export_and_score(chosen, prep.tokenizer, files, ds.val_texts, ds.val_targets, ds.labels, export_spec(p, prep.target),
+                              p.evalBatchSize, p.quantize, ctx.gate, ctx.env.model_variant, val_pairs=ds.val_pairs)
+    return files, served, versus
+
+
+def _write_model_files(ctx: RunContext, prep: Prepared, files: Path, result: TrainResult, served: ServedModel, gate: dict,
+                       versus: dict | None) -> None:
     p, ds = ctx.params, prep.dataset
     (files / "labels.json").write_text(json.dumps(ds.labels) + "\n")
     config = model_config(export_spec(p, prep.target), served.input_names, served.thresholds)
@@ -254,6 +290,8 @@ def _write_model_files(ctx: RunContext, prep: Prepared, files: Path, result: Tra
         "onnx": {"parity": served.parity},
         "int8": served.int8,
         "gate": gate,
+        # The frozen-embedding baseline beside the fine-tune, and which of the two this version serves.
+        "baseline": versus,
         "split": {"method": ds.split.method, "trainRows": len(ds.split.train), "validationRows": len(ds.split.validation),
                   "duplicates": ds.split.duplicates, "conflicts": len(ds.split.conflicts),
                   "truncated": sum(prep.truncated.values()), "truncatedRows": prep.truncated,
@@ -267,12 +305,15 @@ def _write_model_files(ctx: RunContext, prep: Prepared, files: Path, result: Tra
     (files / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
 
-def _headline(task: str, result: TrainResult, served: ServedModel, gate: dict) -> dict:
+def _headline(task: str, result: TrainResult, served: ServedModel, gate: dict, versus: dict | None) -> dict:
     """Manifest metrics (numbers only): the served artifact's task scores and the gate's comparison."""
     headline = {**headline_scores(task, served.scores), "val_loss": result.best_eval["loss"],
                 "onnx_max_abs_diff": served.parity["max_abs_diff"], "best_epoch": result.best_epoch,
                 "train_samples_per_second": result.samples_per_second,
                 "gate_promote": 0.0 if gate["decision"] == "hold" else 1.0, "gate_rows": gate["rows"]}
+    if versus is not None:
+        headline.update(baseline_accuracy=versus["accuracy"], baseline_macro_f1=versus["macro_f1"],
+                        baseline_served=1.0 if versus["served"] == "baseline" else 0.0)
     if served.int8:
         headline.update({f"int8_{m}": served.int8[m] for m in task_metrics(task)})
     if gate["champion"] is not None:

@@ -92,7 +92,9 @@ def split_rows(rows: list[Row], fraction: float, salt: str, strata: Callable[[st
     else:
         sides = _hash_sides(examples, fraction, strata or (lambda label: label))
         method = "hash"
-    placed = [Example(e.key, e.text, e.label, e.line, sides[e.key], e.pair) for e in examples]
+    # In key order, not file order: a reordered file then trains the very same model (batches are
+    # drawn from this order), so the gate sees a tie, not a different fine-tune.
+    placed = sorted((Example(e.key, e.text, e.label, e.line, sides[e.key], e.pair) for e in examples), key=lambda e: e.key)
     return Split(
         method=method,
         train=[e for e in placed if e.side == "train"],

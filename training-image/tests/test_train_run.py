@@ -155,6 +155,11 @@ def test_sigterm_saves_a_checkpoint_and_a_restart_resumes_to_the_same_model(base
     # Same data, same model: the champion never trained on this run's validation rows, scores
     # exactly the same on them, and the gate calls it a tie (promoted: the newer model).
     metrics = json.loads((out / "metrics.json").read_text())
+    # The served graph may be the frozen-embedding baseline (same either way): the fine-tune's own
+    # per-epoch validation losses prove the resumed training reached the same weights.
+    base_history = json.loads((base_out / "metrics.json").read_text())["history"]
+    assert [h["val_loss"] for h in metrics["history"]] == pytest.approx([h["val_loss"] for h in base_history], abs=1e-5)
+    assert metrics["baseline"]["served"] == json.loads((base_out / "metrics.json").read_text())["baseline"]["served"]
     gate = metrics["gate"]
     assert gate["rows"] == metrics["split"]["validationRows"]
     assert gate["champion"] == pytest.approx(gate["challenger"]) and gate["difference"] == 0
