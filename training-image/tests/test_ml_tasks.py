@@ -18,7 +18,7 @@ from droptune_trainer.data import LABEL_SET_JOIN, read_rows
 from droptune_trainer.errors import TrainerError
 from droptune_trainer.params import parse_params
 from droptune_trainer.split import Row, split_rows, value_strata
-from tests.task_fixtures import synthetic
+from tests.tiny_model import _WORDS, FIXTURE_LABELS
 
 URI = "file:///d.csv"
 MULTI = parse_params(json.dumps({"task": "multilabel"}))
@@ -77,7 +77,8 @@ def _run(tmp_path: Path, tiny_bert: Path, csv_path: Path, **params) -> Path:
     return out
 
 
-def _outputs(out: Path, text: str) -> tuple[str, np.ndarray]:
+def _outputs(out: Path) -> tuple[str, np.ndarray]:
+    """The exported graph's output name and its output on the first golden case's window."""
     golden = json.loads((out / "golden.json").read_text())
     session = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
     ids = np.array(golden["cases"][0]["windows"])
@@ -85,20 +86,23 @@ def _outputs(out: Path, text: str) -> tuple[str, np.ndarray]:
 
 
 def test_multilabel_run_tunes_thresholds_and_finds_keywords(tiny_bert, tmp_path):
-    data = synthetic("multilabel", rows=240, seed=3)
-    rows = [[t, " | ".join(n for n, on in zip(data.labels, y) if on)] for t, y in zip(data.texts, data.targets)]
-    out = _run(tmp_path, tiny_bert, _write(tmp_path / "multi.csv", ["text", "labels"], rows), task="multilabel", epochs=4)
+    rng, names = random.Random(3), list(FIXTURE_LABELS)
+    rows = []
+    for i in range(240):  # one keyword of each of the row's classes: its label set is in the text
+        chosen = sorted(rng.sample(names, rng.choice([1, 1, 2])))
+        rows.append([f"help with {' and '.join(rng.choice(_WORDS[c]) for c in chosen)} please #{i}", " | ".join(chosen)])
+    out = _run(tmp_path, tiny_bert, _write(tmp_path / "multi.csv", ["text", "labels"], rows), task="multilabel", epochs=10)
     config = json.loads((out / "config.json").read_text())
-    assert config["task"] == "multilabel" and set(config["thresholds"]) == set(data.labels)
+    assert config["task"] == "multilabel" and set(config["thresholds"]) == set(names)
     assert all(0 < t < 1 for t in config["thresholds"].values())
-    assert json.loads((out / "labels.json").read_text()) == sorted(data.labels)
-    name, logits = _outputs(out, data.texts[0])
+    assert json.loads((out / "labels.json").read_text()) == sorted(names)
+    name, logits = _outputs(out)
     assert name == "logits" and logits.shape == (1, 3)
     metrics = json.loads((out / "metrics.json").read_text())
     v = metrics["validation"]
     assert metrics["task"] == "multilabel" and v["per_class"]["billing"]["threshold"] == config["thresholds"]["billing"]
     assert v["micro_f1"] >= 0.75 and v["macro_f1"] >= 0.75, v  # predicting every class scores micro-F1 ≈ 0.6
-    assert set(metrics["split"]["labelCounts"]) == set(data.labels)
+    assert set(metrics["split"]["labelCounts"]) == set(names)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["task"] == "multilabel" and manifest["metrics"]["micro_f1"] == v["micro_f1"]
     assert "int8_micro_f1" in manifest["metrics"] and metrics["gate"]["metric"] == "micro_f1"
@@ -114,7 +118,7 @@ def test_regression_run_exports_values_in_target_units(tiny_bert, tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert config["task"] == "regression" and config["outputName"] == "value"
     assert 55 < config["target"]["mean"] < 75 and 25 < config["target"]["std"] < 45  # TRAIN targets 10..110
-    name, value = _outputs(out, "")
+    name, value = _outputs(out)
     assert name == "value" and value.shape == (1, 1)
     metrics = json.loads((out / "metrics.json").read_text())
     v = metrics["validation"]
