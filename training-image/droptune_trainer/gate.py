@@ -17,10 +17,12 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from .contracts import load_schema
 from .errors import TrainerError
 
 METRICS = ("accuracy", "macro_f1")
 BOOTSTRAP_SAMPLES = 1000
+METRIC_DIRECTIONS: dict[str, str] = load_schema("tasks")["metricDirections"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class GateSettings:
     promoteTies: bool = True
     # int8 is served only when it loses at most this much of the gate metric against fp32.
     maxInt8Loss: float = 0.01
+    # regression: the least R² a challenger needs (unset: none here; task_scores.task_gate).
+    minR2: float | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -63,8 +67,9 @@ def parse_gate_settings(raw_params: str | None) -> GateSettings:
 
 def _check(key: str, value):
     if key == "metric":
-        if value not in METRICS:
-            raise TrainerError("invalid_argument", f"params.gate.metric must be one of {', '.join(METRICS)}, got {json.dumps(value)}")
+        # Any task's metric (schemas/tasks.json); params.py checks it is one the run's task reports.
+        if value not in METRIC_DIRECTIONS:
+            raise TrainerError("invalid_argument", f"params.gate.metric must be one of {', '.join(METRIC_DIRECTIONS)}, got {json.dumps(value)}")
         return value
     if key == "promoteTies":
         if not isinstance(value, bool):
@@ -76,6 +81,10 @@ def _check(key: str, value):
         if value != int(value) or not 1 <= value <= 10**6:
             raise TrainerError("invalid_argument", f"params.gate.minRows must be an integer between 1 and 1000000, got {value}")
         return int(value)
+    if key == "minR2":
+        if not -1 <= value <= 1:
+            raise TrainerError("invalid_argument", f"params.gate.minR2 must be between -1 and 1, got {value}")
+        return float(value)
     if not 0 <= value <= 1:
         raise TrainerError("invalid_argument", f"params.gate.{key} must be between 0 and 1, got {value}")
     return float(value)

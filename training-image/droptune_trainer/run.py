@@ -6,6 +6,7 @@ then the artifacts, then metrics, then the manifest last.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .artifacts import ArtifactWriter, model_name_from
@@ -27,12 +29,13 @@ from .checkpoint import CheckpointStore
 from .data import Dataset, load_dataset
 from .errors import TrainerError
 from .chunking import TRUNCATE, Batch, Chunker, LongText
-from .export import ExportSpec, TaskGraph, golden_vectors, model_config, pytorch_outputs, uses_token_types
+from .export import ExportSpec, TaskGraph, Target, golden_vectors, model_config, pytorch_outputs, uses_token_types
 from .fingerprint import split_json
 from .gate import GateSettings, decide, parse_gate_settings
-from .params import Params, parse_params
+from .params import Params, parse_params, task_metrics
 from .served import VARIANTS, ServedModel, export_and_score
 from .split import describe
+from .task_scores import SINGLE_LABEL, headline_scores, task_gate
 from .storage import join, store_for
 from .tracking import MetricsReporter
 from .device import Device, pick_device
@@ -110,6 +113,7 @@ class Prepared:
     truncated: dict[str, int]
     dev: Device
     token_types: bool  # the model is fed token_type_ids (pair on BERT)
+    target: Target | None = None  # regression: the TRAIN targets' mean/std the model is trained on
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,8 @@ def run(env: RunEnv, stop: threading.Event) -> dict:
     own_work = not os.environ.get("DROPTUNE_WORK_DIR")
     work = Path(os.environ.get("DROPTUNE_WORK_DIR") or tempfile.mkdtemp(prefix=f"droptune-{env.run_id}-"))
     work.mkdir(parents=True, exist_ok=True)
-    ctx = RunContext(env, stop, env.params, env.gate, model_name, started,
+    # The gate compares the task's metric (params: gate.metric or the task's default).
+    ctx = RunContext(env, stop, env.params, dataclasses.replace(env.gate, metric=env.params.gate_metric), model_name, started,
                      env.dataset_generation or _generation(env.dataset_uri), work)
     try:
         return _train_and_write(ctx, prepared)
@@ -146,19 +151,28 @@ def run(env: RunEnv, stop: threading.Event) -> dict:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def export_spec(p: Params) -> ExportSpec:
+def export_spec(p: Params, target: Target | None = None) -> ExportSpec:
     """The served model's shape; `truncate` records the contract's truncate settings (stride 0,
-    one window), not chunk settings it does not use."""
+    one window), not chunk settings it does not use; `target` is regression's standardisation,
+    which the exported graph undoes."""
     long_text = LongText(p.longText, p.chunkStride, p.maxChunks) if p.longText == "chunk" else TRUNCATE
-    return ExportSpec(p.the_task, p.baseModel, p.maxLength, long_text)
+    return ExportSpec(p.the_task, p.baseModel, p.maxLength, long_text, target)
+
+
+def standardisation(uri: str, train_targets: list[float]) -> Target:
+    """Regression trains on (y − mean) / std of the TRAIN targets; a constant target has nothing to learn."""
+    y = np.asarray(train_targets, dtype=np.float64)
+    std = float(y.std())
+    if not std > 0:
+        raise TrainerError("failed_precondition", f"{uri}: every training row has the target {y[0]:g}; regression needs targets that vary")
+    return Target(float(y.mean()), std)
 
 
 def prepare(env: RunEnv, model_name: str, dev: Device) -> Prepared:
     p = env.params
-    if p.the_task not in ("classification", "pair"):
-        # Export, config.json and golden vectors know every task (export.py); the data, loss and
-        # scores for the others are not built yet: refuse rather than train the wrong thing.
-        raise TrainerError("failed_precondition", f"task {p.the_task!r} is not trained by this trainer version yet (classification and pair)")
+    if p.gate_metric not in task_metrics(p.the_task) or p.stopping_metric not in ("loss", *task_metrics(p.the_task)):
+        raise TrainerError("invalid_argument", f"task {p.the_task!r} reports {', '.join(task_metrics(p.the_task))}; "
+                           f"gate.metric {p.gate_metric!r} / earlyStoppingMetric {p.stopping_metric!r} must be one of them")
     dataset = load_dataset(env.dataset_uri, p, salt=model_name)
     log(f"[data] {env.dataset_uri}: {describe(dataset.split)}; {len(dataset.labels)} labels {dataset.labels}")
     torch.manual_seed(p.seed)
@@ -171,13 +185,14 @@ def prepare(env: RunEnv, model_name: str, dev: Device) -> Prepared:
     if train_cut or val_cut:
         log(f"[data] longer than {'maxChunks windows' if p.longText == 'chunk' else 'maxLength'} at maxLength {p.maxLength} tokens: "
             f"{train_cut} training and {val_cut} validation texts were cut")
+    target = standardisation(env.dataset_uri, dataset.train_targets) if p.the_task == "regression" else None
     return Prepared(dataset, model, tokenizer, train_windows, val_windows, {"train": train_cut, "validation": val_cut}, dev,
-                    uses_token_types(model, p.the_task))
+                    uses_token_types(model, p.the_task), target)
 
 
 def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
     """Training, export and the artifact writes, in the run's scratch directory."""
-    env, p, ds = ctx.env, ctx.params, prep.dataset
+    env, p, ds, task = ctx.env, ctx.params, prep.dataset, ctx.params.the_task
     log(f"[train] device {prep.dev.describe}, {p.epochs} epoch(s), batch {p.batchSize}, lr {p.learningRate}")
     jsonl = ctx.work / "metrics.jsonl"
     jsonl.write_text("")
@@ -185,20 +200,26 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
     checkpoints = CheckpointStore(env.output_uri, scratch=ctx.work)
     try:
         types = prep.token_types
-        inputs = TrainInputs(prep.model, prep.train.input_ids, [ds.train_labels[i] for i in prep.train.owners],
-                             prep.val.input_ids, ds.val_labels, ds.labels,
-                             prep.train.token_type_ids if types else None, prep.val.token_type_ids if types else None, prep.val.owners)
+        mean, std = (prep.target.mean, prep.target.std) if prep.target else (0.0, 1.0)
+        train_targets = [(y - mean) / std for y in ds.train_targets] if prep.target else ds.train_targets
+        inputs = TrainInputs(prep.model, prep.train.input_ids, [train_targets[i] for i in prep.train.owners],
+                             prep.val.input_ids, ds.val_targets, ds.labels,
+                             prep.train.token_type_ids if types else None, prep.val.token_type_ids if types else None, prep.val.owners,
+                             task, mean, std)
         # Before fine-tuning: the baseline needs the pre-trained encoder weights.
         baseline = _fit_baseline(ctx, prep)
         result = train(inputs, p, prep.dev, reporter, checkpoints, ctx.stop, checkpoints.latest())
         files, served, versus = _export_served(ctx, prep, baseline)
-        champion = (champion_rows(env.champion_uri, ds.val_texts, ds.val_keys, ds.labels, ctx.model_name, env.model_variant, ctx.work,
-                                  ds.val_pairs)
-                    if env.champion_uri else None)
-        gate = decide(ctx.gate, ds.val_labels, served.predictions, len(ds.labels), champion)
+        if task in SINGLE_LABEL:
+            champion = (champion_rows(env.champion_uri, ds.val_texts, ds.val_keys, ds.labels, ctx.model_name, env.model_variant, ctx.work,
+                                      ds.val_pairs)
+                        if env.champion_uri else None)
+            gate = decide(ctx.gate, ds.val_labels, served.predictions, len(ds.labels), champion)
+        else:
+            gate = task_gate(ctx.gate, task, served.scores, p.gate.minR2, env.champion_uri is not None)
         log(f"[gate] {gate['decision']}: {gate['reason']}")
         _write_model_files(ctx, prep, files, result, served, gate, versus)
-        headline = _headline(result, served, gate, versus)
+        headline = _headline(task, result, served, gate, versus)
         for key, value in headline.items():
             reporter.log(key, value, result.steps, result.best_epoch)
     finally:
@@ -210,8 +231,9 @@ def _train_and_write(ctx: RunContext, prep: Prepared) -> dict:
     artifacts.put(jsonl, "metrics.jsonl")
     dataset_info = {"datasetUri": env.dataset_uri, "generation": ctx.generation, "sha256": ds.sha256}
     manifest = artifacts.write_manifest(env.run_id, ctx.model_name, p.baseModel, dataset_info, headline, p.the_task)
-    log(f"[run] {env.run_id} done in {time.perf_counter() - ctx.started:.1f}s: {served.variant} accuracy {served.scores['accuracy']:.4f}, "
-        f"macro_f1 {served.scores['macro_f1']:.4f}; gate {gate['decision']}; manifest at {join(env.output_uri, 'manifest.json')}")
+    shown = ", ".join(f"{m} {v:.4f}" for m, v in headline_scores(task, served.scores).items())
+    log(f"[run] {env.run_id} done in {time.perf_counter() - ctx.started:.1f}s: {served.variant} {shown}; gate {gate['decision']}; "
+        f"manifest at {join(env.output_uri, 'manifest.json')}")
     return manifest
 
 
@@ -246,7 +268,7 @@ def _export_served(ctx: RunContext, prep: Prepared, baseline: Baseline | None) -
     log(f"[export] ONNX export and checks ({versus['served'] if versus else 'fine-tuned'})")
     files = ctx.work / "model"
     files.mkdir(exist_ok=True)
-    served = export_and_score(chosen, prep.tokenizer, files, ds.val_texts, ds.val_labels, ds.labels, export_spec(p),
+    served = export_and_score(chosen, prep.tokenizer, files, ds.val_texts, ds.val_targets, ds.labels, export_spec(p, prep.target),
                               p.evalBatchSize, p.quantize, ctx.gate, ctx.env.model_variant, val_pairs=ds.val_pairs)
     return files, served, versus
 
@@ -255,16 +277,16 @@ def _write_model_files(ctx: RunContext, prep: Prepared, files: Path, result: Tra
                        versus: dict | None) -> None:
     p, ds = ctx.params, prep.dataset
     (files / "labels.json").write_text(json.dumps(ds.labels) + "\n")
-    config = model_config(export_spec(p), served.input_names, None)
+    config = model_config(export_spec(p, prep.target), served.input_names, served.thresholds)
     (files / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (files / "golden.json").write_text(json.dumps(golden_vectors(served.fp32, ds.labels, config), ensure_ascii=False, indent=1) + "\n")
     (files / "split.json").write_text(json.dumps(split_json(ds.split, ctx.model_name)) + "\n")
-    best, s = result.best_eval, served.scores
+    best, s, task = result.best_eval, served.scores, p.the_task
     metrics = {
+        "task": task,
         # The served artifact's scores: what the gate compares and what users get.
-        "validation": {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "per_class": s["per_class"],
-                       "confusion_matrix": s["confusion_matrix"], "labels": ds.labels, "variant": served.variant},
-        "pytorch": {"accuracy": best["accuracy"], "macro_f1": best["macro_f1"], "loss": best["loss"], "best_epoch": result.best_epoch},
+        "validation": {**s, "labels": ds.labels if task != "regression" else [], "variant": served.variant},
+        "pytorch": {**headline_scores(task, best), "loss": best["loss"], "best_epoch": result.best_epoch},
         "onnx": {"parity": served.parity},
         "int8": served.int8,
         "gate": gate,
@@ -283,10 +305,9 @@ def _write_model_files(ctx: RunContext, prep: Prepared, files: Path, result: Tra
     (files / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
 
-def _headline(result: TrainResult, served: ServedModel, gate: dict, versus: dict | None) -> dict:
-    """Manifest metrics (numbers only): the served artifact's scores and the gate's comparison."""
-    s = served.scores
-    headline = {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "val_loss": result.best_eval["loss"],
+def _headline(task: str, result: TrainResult, served: ServedModel, gate: dict, versus: dict | None) -> dict:
+    """Manifest metrics (numbers only): the served artifact's task scores and the gate's comparison."""
+    headline = {**headline_scores(task, served.scores), "val_loss": result.best_eval["loss"],
                 "onnx_max_abs_diff": served.parity["max_abs_diff"], "best_epoch": result.best_epoch,
                 "train_samples_per_second": result.samples_per_second,
                 "gate_promote": 0.0 if gate["decision"] == "hold" else 1.0, "gate_rows": gate["rows"]}
@@ -294,7 +315,7 @@ def _headline(result: TrainResult, served: ServedModel, gate: dict, versus: dict
         headline.update(baseline_accuracy=versus["accuracy"], baseline_macro_f1=versus["macro_f1"],
                         baseline_served=1.0 if versus["served"] == "baseline" else 0.0)
     if served.int8:
-        headline["int8_accuracy"] = served.int8["accuracy"]
+        headline.update({f"int8_{m}": served.int8[m] for m in task_metrics(task)})
     if gate["champion"] is not None:
         headline[f"champion_{gate['metric']}"] = gate["champion"]
         headline[f"gate_challenger_{gate['metric']}"] = gate["challenger"]

@@ -9,7 +9,8 @@ depends only on its own text: appending rows, reordering the file or changing th
 an existing example across the split. Stratification keeps every class on both sides: a class
 with no validation example lends its lowest-bucket example to validation, a class with no
 training example keeps its highest-bucket example in training (both choices are again functions
-of the texts alone).
+of the texts alone). Classes are `Row.label`: the class, a multilabel row's label set, or for
+regression the target's quintile (`value_strata`).
 
 A user `split` column (`train` / `validation` / `test`, checked by the validator) is honoured
 instead; `test` rows are held out of both. Duplicates take the side of their first occurrence.
@@ -17,7 +18,9 @@ instead; `test` rows are held out of both. Duplicates take the side of their fir
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .text_key import KEY_VERSION, bucket, text_key
@@ -80,13 +83,14 @@ def validation_fingerprint(keys: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
 
 
-def split_rows(rows: list[Row], fraction: float, salt: str) -> Split:
+def split_rows(rows: list[Row], fraction: float, salt: str, strata: Callable[[str], str] | None = None) -> Split:
+    """`strata` maps a row's label to the group stratification keeps on both sides (default: the label)."""
     examples, duplicates, conflicts = _collapse(rows, salt)
     if any(r.split is not None for r in rows):
         sides = {e.key: e.side for e in examples}
         method = "column"
     else:
-        sides = _hash_sides(examples, fraction)
+        sides = _hash_sides(examples, fraction, strata or (lambda label: label))
         method = "hash"
     # In key order, not file order: a reordered file then trains the very same model (batches are
     # drawn from this order), so the gate sees a tie, not a different fine-tune.
@@ -117,11 +121,22 @@ def _collapse(rows: list[Row], salt: str) -> tuple[list[Example], int, list[Conf
     return examples, duplicates, conflicts
 
 
-def _hash_sides(examples: list[Example], fraction: float) -> dict[str, str]:
+STRATA_BINS = 5
+
+
+def value_strata(rows: list[Row]) -> Callable[[str], str]:
+    """Regression: a target's quintile among all rows' targets (labels are numbers as text), so
+    low and high targets both reach validation."""
+    values = sorted(float(r.label) for r in rows)
+    edges = [values[len(values) * i // STRATA_BINS] for i in range(1, STRATA_BINS)] if values else []
+    return lambda label: str(bisect.bisect_right(edges, float(label)))
+
+
+def _hash_sides(examples: list[Example], fraction: float, strata: Callable[[str], str]) -> dict[str, str]:
     sides = {e.key: "validation" if bucket(e.key) < fraction else "train" for e in examples}
     by_label: dict[str, list[str]] = {}
     for e in examples:
-        by_label.setdefault(e.label, []).append(e.key)
+        by_label.setdefault(strata(e.label), []).append(e.key)
     for keys in by_label.values():
         if len(keys) < 2:
             continue

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,8 +27,9 @@ from .checkpoint import CheckpointStore
 from .chunking import pool
 from .device import Device
 from .errors import Preempted, TrainerError
-from .params import Params, higher_is_better
-from .scoring import score
+from .params import Params, higher_is_better, task_metrics
+from .heads import task_loss
+from .task_scores import SINGLE_LABEL, eval_loss, task_scores
 from .tracking import MetricsReporter
 from .train_state import TrainState
 
@@ -60,6 +62,12 @@ class TrainInputs:
     # The validation text each val_ids window belongs to (chunk mode: several per text, pooled);
     # None: one window per text.
     val_owners: list[int] | None = None
+    # The task (heads.py loss, task_scores.py scores); `train_labels` / `val_labels` hold its targets:
+    # class ids, 0/1 vectors (multilabel) or values (regression: train standardised, val in units).
+    task: str = "classification"
+    # Regression: the training targets' mean and std, to score validation in the target's units.
+    target_mean: float = 0.0
+    target_std: float = 1.0
 
 
 @dataclass
@@ -76,13 +84,14 @@ class TrainResult:
         return self.train_samples / self.train_seconds if self.train_seconds > 0 else 0.0
 
 
-def evaluate(model, ids: list[list[int]], labels: list[int], label_names: list[str], params: Params, dev: Device,
-             types: list[list[int]] | None = None, owners: list[int] | None = None) -> dict:
-    """Validation loss and scores, batched by length (padding does not change logits); a text's
-    windows are pooled (chunking.pool) before scoring, as serving does."""
+def evaluate(model, ids: list[list[int]], labels: list[Any], label_names: list[str], params: Params, dev: Device,
+             types: list[list[int]] | None = None, owners: list[int] | None = None, task: str = "classification",
+             target: tuple[float, float] = (0.0, 1.0)) -> dict:
+    """Validation loss and the task's scores, batched by length (padding does not change logits);
+    a text's windows are pooled (chunking.pool) before scoring, as serving does. `target`:
+    regression's (mean, std), which turn the standardised output into the target's units."""
     model.eval()
     logits = np.zeros((len(ids), len(label_names)), dtype=np.float32)
-    y = torch.tensor(labels, dtype=torch.long)
     with torch.no_grad():
         for idx in eval_batches([len(s) for s in ids], params.evalBatchSize):
             input_ids, mask = collate(ids, idx, _pad_id(model), dev.pad_multiple)
@@ -92,8 +101,8 @@ def evaluate(model, ids: list[list[int]], labels: list[int], label_names: list[s
             logits[idx] = out.float().cpu().numpy()
     if owners is not None:
         logits = pool(logits, owners, len(labels))
-    loss = float(torch.nn.functional.cross_entropy(torch.from_numpy(logits), y).item())
-    result = score(labels, logits.argmax(axis=1), label_names)
+    loss = eval_loss(task, logits, labels, *target)
+    result, _ = task_scores(task, logits * target[1] + target[0] if task == "regression" else logits, labels, label_names)
     result["loss"] = loss
     return result
 
@@ -165,7 +174,8 @@ class _Run:
         self.total_steps = _total_steps(len(data.train_ids), params)
         self.scheduler = _schedule(self.optimizer, self.total_steps, params.warmupRatio)
         self.scaler = dev.scaler()
-        weights = class_weights(data.train_labels, len(data.label_names)) if params.classWeights == "balanced" else None
+        balanced = params.classWeights == "balanced" and data.task in SINGLE_LABEL
+        weights = class_weights(data.train_labels, len(data.label_names)) if balanced else None
         self.loss_weights = torch.tensor(weights, dtype=torch.float32, device=dev.torch_device) if weights else None
         self.st = TrainState()
         self.best_weights: dict | None = None
@@ -209,13 +219,14 @@ class _Run:
     def step(self, idx: list[int]) -> torch.Tensor:
         dev, d = self.dev, self.data
         input_ids, mask = collate(d.train_ids, idx, self.pad_id, dev.pad_multiple)
-        y = torch.tensor([d.train_labels[i] for i in idx], dtype=torch.long).to(dev.torch_device, non_blocking=True)
+        y = torch.tensor([d.train_labels[i] for i in idx], dtype=torch.long if d.task in SINGLE_LABEL else torch.float32)
+        y = y.to(dev.torch_device, non_blocking=True)
         try:
             with dev.autocast():
                 logits = self.model(input_ids=input_ids.to(dev.torch_device, non_blocking=True),
                                     attention_mask=mask.to(dev.torch_device, non_blocking=True),
                                     **_type_feed(d.train_types, idx, input_ids.shape[1], dev)).logits
-            loss = torch.nn.functional.cross_entropy(logits.float(), y, weight=self.loss_weights)
+            loss = task_loss(d.task, logits, y, self.loss_weights)
             self.scaler.scale(loss).backward()
         except (torch.OutOfMemoryError, RuntimeError) as err:
             if not isinstance(err, torch.OutOfMemoryError) and "memory" not in str(err).lower():
@@ -274,16 +285,18 @@ class _Run:
         st, params = self.st, self.params
         t_eval = time.perf_counter()
         d = self.data
-        result = evaluate(self.model, d.val_ids, d.val_labels, d.label_names, params, self.dev, d.val_types, d.val_owners)
+        result = evaluate(self.model, d.val_ids, d.val_labels, d.label_names, params, self.dev, d.val_types, d.val_owners,
+                          d.task, (d.target_mean, d.target_std))
         t_eval = time.perf_counter() - t_eval
         metric = result[params.stopping_metric]
-        row = {"epoch": epoch + 1, "step": st.step, "val_loss": result["loss"], "val_accuracy": result["accuracy"], "val_macro_f1": result["macro_f1"]}
+        names = ["loss", *task_metrics(d.task)]
+        row = {"epoch": epoch + 1, "step": st.step, **{f"val_{m}": result[m] for m in names}}
         st.history.append(row)
-        for key in ("val_loss", "val_accuracy", "val_macro_f1"):
-            self.reporter.log(key, row[key], st.step, epoch + 1)
+        for m in names:
+            self.reporter.log(f"val_{m}", row[f"val_{m}"], st.step, epoch + 1)
         self.reporter.flush_soon()
         improved = _better(params.stopping_metric, metric, st.best)
-        _log(f"[eval] epoch {epoch + 1}: loss {result['loss']:.4f} accuracy {result['accuracy']:.4f} macro_f1 {result['macro_f1']:.4f}"
+        _log(f"[eval] epoch {epoch + 1}: {' '.join(f'{m} {result[m]:.4f}' for m in names)}"
              f"{' (best)' if improved else ''} in {t_eval:.1f}s")
         st.epoch, st.batch = epoch + 1, 0
         if improved:
