@@ -98,4 +98,25 @@ describe('every task from drop to prediction URL', () => {
     expect(p).toHaveProperty('label');
     expect(latest(run).accuracy).toBeGreaterThan(0.6);
   }, 900_000);
+
+  it('multilabel: detected from a labels column, served {labels, scores} with tuned thresholds', async () => {
+    const run = await drop('e2e-multilabel', 'multilabel', { epochs: 10 });
+    expect(run.params.task).toBe('multilabel');
+    const [p] = await predict('e2e-multilabel', ['my invoice and the courier problem']);
+    expect(Array.isArray(p!.labels)).toBe(true);
+    expect(Object.keys(p!.scores as object).sort()).toEqual(['billing', 'shipping', 'technical']);
+    expect(latest(run).micro_f1).toBeGreaterThan(0.6);
+  }, 900_000);
+
+  it("regression: detected from a numeric score column, served {value} in the score's units", async () => {
+    const run = await drop('e2e-regression', 'regression', { epochs: 10 });
+    expect(run.params.task).toBe('regression');
+    const [high, low] = await predict('e2e-regression', [
+      'great great great great great review',
+      'bad bad bad bad bad review',
+    ]);
+    expect(typeof high!.value).toBe('number');
+    expect(high!.value as number).toBeGreaterThan(low!.value as number);
+    expect(latest(run).spearman).toBeGreaterThan(0.5);
+  }, 900_000);
 });
